@@ -1,0 +1,40 @@
+// Two kinds of error. A UserError is already explained: message, an optional hint (the command to run or the file
+// to read) and a documented exit code. Anything else escaping a command is a bug and is printed with its stack.
+export const EXIT = {
+  ok: 0,
+  failure: 1, // the operation was valid but failed (a tool missing, the sidecar did not start, …)
+  invalid: 2, // invalid input or usage: bad spec, bad flag
+  notFound: 3, // no such VM
+  conflict: 4, // another command holds the VM's lock, or the change needs --force
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class UserError extends Error {
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+  readonly details: string[];
+  constructor(message: string, opts: { exitCode?: ExitCode; hint?: string; details?: string[] } = {}) {
+    super(message);
+    this.name = 'UserError';
+    this.exitCode = opts.exitCode ?? EXIT.failure;
+    this.hint = opts.hint;
+    this.details = opts.details ?? [];
+  }
+}
+
+// One problem in a spec: the dotted field path (e.g. "network.links[2].mac") and the reason.
+export interface SpecIssue {
+  path: string;
+  message: string;
+}
+
+export function formatIssue(issue: SpecIssue): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+}
+
+export function invalidSpec(source: string, issues: SpecIssue[]): UserError {
+  return new UserError(`${source}: invalid spec (${issues.length} problem${issues.length === 1 ? '' : 's'})`, {
+    exitCode: EXIT.invalid,
+    details: issues.map(formatIssue),
+  });
+}
