@@ -1,0 +1,16 @@
+// The spec's JSON Schema, generated from the zod schema so editors (yaml-language-server's
+// "# yaml-language-server: $schema=...") can complete and check specs. Pinned by a snapshot test. It describes
+// the input form (defaults optional); cross-field rules (rules.ts) and refinements are not expressible in it.
+import { z } from 'zod';
+import { SpecSchema } from './schema.js';
+
+let cached: Record<string, unknown> | undefined;
+
+export function specJsonSchema(): Record<string, unknown> {
+  cached ??= {
+    ...(z.toJSONSchema(SpecSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>),
+    $id: 'https://vmmeta.invalid/schema/vm-spec.json',
+    title: 'vmmeta VM spec',
+  };
+  return structuredClone(cached);
+}

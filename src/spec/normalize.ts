@@ -1,0 +1,47 @@
+// Spec -> ResolvedVm: fills every default and generated value so renderers never invent anything. The uuid and
+// random seed come in from the caller (stored ones on update, fresh ones on create); user-data becomes the exact
+// bytes the guest will read.
+import { decodeBase64 } from './base64.js';
+import type { GeneratedIds } from './ids.js';
+import type { NetworkConfig, ResolvedVm, Spec } from './schema.js';
+
+export interface NormalizeContext {
+  userData?: Uint8Array; // the bytes load.ts read from userDataFile
+  ids: GeneratedIds;
+}
+
+export const EMPTY_NETWORK: NetworkConfig = { links: [], networks: [], dns: { servers: [], search: [] } };
+
+export function userDataBytes(spec: Spec, fileBytes: Uint8Array | undefined): Uint8Array | undefined {
+  if (fileBytes !== undefined) return fileBytes;
+  if (spec.userData !== undefined) return new TextEncoder().encode(spec.userData);
+  if (spec.userDataBase64 !== undefined) {
+    const bytes = decodeBase64(spec.userDataBase64);
+    // rules.ts refuses bad base64, so reaching this means normalizeSpec was given an unchecked spec.
+    if (!bytes) throw new Error('normalizeSpec: userDataBase64 is not base64 (spec was not checked)');
+    return bytes;
+  }
+  return undefined;
+}
+
+export function normalizeSpec(spec: Spec, ctx: NormalizeContext): ResolvedVm {
+  // The three user-data fields are dropped: a ResolvedVm carries only the bytes.
+  const { uuid, hostname, instanceId, randomSeed, userData, userDataFile, userDataBase64, network, ...rest } = spec;
+  void userData;
+  void userDataFile;
+  void userDataBase64;
+  const resolvedUuid = uuid ?? ctx.ids.uuid.toLowerCase();
+  const bytes = userDataBytes(spec, ctx.userData);
+  const vm: ResolvedVm = {
+    ...rest,
+    uuid: resolvedUuid,
+    hostname: hostname ?? spec.name,
+    // One id for every datasource, so moving from the NoCloud CD to the metadata service is not a new instance.
+    instanceId: instanceId ?? resolvedUuid,
+    // Line breaks from a YAML block scalar are not part of the seed.
+    randomSeed: randomSeed?.replace(/\s+/g, '') ?? ctx.ids.randomSeed,
+    network: network ?? structuredClone(EMPTY_NETWORK),
+  };
+  if (bytes !== undefined) vm.userData = bytes;
+  return vm;
+}

@@ -1,0 +1,84 @@
+// Text in, a checked Spec or every problem out: YAML (1.2 core schema, duplicate keys refused) -> zod -> rules.
+// Never throws, whatever the text: every failure becomes an issue, sorted by path so output is stable.
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { SpecIssue } from '../cli/errors.js';
+import { checkRules } from './rules.js';
+import { SpecSchema, type Spec } from './schema.js';
+import { mapZodIssues } from './zod-issues.js';
+
+export type ParseResult = { ok: true; spec: Spec } | { ok: false; issues: SpecIssue[] };
+
+const MAX_YAML_ISSUES = 10;
+
+// The yaml package's wording for the common mistakes, rephrased; other messages keep theirs minus the location.
+function yamlMessage(code: string, message: string, text: string, pos: [number, number]): string {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return `duplicate key ${JSON.stringify(text.slice(pos[0], pos[1]).trim())}`;
+    case 'MULTIPLE_DOCS':
+      return 'a second YAML document ("---"); a spec is one document';
+    case 'TAB_AS_INDENT':
+      return 'tab used for indentation; YAML indents with spaces';
+    default: {
+      const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      return first.charAt(0).toLowerCase() + first.slice(1);
+    }
+  }
+}
+
+const at = (lines: LineCounter, offset: number): string => {
+  const { line, col } = lines.linePos(offset);
+  return `line ${line}, column ${col}`;
+};
+
+// Natural order: "links[2]" before "links[10]"; the empty path (whole-file problems) first.
+export function comparePaths(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true, sensitivity: 'variant' });
+}
+
+export function sortIssues(issues: SpecIssue[]): SpecIssue[] {
+  return issues.map((issue, i) => ({ issue, i })).sort((x, y) => comparePaths(x.issue.path, y.issue.path) || x.i - y.i).map((x) => x.issue);
+}
+
+function readYaml(text: string): { value?: unknown; issues: SpecIssue[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines, version: '1.2', schema: 'core', logLevel: 'silent' });
+  const problems = [...doc.errors, ...doc.warnings].map((e) => ({ path: '', message: `${at(lines, e.pos[0])}: ${yamlMessage(e.code, e.message, text, e.pos)}` }));
+  // A collection used as a key would be stringified ("[ a, b ]") by toJS: refuse it instead.
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        const range = (pair.key as { range?: [number, number, number] }).range;
+        problems.push({ path: '', message: `${range ? `${at(lines, range[0])}: ` : ''}a mapping key must be a plain value, not a collection` });
+      }
+    },
+  });
+  if (problems.length) {
+    const shown = problems.slice(0, MAX_YAML_ISSUES);
+    if (problems.length > shown.length) shown.push({ path: '', message: `… and ${problems.length - shown.length} more YAML errors` });
+    return { issues: shown };
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    return { issues: [{ path: '', message: 'the spec is empty: it needs at least a "name"' }] };
+  }
+  if (!isMap(doc.contents)) {
+    const got = isSeq(doc.contents) ? 'a list' : 'a single value';
+    return { issues: [{ path: '', message: `the spec must be a mapping of keys to values, got ${got}` }] };
+  }
+  try {
+    return { value: doc.toJS({ maxAliasCount: 100 }), issues: [] };
+  } catch (err) {
+    // toJS throws only for aliases: an undefined anchor or an alias bomb (ReferenceError).
+    return { issues: [{ path: '', message: `YAML aliases: ${(err as Error).message}` }] };
+  }
+}
+
+export function parseSpecText(text: string, source: string): ParseResult {
+  void source; // kept in the signature so callers can label issues later without an API change
+  const yaml = readYaml(text);
+  if (yaml.issues.length) return { ok: false, issues: yaml.issues };
+  const parsed = SpecSchema.safeParse(yaml.value, { reportInput: true });
+  if (!parsed.success) return { ok: false, issues: sortIssues(mapZodIssues(parsed.error.issues, yaml.value)) };
+  const issues = checkRules(parsed.data);
+  return issues.length ? { ok: false, issues: sortIssues(issues) } : { ok: true, spec: parsed.data };
+}
