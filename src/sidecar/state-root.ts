@@ -1,0 +1,48 @@
+// Where a VM's state lives, resolved without loading the CLI (the sidecar must stay lean). The resolution order
+// and the names of the files the sidecar touches must agree with src/state/paths.ts, which owns the full layout;
+// test/unit/sidecar/state-root.test.ts checks that they do once paths.ts is present.
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+
+export interface StateRootInput {
+  flag?: string | undefined;
+  env: Record<string, string | undefined>;
+  uid: number;
+  home?: string;
+}
+
+// --state-dir > $VMMETA_STATE_DIR > /var/lib/vmmeta as root > $XDG_STATE_HOME/vmmeta > ~/.local/state/vmmeta.
+export function resolveStateRoot(input: StateRootInput): string {
+  if (input.flag) return input.flag;
+  if (input.env.VMMETA_STATE_DIR) return input.env.VMMETA_STATE_DIR;
+  if (input.uid === 0) return '/var/lib/vmmeta';
+  if (input.env.XDG_STATE_HOME) return join(input.env.XDG_STATE_HOME, 'vmmeta');
+  return join(input.home ?? homedir(), '.local', 'state', 'vmmeta');
+}
+
+// The files of $root/<vm>/ that the sidecar reads or writes.
+export const SIDECAR_FILES = {
+  served: 'served.json', // read at start and on SIGHUP
+  secrets: 'secrets.json', // read at start: the IMDSv2 token key
+  password: 'password', // 0600, written once when a guest POSTs /openstack/<ver>/password
+  sidecarJson: 'sidecar.json', // written after listen succeeds, removed on a clean stop
+  // sun_path holds 108 bytes on Linux: a state root deeper than ~80 characters cannot host the socket.
+  sidecarSock: 'sidecar.sock',
+  accessLog: 'access.ndjson', // one JSON line per request, capped (see access-log.ts)
+} as const;
+
+export const UNIX_PATH_MAX = 107;
+
+export type SidecarPaths = { dir: string } & { [K in keyof typeof SIDECAR_FILES]: string };
+
+export function sidecarPaths(root: string, vm: string): SidecarPaths {
+  const dir = join(root, vm);
+  const out: Record<string, string> = { dir };
+  for (const [key, file] of Object.entries(SIDECAR_FILES)) out[key] = join(dir, file);
+  return out as SidecarPaths;
+}
+
+// Same rule as the spec's vmNameSchema; checked here so a bad name can never address a path outside the root.
+export function isVmName(name: string): boolean {
+  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name);
+}

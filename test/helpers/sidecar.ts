@@ -1,0 +1,91 @@
+// Helpers for sidecar tests: a small hand-built HTTP tree (the real renderer's shape: absolute paths, listings
+// under keys ending in "/"), a token key, and raw HTTP over a socket for requests node's client would not send.
+import { connect, type Socket } from 'node:net';
+import { sortedTree, utf8, stableJson, type FileTree } from '../../src/render/tree.js';
+import type { ListenAddress } from '../../src/sidecar/files.js';
+
+export const TEST_UUID = '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10';
+export const TEST_KEY = new Uint8Array(32).fill(7);
+
+// marker lets live-update tests tell two versions of every document apart.
+export function handTree(marker = 'v1', opts: { userData?: string } = {}): FileTree {
+  const meta = stableJson({ uuid: TEST_UUID, hostname: `web-${marker}`, name: 'web', public_keys: { k: `ssh-ed25519 AAAA ${marker}` } });
+  const userData = opts.userData ?? `#cloud-config\n# ${marker}\n`;
+  const entries: [string, string][] = [
+    ['/', '2009-04-04/\nlatest/\n'],
+    ['/openstack/', '2013-04-04\n2018-08-27\nlatest\n'],
+    ['/openstack/2012-08-10/', 'meta_data.json\nuser_data\n'],
+    ['/openstack/2012-08-10/meta_data.json', meta],
+    ['/openstack/2012-08-10/user_data', userData],
+    ['/openstack/2018-08-27/', 'meta_data.json\nnetwork_data.json\npassword\nuser_data\nvendor_data.json\nvendor_data2.json\n'],
+    ['/openstack/2018-08-27/meta_data.json', meta],
+    ['/openstack/2018-08-27/network_data.json', stableJson({ links: [], networks: [], services: [], marker })],
+    ['/openstack/2018-08-27/user_data', userData],
+    ['/openstack/2018-08-27/vendor_data.json', stableJson({ marker })],
+    ['/openstack/2018-08-27/vendor_data2.json', stableJson({ static: { marker } })],
+    ['/openstack/latest/', 'meta_data.json\nnetwork_data.json\npassword\nuser_data\nvendor_data.json\nvendor_data2.json\n'],
+    ['/openstack/latest/meta_data.json', meta],
+    ['/openstack/latest/network_data.json', stableJson({ links: [], networks: [], services: [], marker })],
+    ['/openstack/latest/user_data', userData],
+    ['/openstack/latest/vendor_data.json', stableJson({ marker })],
+    ['/openstack/latest/vendor_data2.json', stableJson({ static: { marker } })],
+  ];
+  for (const v of ['2009-04-04', 'latest']) {
+    entries.push(
+      [`/${v}/`, 'meta-data/\nuser-data\n'],
+      [`/${v}/user-data`, userData],
+      [`/${v}/meta-data/`, 'hostname\ninstance-id\nlocal-hostname\npublic-keys/\n'],
+      [`/${v}/meta-data/hostname`, `web-${marker}`],
+      [`/${v}/meta-data/instance-id`, `i-${marker}`],
+      [`/${v}/meta-data/local-hostname`, `web-${marker}`],
+      [`/${v}/meta-data/public-keys/`, '0=k'],
+      [`/${v}/meta-data/public-keys/0/`, 'openssh-key'],
+      [`/${v}/meta-data/public-keys/0/openssh-key`, `ssh-ed25519 AAAA ${marker}`],
+    );
+  }
+  return sortedTree(entries.map(([p, t]) => [p, utf8(t)]));
+}
+
+export interface RawResult {
+  data: Buffer;
+  closed: boolean;
+}
+
+// Writes raw bytes (in pieces, optionally spaced out) and collects what comes back until the server closes or
+// `waitMs` of silence passes.
+export function rawExchange(addr: ListenAddress, pieces: (string | Buffer)[], opts: { gapMs?: number; waitMs?: number; end?: boolean } = {}): Promise<RawResult> {
+  return new Promise((resolve, reject) => {
+    const sock: Socket = addr.kind === 'unix' ? connect(addr.path) : connect(addr.port, addr.host);
+    const chunks: Buffer[] = [];
+    let idle: NodeJS.Timeout | undefined;
+    const finish = (closed: boolean) => {
+      clearTimeout(idle);
+      sock.destroy();
+      resolve({ data: Buffer.concat(chunks), closed });
+    };
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => finish(false), opts.waitMs ?? 1500);
+    };
+    sock.on('data', (d) => {
+      chunks.push(d);
+      arm();
+    });
+    sock.on('close', () => finish(true));
+    sock.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? finish(true) : reject(err)));
+    sock.on('connect', async () => {
+      for (const p of pieces) {
+        if (sock.destroyed) break;
+        sock.write(p);
+        if (opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+      }
+      if (opts.end) sock.end();
+      arm();
+    });
+  });
+}
+
+// Status codes of every HTTP response in a raw byte stream (pipelined answers come back in order).
+export function statusCodes(data: Buffer): number[] {
+  return [...data.toString('latin1').matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
+}
