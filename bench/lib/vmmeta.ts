@@ -1,0 +1,112 @@
+// Driving the built CLI the way an operator does: `node bin/vmmeta.js …` with a private state root per run.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { parse, stringify } from 'yaml';
+import { alive, killPid, onCleanup } from './proc.js';
+import { now, msSince } from './stats.js';
+
+// dist/bench/lib/ -> repository root
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BIN = join(REPO, 'bin', 'vmmeta.js');
+export const EXAMPLES = join(REPO, 'templates', 'examples');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function runCli(args: string[], opts: { stateDir: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const t0 = now();
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: '1', VMMETA_STATE_DIR: opts.stateDir, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr, ms: msSince(t0) });
+    });
+  });
+}
+
+export async function runCliOk(args: string[], opts: { stateDir: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+  const r = await runCli(args, opts);
+  if (r.code !== 0) throw new Error(`vmmeta ${args.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return r;
+}
+
+export function cliAvailable(): boolean {
+  return existsSync(join(REPO, 'dist', 'src', 'cli', 'main.js'));
+}
+
+export function examplePath(name: string): string {
+  return join(EXAMPLES, `${name}.yaml`);
+}
+
+export function newUuid(): string {
+  for (;;) {
+    const u = randomUUID();
+    if (!u.startsWith('ec2')) return u;
+  }
+}
+
+// A copy of an example spec with its own name and uuid (and optionally listen addresses), written to `dir`.
+// userDataFile is made absolute because the copy no longer sits next to the example's files.
+export function writeVariant(example: string, dir: string, change: { name: string; uuid?: string; listen?: string[] }): string {
+  const spec = parse(readFileSync(example, 'utf8')) as Record<string, unknown>;
+  spec.name = change.name;
+  spec.uuid = change.uuid ?? newUuid();
+  delete spec.instanceId;
+  delete spec.hostname;
+  if (typeof spec.userDataFile === 'string' && !isAbsolute(spec.userDataFile)) spec.userDataFile = join(dirname(example), spec.userDataFile);
+  if (change.listen) spec.sidecar = { ...((spec.sidecar as object) ?? {}), listen: change.listen };
+  const out = join(dir, `${change.name}.yaml`);
+  writeFileSync(out, stringify(spec));
+  return out;
+}
+
+export interface SidecarInfo {
+  pid: number;
+  port: number | undefined;
+}
+
+export function readSidecar(stateDir: string, vm: string): SidecarInfo | undefined {
+  const file = join(stateDir, vm, 'sidecar.json');
+  if (!existsSync(file)) return undefined;
+  const info = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; listen?: Array<{ kind: string; port?: number }> };
+  return { pid: info.pid, port: info.listen?.find((l) => l.kind === 'tcp')?.port };
+}
+
+// A fresh state root that is torn down (sidecars killed, folder removed) even if the benchmark fails.
+export function tempStateRoot(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `vmmeta-bench-${label}-`));
+  onCleanup(() => destroyStateRoot(dir));
+  return dir;
+}
+
+export function destroyStateRoot(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const vm of readdirSync(dir)) killSidecarOf(dir, vm);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function killSidecarOf(stateDir: string, vm: string): void {
+  try {
+    const info = readSidecar(stateDir, vm);
+    if (info && alive(info.pid) && readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').includes('serve')) killPid(info.pid);
+  } catch {
+    /* not a VM folder, or already gone */
+  }
+}
