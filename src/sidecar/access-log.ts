@@ -1,0 +1,93 @@
+// The access log: one JSON line per request, appended off the request path. Lines queue in memory and are
+// written in batches (one write per event-loop turn at most), so logging never delays an answer. It is bounded
+// twice: the queue drops lines beyond maxQueue (counted, reported once), and the file is rotated to `<file>.1`
+// when it would pass maxBytes, so a VM hammering its sidecar costs at most 2 × maxBytes of disk.
+import { open, rename, type FileHandle } from 'node:fs/promises';
+
+export interface AccessEntry {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  bytes: number;
+  ms: number;
+  client: string;
+  token: boolean;
+}
+
+export interface AccessLogOptions {
+  maxBytes?: number;
+  maxQueue?: number;
+  onError?: (message: string) => void;
+}
+
+export class AccessLog {
+  private queue: string[] = [];
+  private fh: FileHandle | undefined;
+  private size = 0;
+  private running: Promise<void> | undefined;
+  private failed = false;
+  dropped = 0;
+  readonly maxBytes: number;
+  private readonly maxQueue: number;
+
+  constructor(
+    readonly file: string,
+    private readonly opts: AccessLogOptions = {},
+  ) {
+    this.maxBytes = opts.maxBytes ?? 4 * 1024 * 1024;
+    this.maxQueue = opts.maxQueue ?? 10_000;
+  }
+
+  write(entry: AccessEntry): void {
+    if (this.queue.length >= this.maxQueue) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(JSON.stringify(entry) + '\n');
+    this.running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+  }
+
+  // Waits until everything queued so far is on disk (tests, and shutdown).
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.fh?.close().catch(() => undefined);
+    this.fh = undefined;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const data = Buffer.from(this.queue.join(''));
+        this.queue = [];
+        await this.append(data);
+      }
+    } catch (err) {
+      if (!this.failed) this.opts.onError?.(`access log ${this.file}: ${(err as Error).message}`);
+      this.failed = true;
+      this.queue = [];
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async append(data: Buffer): Promise<void> {
+    if (!this.fh) {
+      this.fh = await open(this.file, 'a', 0o600);
+      this.size = (await this.fh.stat()).size;
+    }
+    if (this.size > 0 && this.size + data.length > this.maxBytes) {
+      await this.fh.close();
+      this.fh = undefined;
+      await rename(this.file, `${this.file}.1`);
+      this.fh = await open(this.file, 'a', 0o600);
+      this.size = 0;
+    }
+    await this.fh.write(data);
+    this.size += data.length;
+  }
+}

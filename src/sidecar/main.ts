@@ -1,0 +1,143 @@
+// `vmmeta serve <vm>`: the sidecar entry, loaded by bin/vmmeta.js before commander, zod or chalk exist, so it
+// imports only node:* and src/sidecar/* (test/unit/sidecar/lean.test.ts checks). Like lima's hostagent it reports
+// on stdout as JSON lines ({"event":"ready",...}); errors are one line on stderr and exit 1 (2 for usage).
+// sidecar.json is written only after every listener is bound: its presence means the sidecar answers.
+import { readFile, rm } from 'node:fs/promises';
+import { resolveStateRoot, sidecarPaths, isVmName, type SidecarPaths } from './state-root.js';
+import { loadServed, type Served } from './served.js';
+import { loadTokenKey, writeFileAtomic, encodeSidecarInfo, decodeSidecarInfo } from './files.js';
+import { parseListen } from './listen.js';
+import { startSidecar, type RunningSidecar } from './server.js';
+
+const USAGE = 'usage: vmmeta serve <vm> [--state-dir DIR] [--listen ADDR ...] [--allow-all-interfaces]';
+const DEFAULT_LISTEN = ['unix', '127.0.0.1:0'];
+
+export interface ServeArgs {
+  vm: string;
+  stateDir?: string;
+  listen: string[];
+  allowAll: boolean;
+  help: boolean;
+}
+
+export function parseServeArgs(argv: string[]): ServeArgs {
+  const out: ServeArgs = { vm: '', listen: [], allowAll: false, help: false };
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--state-dir') out.stateDir = value();
+    else if (flag === '--listen') out.listen.push(value());
+    else if (flag === '--allow-all-interfaces') out.allowAll = true;
+    else if (flag === '-h' || flag === '--help') out.help = true;
+    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+    else positional.push(arg);
+  }
+  if (out.help) return out;
+  if (positional.length !== 1) throw new UsageError(positional.length ? `one VM name expected, got ${positional.length}` : 'missing VM name');
+  out.vm = positional[0]!;
+  if (!isVmName(out.vm)) throw new UsageError(`"${out.vm}" is not a VM name`);
+  return out;
+}
+
+class UsageError extends Error {}
+class ServeError extends Error {}
+
+export async function serveMain(argv: string[]): Promise<void> {
+  process.stdout.on('error', () => undefined); // a launcher that closed our stdout must not kill us
+  let args: ServeArgs;
+  try {
+    args = parseServeArgs(argv);
+  } catch (err) {
+    process.stderr.write(`vmmeta serve: ${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  try {
+    await serve(args);
+  } catch (err) {
+    if (!(err instanceof ServeError)) throw err; // a bug: node prints the stack
+    process.stderr.write(`vmmeta serve: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
+function emit(event: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
+}
+
+async function load(paths: SidecarPaths, vm: string): Promise<Served> {
+  let served: Served;
+  try {
+    served = await loadServed(paths.served);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ServeError(e.code === 'ENOENT' ? `no VM "${vm}": ${paths.served} is missing (run vmmeta create first)` : e.message);
+  }
+  if (served.vm !== vm) throw new ServeError(`${paths.served} belongs to VM "${served.vm}", not "${vm}"`);
+  return served;
+}
+
+async function serve(args: ServeArgs): Promise<void> {
+  const root = resolveStateRoot({ flag: args.stateDir, env: process.env, uid: process.getuid?.() ?? 1000 });
+  const paths = sidecarPaths(root, args.vm);
+  const served = await load(paths, args.vm);
+  const tokenKey = await loadTokenKey(paths.secrets).catch((err: NodeJS.ErrnoException) => {
+    throw new ServeError(err.code === 'ENOENT' ? `${paths.secrets} is missing (vmmeta create writes it)` : err.message);
+  });
+  const password = await readFile(paths.password, 'utf8').catch(() => undefined);
+  let listen;
+  try {
+    listen = (args.listen.length ? args.listen : served.listen ?? DEFAULT_LISTEN).map((l) => parseListen(l, { socketPath: paths.sidecarSock, allowAll: args.allowAll }));
+  } catch (err) {
+    throw new ServeError((err as Error).message);
+  }
+  let sidecar: RunningSidecar;
+  try {
+    sidecar = await startSidecar({ served, tokenKey, listen, password, passwordFile: paths.password, accessLog: paths.accessLog, onError: (m) => process.stderr.write(`vmmeta serve: ${m}\n`) });
+  } catch (err) {
+    throw new ServeError((err as Error).message);
+  }
+  const startedAt = new Date().toISOString();
+  await writeFileAtomic(paths.sidecarJson, encodeSidecarInfo({ pid: process.pid, startedAt, listen: sidecar.addresses }), 0o600);
+  emit({ event: 'ready', vm: args.vm, pid: process.pid, listen: sidecar.addresses, files: served.tree.size });
+
+  // SIGHUP: re-read served.json; a bad file keeps the documents being served.
+  process.on('SIGHUP', () => {
+    load(paths, args.vm).then(
+      (next) => {
+        sidecar.reload(next);
+        emit({ event: 'reloaded', files: next.tree.size });
+      },
+      (err: Error) => {
+        emit({ event: 'reload-failed', error: err.message });
+        process.stderr.write(`vmmeta serve: reload failed, still serving the previous documents: ${err.message}\n`);
+      },
+    );
+  });
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.removeAllListeners('SIGTERM');
+      process.removeAllListeners('SIGINT');
+      emit({ event: 'stopping', signal });
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await sidecar.close();
+  // Only our own sidecar.json: a replacement sidecar may already have written its own.
+  const info = await readFile(paths.sidecarJson, 'utf8').then(decodeSidecarInfo, () => undefined);
+  if (info?.pid === process.pid) await rm(paths.sidecarJson, { force: true });
+  emit({ event: 'stopped' });
+  process.exit(0);
+}

@@ -1,0 +1,243 @@
+// node:http around the pure handler: one server per listen address, all answering from the same current tree.
+// reload() swaps one reference; each request reads it once, so an answer comes wholly from the old or the new
+// documents. Limits follow what a metadata client needs (small GETs) rather than node's generous defaults.
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { chmod, lstat, rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { handleRequest, type HandlerContext } from './handler.js';
+import type { Served } from './served.js';
+import type { ListenSpec } from './listen.js';
+import type { ListenAddress } from './files.js';
+import { writeFileAtomic } from './files.js';
+import { AccessLog } from './access-log.js';
+import { UNIX_PATH_MAX } from './state-root.js';
+
+export interface Limits {
+  maxHeaderBytes: number; // request line + headers; above → 431
+  maxBodyBytes: number; // above → 413 (the password POST needs 1020)
+  headersTimeoutMs: number; // a client that has not finished its headers by then gets 408 and is cut off
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxHeaderBytes: 8192,
+  maxBodyBytes: 4096,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 256,
+};
+
+export interface SidecarOptions {
+  served: Served;
+  tokenKey: Uint8Array;
+  listen: ListenSpec[];
+  accessLog?: string;
+  accessLogMaxBytes?: number;
+  passwordFile?: string; // where a POSTed password is persisted (0600); absent: kept in memory only
+  password?: string; // a password stored earlier
+  limits?: Partial<Limits>;
+  now?: () => number;
+  onError?: (message: string) => void;
+}
+
+export interface RunningSidecar {
+  addresses: ListenAddress[];
+  reload(served: Served): void;
+  served(): Served;
+  close(graceMs?: number): Promise<void>;
+  accessLog: AccessLog | undefined;
+}
+
+export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar> {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const now = opts.now ?? Date.now;
+  const onError = opts.onError ?? ((m: string) => process.stderr.write(m + '\n'));
+  const log = opts.accessLog ? new AccessLog(opts.accessLog, { maxBytes: opts.accessLogMaxBytes, onError }) : undefined;
+  let password = opts.password;
+  let current = opts.served;
+  let ctx = contextFor(current);
+
+  function contextFor(served: Served): HandlerContext {
+    return { tree: served.tree, imdsTokens: served.imds.tokens, tokenKey: opts.tokenKey, password: { get: () => password } };
+  }
+
+  function record(req: IncomingMessage, status: number, bytes: number, started: number, token: boolean): void {
+    log?.write({
+      time: new Date(now()).toISOString(),
+      method: req.method ?? '',
+      path: (req.url ?? '').slice(0, 512),
+      status,
+      bytes,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+      client: req.socket.remoteAddress ?? 'unix',
+      token,
+    });
+  }
+
+  function refuse(req: IncomingMessage, res: ServerResponse, status: number, started: number): void {
+    const body = `${status} ${STATUS_CODES[status]}\n`;
+    res.shouldKeepAlive = false;
+    res.writeHead(status, { 'content-type': 'text/plain', 'content-length': String(body.length), connection: 'close' });
+    res.end(body);
+    record(req, status, body.length, started, false);
+  }
+
+  async function answer(req: IncomingMessage, res: ServerResponse, body: Uint8Array | undefined, started: number): Promise<void> {
+    const used = ctx; // one tree for the whole answer, whatever reload() does meanwhile
+    const r = handleRequest({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, nowMs: now() }, used);
+    if (r.passwordToStore !== undefined) {
+      // Claimed synchronously, so a concurrent POST already sees it and gets 409.
+      password = r.passwordToStore;
+      try {
+        if (opts.passwordFile) await writeFileAtomic(opts.passwordFile, password, 0o600);
+      } catch (err) {
+        password = undefined;
+        onError(`could not store the password in ${opts.passwordFile}: ${(err as Error).message}`);
+        return refuse(req, res, 500, started);
+      }
+    }
+    res.writeHead(r.status, r.headers);
+    res.end(r.body);
+    record(req, r.status, r.body.byteLength, started, r.tokenUsed);
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const declared = req.headers['content-length'];
+    if (declared === undefined && req.headers['transfer-encoding'] === undefined) {
+      void answer(req, res, undefined, started); // the common case: a bodiless GET, answered in this tick
+      return;
+    }
+    if (declared !== undefined && Number(declared) > limits.maxBodyBytes) return refuse(req, res, 413, started);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limits.maxBodyBytes) {
+        req.removeAllListeners('data');
+        req.pause();
+        if (!res.headersSent) refuse(req, res, 413, started);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!res.headersSent) void answer(req, res, Buffer.concat(chunks), started);
+    });
+  }
+
+  function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    setTimeout(() => socket.destroy(), 1000).unref(); // a peer that never closes its side
+  }
+
+  const servers: Server[] = [];
+  const addresses: ListenAddress[] = [];
+  try {
+    for (const spec of opts.listen) {
+      const server = createServer(
+        {
+          maxHeaderSize: limits.maxHeaderBytes,
+          requestTimeout: limits.requestTimeoutMs,
+          headersTimeout: limits.headersTimeoutMs,
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+          requireHostHeader: false, // HTTP/1.0 helpers and busybox wget may omit it; the VM is the socket, not the Host
+        },
+        onRequest,
+      );
+      server.maxConnections = limits.maxConnections;
+      server.timeout = 30_000; // backstop for a client that stops reading mid-response
+      server.on('clientError', onClientError);
+      servers.push(server);
+      addresses.push(await listen(server, spec));
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    throw err;
+  }
+
+  return {
+    addresses,
+    accessLog: log,
+    served: () => current,
+    reload(served: Served) {
+      current = served;
+      ctx = contextFor(served);
+    },
+    async close(graceMs = 5000) {
+      const closed = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+      for (const s of servers) s.closeIdleConnections();
+      const timer = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), graceMs);
+      await Promise.all(closed);
+      clearTimeout(timer);
+      for (const a of addresses) if (a.kind === 'unix') await rm(a.path, { force: true });
+      await log?.close();
+    },
+  };
+}
+
+async function listen(server: Server, spec: ListenSpec): Promise<ListenAddress> {
+  if (spec.kind === 'unix') {
+    if (Buffer.byteLength(spec.path) > UNIX_PATH_MAX) throw new Error(`socket path longer than ${UNIX_PATH_MAX} bytes: ${spec.path}`);
+    await removeStaleSocket(spec.path);
+    // Created 0600 from the start (no window where another user could connect), then chmod for certainty.
+    const umask = process.umask(0o177);
+    try {
+      await bind(server, { path: spec.path });
+    } finally {
+      process.umask(umask);
+    }
+    await chmod(spec.path, 0o600);
+    return { kind: 'unix', path: spec.path };
+  }
+  await bind(server, { host: spec.host, port: spec.port, exclusive: true });
+  const a = server.address();
+  if (!a || typeof a === 'string') throw new Error(`no address after listening on ${spec.host}:${spec.port}`);
+  return { kind: 'tcp', host: spec.host, port: a.port };
+}
+
+function bind(server: Server, opts: { path: string } | { host: string; port: number; exclusive: boolean }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: NodeJS.ErrnoException) => {
+      const where = 'path' in opts ? opts.path : opts.host.includes(':') ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
+      const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available on this host' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      reject(new Error(`cannot listen on ${where}: ${why}`));
+    };
+    server.once('error', fail);
+    server.listen(opts, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+}
+
+// A socket file left by a sidecar that died is removed; one that still answers belongs to a live sidecar.
+async function removeStaleSocket(path: string): Promise<void> {
+  const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!st) return;
+  if (!st.isSocket()) throw new Error(`${path} exists and is not a socket`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = connect(path);
+    const done = (v: boolean) => {
+      s.destroy();
+      resolve(v);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', (e: NodeJS.ErrnoException) => done(e.code !== 'ECONNREFUSED' && e.code !== 'ENOENT'));
+    s.setTimeout(1000, () => done(true));
+  });
+  if (alive) throw new Error(`another process is listening on ${path}`);
+  await rm(path, { force: true });
+}
