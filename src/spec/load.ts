@@ -2,7 +2,7 @@
 // parse/normalize steps. Everything wrong is reported together as one invalidSpec error (exit 2).
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { EXIT, UserError, invalidSpec, type SpecIssue } from '../cli/errors.js';
 import { generateIds, type GeneratedIds } from './ids.js';
 import { SPEC_MAX_BYTES, USER_DATA_MAX_BYTES } from './limits.js';
@@ -57,7 +57,8 @@ async function readUserDataFile(specFile: string, name: string): Promise<{ bytes
     if (bytes.length > USER_DATA_MAX_BYTES) return { issue: { path: 'userDataFile', message: tooBig(bytes.length, `${name} is`) } };
     return { bytes };
   } catch (err) {
-    return { issue: { path: 'userDataFile', message: `cannot read ${path}: ${reason(err)}` } };
+    const where = isAbsolute(name) ? '' : " (paths are relative to the spec's folder)";
+    return { issue: { path: 'userDataFile', message: `cannot read ${name}: ${reason(err)}${where}` } };
   }
 }
 

@@ -10,11 +10,17 @@ export type ParseResult = { ok: true; spec: Spec } | { ok: false; issues: SpecIs
 
 const MAX_YAML_ISSUES = 10;
 
+// The key text at an error offset: a quoted key whole, a plain one up to its colon.
+function keyAt(text: string, offset: number): string {
+  const m = /^("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^:\n]*)/.exec(text.slice(offset, offset + 300));
+  return (m?.[1] ?? '').trim();
+}
+
 // The yaml package's wording for the common mistakes, rephrased; other messages keep theirs minus the location.
 function yamlMessage(code: string, message: string, text: string, pos: [number, number]): string {
   switch (code) {
     case 'DUPLICATE_KEY':
-      return `duplicate key ${JSON.stringify(text.slice(pos[0], pos[1]).trim())}`;
+      return `duplicate key ${JSON.stringify(keyAt(text, pos[0]))}`;
     case 'MULTIPLE_DOCS':
       return 'a second YAML document ("---"); a spec is one document';
     case 'TAB_AS_INDENT':

@@ -49,21 +49,30 @@ export function checkLinks(links: Link[], at = 'network.links'): SpecIssue[] {
   });
 
   // Linux gives a bond its first member's MAC and a VLAN its parent's, and Nova's network_data.json shows the
-  // same, so those links may share a MAC. Physical NICs may not: cloud-init names interfaces by matching
-  // physical links' MACs (convert_net_json), and two equal MACs would make that ambiguous.
-  const group = (link: Link): string => {
-    if (link.type === 'vlan') {
-      const parent = byId.get(link.parent);
-      return parent && parent.type !== 'vlan' ? group(parent) : link.id;
-    }
-    return link.type === 'physical' ? (bondOf.get(link.id) ?? link.id) : link.id;
+  // same, so links joined by "members" or "parent" may share a MAC. Physical NICs may not: cloud-init names
+  // interfaces by matching physical links' MACs (convert_net_json), and two equal MACs make that ambiguous.
+  const root = new Map<string, string>();
+  const find = (id: string): string => {
+    let r = id;
+    while (root.has(r) && root.get(r) !== r) r = root.get(r)!;
+    return r;
   };
+  const join = (a: string, b: string): void => {
+    if (byId.has(a) && byId.has(b) && find(a) !== find(b)) root.set(find(a), find(b));
+  };
+  for (const link of links) {
+    if (link.type === 'bond') link.members.forEach((m) => join(link.id, m));
+    if (link.type === 'vlan') join(link.id, link.parent);
+  }
+  // A VLAN whose parent is missing cannot be judged; its own issue already says why.
+  const unjudged = (l: Link): boolean => l.type === 'vlan' && !byId.has(l.parent);
   links.forEach((link, i) => {
+    if (unjudged(link)) return;
     for (let j = 0; j < i; j++) {
       const other = links[j]!;
-      if (other.mac !== link.mac) continue;
+      if (other.mac !== link.mac || unjudged(other)) continue;
       const bothPhysical = link.type === 'physical' && other.type === 'physical';
-      if (bothPhysical || group(link) !== group(other)) {
+      if (bothPhysical || find(link.id) !== find(other.id)) {
         issues.push({ path: `${at}[${i}].mac`, message: `duplicates ${at}[${j}].mac (${link.mac})` });
         break;
       }

@@ -67,7 +67,11 @@ const randomSeedRule: Rule = (spec) => {
 // vendorData becomes vendor_data.json: YAML can hold values JSON cannot (.inf, .nan).
 function jsonProblems(value: unknown, path: string): SpecIssue[] {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return [];
-  if (typeof value === 'number') return Number.isFinite(value) ? [] : [{ path, message: `${value} cannot be written as JSON` }];
+  if (typeof value === 'number') {
+    const yaml = Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
+    return Number.isFinite(value) ? [] : [{ path, message: `${yaml} cannot be written as JSON` }];
+  }
+  if (value instanceof Uint8Array) return [{ path, message: 'binary data (!!binary) cannot be written as JSON; use a base64 string' }];
   if (Array.isArray(value)) return value.flatMap((v, i) => jsonProblems(v, `${path}[${i}]`));
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     return Object.entries(value).flatMap(([k, v]) => jsonProblems(v, /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`));

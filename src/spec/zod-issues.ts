@@ -53,12 +53,13 @@ const oneOf = (values: readonly unknown[]): string =>
 function sizeMessage(issue: Extract<Issue, { code: 'too_small' | 'too_big' }>, input: unknown): string {
   const small = issue.code === 'too_small';
   const bound = Number(small ? (issue as { minimum: unknown }).minimum : (issue as { maximum: unknown }).maximum);
-  const got = issue.origin === 'number' ? `, got ${showValue(input)}` : '';
+  const got =
+    issue.origin === 'number' ? `, got ${showValue(input)}` : issue.origin === 'string' && !small && typeof input === 'string' ? `, got ${input.length} characters` : '';
   if (!isDefault(issue.message)) return issue.message + got;
   switch (issue.origin) {
     case 'string':
       if (small && bound === 1) return 'must not be empty';
-      return small ? `shorter than ${bound} characters` : `longer than ${bound} characters`;
+      return small ? `shorter than ${bound} characters` : `longer than ${bound} characters${got}`;
     case 'array':
     case 'set':
       return small ? `needs at least ${bound} item${bound === 1 ? '' : 's'}` : `more than ${bound} items`;
