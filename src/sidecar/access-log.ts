@@ -62,9 +62,9 @@ export class AccessLog {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length) {
-        const data = Buffer.from(this.queue.join(''));
+        const lines = this.queue;
         this.queue = [];
-        await this.append(data);
+        await this.append(lines);
       }
     } catch (err) {
       if (!this.failed) this.opts.onError?.(`access log ${this.file}: ${(err as Error).message}`);
@@ -75,19 +75,35 @@ export class AccessLog {
     }
   }
 
-  private async append(data: Buffer): Promise<void> {
+  // Writes the lines in as few writes as possible, rotating whenever the next line would pass maxBytes.
+  private async append(lines: string[]): Promise<void> {
     if (!this.fh) {
       this.fh = await open(this.file, 'a', 0o600);
       this.size = (await this.fh.stat()).size;
     }
-    if (this.size > 0 && this.size + data.length > this.maxBytes) {
-      await this.fh.close();
-      this.fh = undefined;
-      await rename(this.file, `${this.file}.1`);
-      this.fh = await open(this.file, 'a', 0o600);
-      this.size = 0;
+    let i = 0;
+    while (i < lines.length) {
+      const take: string[] = [];
+      let bytes = 0;
+      for (; i < lines.length; i++) {
+        const n = Buffer.byteLength(lines[i]!);
+        if (this.size + bytes + n > this.maxBytes && (take.length || this.size > 0)) break;
+        take.push(lines[i]!);
+        bytes += n;
+      }
+      if (take.length) {
+        await this.fh!.write(take.join(''));
+        this.size += bytes;
+      }
+      if (i < lines.length) await this.rotate();
     }
-    await this.fh.write(data);
-    this.size += data.length;
+  }
+
+  private async rotate(): Promise<void> {
+    await this.fh?.close();
+    this.fh = undefined;
+    await rename(this.file, `${this.file}.1`);
+    this.fh = await open(this.file, 'a', 0o600);
+    this.size = 0;
   }
 }
