@@ -108,7 +108,6 @@ async function serve(args: ServeArgs): Promise<void> {
   }
   const startedAt = new Date().toISOString();
   await writeFileAtomic(paths.sidecarJson, encodeSidecarInfo({ pid: process.pid, startedAt, listen: sidecar.addresses }), 0o600);
-  emit({ event: 'ready', vm: args.vm, pid: process.pid, listen: sidecar.addresses, files: served.tree.size });
 
   // SIGHUP: re-read served.json; a bad file keeps the documents being served.
   process.on('SIGHUP', () => {
@@ -124,7 +123,8 @@ async function serve(args: ServeArgs): Promise<void> {
     );
   });
 
-  await new Promise<void>((resolve) => {
+  // Handlers go in before "ready": a launcher may signal as soon as it reads that line.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.removeAllListeners('SIGTERM');
       process.removeAllListeners('SIGINT');
@@ -134,6 +134,8 @@ async function serve(args: ServeArgs): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  emit({ event: 'ready', vm: args.vm, pid: process.pid, listen: sidecar.addresses, files: served.tree.size });
+  await stopped;
   await sidecar.close();
   // Only our own sidecar.json: a replacement sidecar may already have written its own.
   const info = await readFile(paths.sidecarJson, 'utf8').then(decodeSidecarInfo, () => undefined);

@@ -89,3 +89,55 @@ export function rawExchange(addr: ListenAddress, pieces: (string | Buffer)[], op
 export function statusCodes(data: Buffer): number[] {
   return [...data.toString('latin1').matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
 }
+
+// ── running `vmmeta serve` as the CLI does: a state folder, then the real binary ──
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { encodeServed, type ServedMeta } from '../../src/sidecar/served.js';
+import { newSecrets } from '../../src/sidecar/files.js';
+
+export const VMMETA_BIN = fileURLToPath(new URL('../../../bin/vmmeta.js', import.meta.url));
+
+export function writeVmState(root: string, vm: string, tree: FileTree, meta: Partial<ServedMeta> = {}): string {
+  const dir = joinPath(root, vm);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(joinPath(dir, 'served.json'), encodeServed(tree, { vm, uuid: TEST_UUID, imds: { tokens: 'optional' }, ...meta }), { mode: 0o600 });
+  writeFileSync(joinPath(dir, 'secrets.json'), newSecrets(), { mode: 0o600 });
+  return dir;
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  ready: { pid: number; listen: ListenAddress[] };
+  events: Record<string, unknown>[]; // every stdout JSON line so far
+  nextEvent(name: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stderr(): string;
+  exit: Promise<number | null>;
+}
+
+// Spawns `node bin/vmmeta.js serve <vm> ...` and resolves on its ready event (rejects with its stderr if it exits).
+export function spawnServe(root: string, vm: string, args: string[] = [], env: Record<string, string> = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [VMMETA_BIN, 'serve', vm, '--state-dir', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const events: Record<string, unknown>[] = [];
+  const waiters: { name: string; resolve: (e: Record<string, unknown>) => void }[] = [];
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const e = JSON.parse(line) as Record<string, unknown>;
+    events.push(e);
+    for (const w of waiters.splice(0)) (w.name === e.event ? w.resolve(e) : waiters.push(w));
+  });
+  const nextEvent = (name: string, timeoutMs = 10_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no ${name} event within ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
+      waiters.push({ name, resolve: (e) => (clearTimeout(t), resolve(e)) });
+    });
+  return new Promise((resolve, reject) => {
+    exit.then((code) => reject(new Error(`vmmeta serve exited with ${code}: ${err}`)));
+    nextEvent('ready').then((e) => resolve({ child, ready: e as ServeProcess['ready'], events, nextEvent, stderr: () => err, exit }), reject);
+  });
+}
