@@ -48,7 +48,7 @@ export function sortIssues(issues: SpecIssue[]): SpecIssue[] {
 
 function readYaml(text: string): { value?: unknown; issues: SpecIssue[] } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines, version: '1.2', schema: 'core', logLevel: 'silent' });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines, version: '1.2', schema: 'core', logLevel: 'error' });
   const problems = [...doc.errors, ...doc.warnings].map((e) => ({ path: '', message: `${at(lines, e.pos[0])}: ${yamlMessage(e.code, e.message, text, e.pos)}` }));
   // A collection used as a key would be stringified ("[ a, b ]") by toJS: refuse it instead.
   visit(doc, {
