@@ -13,7 +13,7 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const EXAMPLES = join(REPO, 'templates', 'examples');
 const CASES = Number(process.env.VMMETA_FUZZ_CASES ?? 5000);
 const SEED = Number(process.env.VMMETA_FUZZ_SEED ?? 0x5eed);
-const SLOW_MS = 2000;
+const SLOW_MS = 5000; // generous: a loaded CI core; the slowest case is printed
 
 type Issue = { path: string; message: string };
 type Parse = (text: string, source: string) => { ok: true; spec: unknown } | { ok: false; issues: Issue[] };
