@@ -9,7 +9,6 @@ let cached: Record<string, unknown> | undefined;
 export function specJsonSchema(): Record<string, unknown> {
   cached ??= {
     ...(z.toJSONSchema(SpecSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>),
-    $id: 'https://vmmeta.invalid/schema/vm-spec.json',
     title: 'vmmeta VM spec',
   };
   return structuredClone(cached);
