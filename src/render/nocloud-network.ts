@@ -27,9 +27,12 @@ function addressing(vm: ResolvedVm, link: Link): Json {
     if (n.type === 'ipv4' || n.type === 'ipv6') {
       const { cidr, family } = canonicalCidr(n.address);
       addresses.push(cidr);
-      // A default route rather than the deprecated gateway4/gateway6 keys (netplan warns about those); cloud-init
-      // renders it like network_data.json's 0.0.0.0/0.0.0.0 route, so both datasources give the same result.
-      if (n.gateway !== undefined) routes.push({ to: family === 4 ? '0.0.0.0/0' : '::/0', via: n.gateway });
+      // gateway4/gateway6 rather than a 0.0.0.0/0 or ::/0 route: cloud-init's v2 -> v1 conversion turns `::/0`
+      // into a `::/64` route on ENI (20.4, 22.4) and refuses `to: default` (22.4, 25.1), while the gateway keys
+      // become ENI `gateway` lines and networkd [Route] Gateway= on every generation (checked by
+      // test/client/render-net-convert). netplan calls them deprecated but still applies them.
+      const key = family === 4 ? 'gateway4' : 'gateway6';
+      if (n.gateway !== undefined && out[key] === undefined) out[key] = n.gateway;
       for (const r of n.routes) {
         const to = parseCidr(r.to);
         if (!to) throw new Error(`render: route ${r.to} is not a CIDR (the spec rules should have refused it)`);

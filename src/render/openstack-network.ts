@@ -75,8 +75,14 @@ function networkJson(vm: ResolvedVm, n: Network, index: number): Json {
     }
     out.routes = routes;
   }
-  const dns = uniqueDns(n.dns);
-  if (dns.length > 0) out.services = dns;
+  // A network's resolvers are its own plus the VM-wide ones. Nova's per-network `services` are read by cloud-init
+  // >= 24.3 only; 20.4 and 22.4 instead copy a network's `dns_nameservers` key into the interface they render
+  // (convert_net_json valid_keys["subnet"]), without which 22.4's netplan output has no resolver at all.
+  const dns = [...new Set([...n.dns, ...vm.network.dns.servers])];
+  if (dns.length > 0) {
+    out.services = uniqueDns(dns);
+    out.dns_nameservers = dns;
+  }
   // Nova has no field for search domains; cloud-init copies a network's dns_search into the subnet it renders
   // (convert_net_json valid_keys["subnet"], every version from 20.4 on), so this is how they reach the guest.
   if (vm.network.dns.search.length > 0) out.dns_search = vm.network.dns.search;

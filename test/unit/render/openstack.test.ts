@@ -104,11 +104,14 @@ test('network_data.json: links, networks, routes, DNS in both places', () => {
     { network: '0.0.0.0', netmask: '0.0.0.0', gateway: '192.0.2.1' },
     { network: '198.51.100.0', netmask: '255.255.255.0', gateway: '192.0.2.254', metric: 50 },
   ]);
-  assert.deepEqual(v4.services, [{ type: 'dns', address: '192.0.2.53' }]);
+  // own resolvers first, then the VM-wide ones; as Nova's services and as cloud-init's dns_nameservers
+  assert.deepEqual(v4.services, [{ type: 'dns', address: '192.0.2.53' }, { type: 'dns', address: '9.9.9.9' }]);
+  assert.deepEqual(v4.dns_nameservers, ['192.0.2.53', '9.9.9.9']);
+  assert.deepEqual(v6.dns_nameservers, ['9.9.9.9']);
   assert.equal(v6.netmask, 'ffff:ffff:ffff:ffff::');
   assert.deepEqual(v6.routes, [{ network: '::', netmask: '::', gateway: '2001:db8:0:1::1' }]);
   assert.deepEqual(vlan.routes, [{ network: '10.200.0.0', netmask: '255.255.0.0', gateway: '10.100.0.1' }]);
-  assert.deepEqual(Object.keys(dhcp).sort(), ['dns_search', 'id', 'link', 'network_id', 'type']);
+  assert.deepEqual(Object.keys(dhcp).sort(), ['dns_nameservers', 'dns_search', 'id', 'link', 'network_id', 'services', 'type']);
   assert.deepEqual(nd.services, [{ type: 'dns', address: '9.9.9.9' }, { type: 'dns', address: '192.0.2.53' }]);
   assert.deepEqual(v4.dns_search, ['example.net']);
   assert.equal(new Set(nd.networks.map((n: any) => n.network_id)).size, 4);
