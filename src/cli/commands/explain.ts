@@ -1,0 +1,64 @@
+// vmmeta explain <spec|vm>: which datasource cloud-init will pick and why. For a spec, as `create` would set it
+// up (sidecar answering); for a created VM, from its stored outputs and whether its sidecar runs right now.
+import { stat } from 'node:fs/promises';
+import { loadSpecFile } from '../../spec/load.js';
+import { resolveSmbios, type Smbios } from '../../hypervisor/smbios.js';
+import { predictDatasource, type Verdict } from '../../hypervisor/verdict.js';
+import { vmPaths } from '../../state/paths.js';
+import { decodeResolved, readState, requireVm } from '../../state/store.js';
+import { buildPlan } from '../plan.js';
+import { sidecarStatus } from '../sidecar-control.js';
+import { verdictInput } from '../verdict-input.js';
+
+export interface ExplainResult {
+  source: 'spec' | 'vm';
+  target: string;
+  name: string;
+  arch: string;
+  cloudInit: string;
+  smbios: Smbios;
+  disks: { cidata: boolean; config2: boolean };
+  sidecar: boolean;
+  predicted: string | null;
+  reasons: string[];
+  warnings: string[];
+  verdict: Verdict;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
+}
+
+export async function explain(o: { root: string; target: string; suppressNocloud?: boolean; configDrive?: boolean }): Promise<ExplainResult> {
+  const looksLikeFile = (await isFile(o.target)) || /[/.]/.test(o.target);
+  if (looksLikeFile) {
+    const loaded = await loadSpecFile(o.target);
+    const plan = buildPlan(loaded, { suppressNocloud: Boolean(o.suppressNocloud), configDrive: Boolean(o.configDrive) }, vmPaths(o.root, loaded.vm.name));
+    const input = verdictInput(plan.vm, plan.smbios, plan.outputs, { sidecar: true });
+    return result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict);
+  }
+  const p = await requireVm(o.root, o.target);
+  const state = await readState(p);
+  const vm = decodeResolved(state.resolved);
+  const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
+  const running = (await sidecarStatus(p)).state === 'running';
+  const input = verdictInput(vm, smbios, state.outputs, { sidecar: running });
+  return result('vm', o.target, vm.name, input, smbios, predictDatasource(input));
+}
+
+function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict): ExplainResult {
+  return {
+    source,
+    target,
+    name,
+    arch: input.arch,
+    cloudInit: input.cloudInit,
+    smbios,
+    disks: input.disks,
+    sidecar: input.sidecar.openstack,
+    predicted: verdict.winner,
+    reasons: verdict.reasons,
+    warnings: verdict.warnings,
+    verdict,
+  };
+}

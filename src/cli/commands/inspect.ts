@@ -1,0 +1,117 @@
+// vmmeta inspect <vm>: everything about one VM and what is wrong with it. Only reads: a stale pid or a leftover
+// staging folder is reported, never cleaned up. Secrets (user-data, passwords, vendor-data, the token key) are
+// redacted unless --show-secrets.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseLeftover } from '../../state/paths.js';
+import { isAlive } from '../../state/pid.js';
+import { requireVm } from '../../state/store.js';
+import type { Smbios } from '../../hypervisor/smbios.js';
+import { readAccessLog, type LogEntry } from '../access-log.js';
+import { inspectWarnings, type Warning } from '../inspect-warnings.js';
+import type { ProbeResult } from '../probe.js';
+import { sidecarSummary, type SidecarSummary } from '../summary.js';
+import { viewVm } from '../vm-view.js';
+
+export const REDACTED = '<redacted: --show-secrets>';
+
+export interface InspectResult {
+  name: string;
+  dir: string;
+  uuid: string;
+  hostname: string;
+  instanceId: string;
+  createdAt: string;
+  updatedAt: string;
+  spec: {
+    file: string;
+    availabilityZone: string;
+    sshKeys: string[];
+    links: Array<{ id: string; type: string; mac: string }>;
+    networks: Array<{ link: string; type: string; address?: string }>;
+    userData: { bytes: number; sha256: string; content: string } | null;
+    adminPassword: string | null;
+    vendorData: unknown;
+    guest: { arch: string; cloudInit: string };
+  };
+  documents: { meta: string; files: string[] };
+  smbios: Smbios;
+  nocloud: string;
+  cdrom: { attached: boolean; path: string | null; bus: string | null; present: boolean };
+  configDrive: { attached: boolean; path: string | null };
+  qemu: { argsFile: string; guestfwd: string | null };
+  datasource: { predicted: string | null; reasons: string[] };
+  sidecar: { state: string; pid: number | null; answering: boolean; probes: ProbeResult[]; uptimeSeconds: number | null } & Omit<Partial<SidecarSummary>, 'pid'>;
+  requests: { total: number; last: LogEntry[]; firstAt: string | null; lastAt: string | null };
+  secrets: { tokenKey: string | null; password: string | null };
+  warnings: Warning[];
+}
+
+export async function inspect(o: { root: string; vm: string; showSecrets?: boolean; requests?: number; now?: number }): Promise<InspectResult> {
+  const p = await requireVm(o.root, o.vm);
+  const v = await viewVm(p);
+  const hide = (s: string | null | undefined) => (s == null ? null : o.showSecrets ? s : REDACTED);
+  const guest = (await readAccessLog(p.accessLog)).filter((e) => !e.probe);
+  const leftovers = (await readdir(o.root).catch(() => [] as string[])).filter((e) => {
+    const l = parseLeftover(e);
+    return l?.name === o.vm && !isAlive(l.pid);
+  });
+  const meta = await listFiles(p.meta);
+  const ud = v.vm.userData;
+  const secrets = JSON.parse(await readFile(p.secrets, 'utf8').catch(() => '{}')) as { tokenKey?: string };
+  const password = await readFile(p.password, 'utf8').catch(() => null);
+  const cdPresent = await readFile(p.cidataIso).then(() => true, () => false);
+  const now = o.now ?? Date.now();
+  const startedAt = v.sidecar.info?.startedAt;
+  return {
+    name: v.vm.name,
+    dir: p.dir,
+    uuid: v.vm.uuid,
+    hostname: v.vm.hostname,
+    instanceId: v.vm.instanceId,
+    createdAt: v.state.createdAt,
+    updatedAt: v.state.updatedAt,
+    spec: {
+      file: p.spec,
+      availabilityZone: v.vm.availabilityZone,
+      sshKeys: v.vm.sshKeys.map((k) => k.name),
+      links: v.vm.network.links.map((l) => ({ id: l.id, type: l.type, mac: l.mac })),
+      networks: v.vm.network.networks.map((n) => ({ link: n.link, type: n.type, ...('address' in n ? { address: n.address } : {}) })),
+      userData: ud ? { bytes: ud.length, sha256: createHash('sha256').update(ud).digest('hex'), content: hide(Buffer.from(ud).toString('utf8'))! } : null,
+      adminPassword: hide(v.vm.adminPassword),
+      vendorData: v.vm.vendorData === undefined ? null : o.showSecrets ? v.vm.vendorData : REDACTED,
+      guest: { arch: v.vm.guest.arch, cloudInit: v.vm.guest.cloudInit },
+    },
+    documents: { meta: p.meta, files: meta.map((f) => relative(p.meta, f)) },
+    smbios: v.smbios,
+    nocloud: v.state.outputs.nocloud,
+    cdrom: { attached: v.state.outputs.cdrom !== null, path: v.state.outputs.cdrom?.path ?? null, bus: v.state.outputs.cdrom?.bus ?? null, present: cdPresent },
+    configDrive: { attached: v.state.outputs.configDrive !== null, path: v.state.outputs.configDrive },
+    qemu: { argsFile: p.qemuArgsTxt, guestfwd: v.state.outputs.guestfwd },
+    datasource: { predicted: v.verdict.winner, reasons: v.verdict.reasons },
+    sidecar: {
+      state: v.sidecar.state,
+      pid: v.sidecar.pid ?? null,
+      answering: v.answering,
+      probes: v.probes,
+      uptimeSeconds: v.sidecar.state === 'running' && startedAt ? Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000)) : null,
+      ...(sidecarSummary(v.sidecar.info) ?? {}),
+    },
+    requests: { total: guest.length, last: guest.slice(-(o.requests ?? 10)), firstAt: guest[0]?.time ?? null, lastAt: guest.at(-1)?.time ?? null },
+    secrets: { tokenKey: hide(secrets.tokenKey), password: hide(password) },
+    warnings: inspectWarnings(v, guest, leftovers),
+  };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(path)));
+    else out.push(path);
+  }
+  return out;
+}
+

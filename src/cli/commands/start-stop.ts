@@ -1,0 +1,29 @@
+// vmmeta start|stop <vm>: control the sidecar under the VM's lock. start returns once the sidecar answers;
+// stop returns once its pid is gone. Both are idempotent (the libvirt hook calls them on every boot).
+import { withVmLock } from '../../state/lock.js';
+import { requireVm } from '../../state/store.js';
+import { ensureSidecar, stopSidecar } from '../sidecar-control.js';
+import { sidecarSummary, type SidecarSummary } from '../summary.js';
+
+export interface StartStopResult {
+  name: string;
+  action: 'started' | 'already running' | 'stopped' | 'not running';
+  sidecar: SidecarSummary | null;
+  pids: number[];
+}
+
+export async function start(o: { root: string; vm: string; progress?: (line: string) => void }): Promise<StartStopResult> {
+  const p = await requireVm(o.root, o.vm);
+  return withVmLock(p.dir, async () => {
+    const { info, started } = await ensureSidecar(p, o.progress ? { progress: o.progress } : {});
+    return { name: o.vm, action: started ? 'started' : 'already running', sidecar: sidecarSummary(info), pids: [info.pid] };
+  }, o.vm);
+}
+
+export async function stop(o: { root: string; vm: string }): Promise<StartStopResult> {
+  const p = await requireVm(o.root, o.vm);
+  return withVmLock(p.dir, async () => {
+    const { stopped } = await stopSidecar(p);
+    return { name: o.vm, action: stopped.length ? 'stopped' : 'not running', sidecar: null, pids: stopped };
+  }, o.vm);
+}

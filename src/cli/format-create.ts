@@ -1,0 +1,44 @@
+// Human output of create and update: what to pass to QEMU or libvirt, where the sidecar is, what the guest
+// will pick. Everything else is in --json.
+import type { Smbios } from '../hypervisor/smbios.js';
+import type { CreateResult } from './commands/create.js';
+import { fields, paint, section, type FormatOptions } from './output.js';
+import { verdictLines } from './format-misc.js';
+
+export function smbiosLines(s: Smbios, o: FormatOptions): string {
+  return fields([
+    ['product', s.type1.product ?? '(QEMU default)'],
+    ['manufacturer', s.type1.manufacturer],
+    ['serial', s.type1.serial],
+    ['uuid', s.type1.uuid],
+    ['asset tag', s.type3.asset],
+  ], o, '  ');
+}
+
+export function formatCreate(r: CreateResult, o: FormatOptions): string {
+  const c = paint(o);
+  const verb = { created: 'created', updated: 'updated', unchanged: 'unchanged' }[r.action];
+  const out: string[] = [`${c.green('✓')} ${c.bold(r.name)} ${verb} (uuid ${r.uuid}) in ${r.dir}\n`];
+  const sidecar = r.sidecar
+    ? `pid ${r.sidecar.pid} (${r.sidecarAction}), ${r.sidecar.listen.map((l) => l.url ?? l.address).join(', ')}`
+    : 'not running (start it with: vmmeta start ' + r.name + ')';
+  const cd = r.cdrom ? `${r.cdrom.path} (bus ${r.cdrom.bus})` : r.nocloud === 'net' ? `none: NoCloud seed via SMBIOS serial ${r.seedUrl}` : 'suppressed';
+  out.push(fields([['sidecar', sidecar], ['NoCloud CD', cd], ['config drive', r.configDrive ?? undefined]], o, '  '));
+  out.push(section('QEMU', fields([
+    ['arguments', `mapfile -t A < ${r.qemu.files.txt}; qemu-system-x86_64 "${'$'}{A[@]}" …`],
+    ['one line', r.qemu.files.sh],
+    ['guestfwd', r.qemu.guestfwd ?? 'none (no unix listener): route 169.254.169.254:80 to the sidecar yourself'],
+  ], o, '  '), o));
+  out.push(section('libvirt', fields([
+    ['domain', r.libvirt.domainXml],
+    ['patch', `vmmeta libvirt patch <domain.xml> ${r.name} --in-place`],
+  ], o, '  '), o));
+  out.push(section('SMBIOS', smbiosLines(r.smbios, o), o));
+  out.push(section('Datasource', indent(verdictLines(r.datasource.predicted, r.datasource.reasons.slice(-1), r.datasource.warnings, o)), o));
+  out.push(`${paint(o).dim(`(why: vmmeta explain ${r.name})`)}\n`);
+  return out.join('');
+}
+
+function indent(text: string): string {
+  return text.replace(/^(?=.)/gm, '  ');
+}

@@ -1,0 +1,51 @@
+// Human output of inspect: warnings first (they are why people run it), then the facts.
+import type { InspectResult } from './commands/inspect.js';
+import type { LogEntry } from './access-log.js';
+import { ago, fields, paint, section, type FormatOptions } from './output.js';
+import { smbiosLines } from './format-create.js';
+import { verdictLines } from './format-misc.js';
+import { formatLogLine } from './format-vm.js';
+
+export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now()): string {
+  const c = paint(o);
+  const out: string[] = [`${c.bold(r.name)}  uuid ${r.uuid}  (${r.dir})\n`];
+  if (r.warnings.length) {
+    out.push(section(c.yellow(`Warnings (${r.warnings.length})`), r.warnings.map((w) => `  ${c.yellow('!')} ${w.message}${w.hint ? `\n    ${c.dim(`hint: ${w.hint}`)}` : ''}`).join('\n') + '\n', o));
+  } else {
+    out.push(`${c.green('✓')} no problems found\n`);
+  }
+  const s = r.spec;
+  out.push(section('Spec', fields([
+    ['hostname', r.hostname],
+    ['instance id', r.instanceId],
+    ['zone', s.availabilityZone],
+    ['ssh keys', s.sshKeys.join(', ') || 'none'],
+    ['links', s.links.map((l) => `${l.id} (${l.type} ${l.mac})`).join(', ') || 'none'],
+    ['networks', s.networks.map((n) => `${n.link} ${n.type}${n.address ? ` ${n.address}` : ''}`).join(', ') || 'none'],
+    ['user-data', s.userData ? `${s.userData.bytes} bytes, sha256 ${s.userData.sha256.slice(0, 16)}…` : 'none'],
+    ['admin password', s.adminPassword ?? undefined],
+    ['guest', `${s.guest.arch}, cloud-init ${s.guest.cloudInit}`],
+    ['created', `${r.createdAt}, updated ${r.updatedAt}`],
+  ], o, '  '), o));
+  out.push(section('Documents', fields([['meta/', `${r.documents.files.length} files in ${r.documents.meta}`], ['spec', s.file], ['QEMU args', r.qemu.argsFile]], o, '  '), o));
+  out.push(section('SMBIOS', smbiosLines(r.smbios, o), o));
+  const cd = r.cdrom.attached ? `attached: ${r.cdrom.path} (bus ${r.cdrom.bus})${r.cdrom.present ? '' : c.red(' — file missing')}` : r.nocloud === 'net' ? 'none (NoCloud seed URL in the SMBIOS serial)' : 'suppressed';
+  out.push(section('Disks', fields([['NoCloud CD', cd], ['config drive', r.configDrive.attached ? r.configDrive.path! : 'none']], o, '  '), o));
+  out.push(section('Datasource', verdictLines(r.datasource.predicted, r.datasource.reasons, [], o).replace(/^(?=.)/gm, '  '), o));
+  const sc = r.sidecar;
+  const state = sc.state === 'running' ? (sc.answering ? c.green('running, answering') : c.red('running, NOT answering')) : c.red(sc.state);
+  out.push(section('Sidecar', fields([
+    ['state', `${state}${sc.pid ? ` (pid ${sc.pid})` : ''}`],
+    ['uptime', sc.uptimeSeconds !== null ? ago(sc.startedAt, now) : undefined],
+    ['listen', sc.listen?.map((l) => l.url ?? l.address).join(', ')],
+    ['checked', sc.probes.map((p) => `${p.address} ${p.ok ? `${p.status} in ${p.ms} ms` : p.error}`).join('; ') || undefined],
+    ['guestfwd', r.qemu.guestfwd ?? 'none'],
+  ], o, '  '), o));
+  out.push(section(`Requests from the guest (${r.requests.total})`, requestLines(r.requests.last, r.requests.total, o), o));
+  return out.join('');
+}
+
+function requestLines(last: LogEntry[], total: number, o: FormatOptions): string {
+  if (!total) return '  none: the guest has not called the sidecar\n';
+  return last.map((e) => `  ${formatLogLine(e, o)}`).join('');
+}

@@ -1,0 +1,116 @@
+// Everything `create` will write, computed in memory before a single file is touched (changesets computes its
+// release plan first, too): the resolved VM with the command-line overrides, SMBIOS, QEMU argv, libvirt XML,
+// the HTTP tree the sidecar serves, the disk trees for meta/ and the ISOs, and the predicted datasource.
+import { createHash } from 'node:crypto';
+import type { LoadedSpec } from '../spec/load.js';
+import type { ResolvedVm } from '../spec/schema.js';
+import { stableJson, type FileTree } from '../render/tree.js';
+import { renderHttpTree } from '../render/http.js';
+import { renderNoCloud } from '../render/nocloud.js';
+import { renderConfigDrive } from '../render/configdrive.js';
+import { FORMATS } from '../render/formats.js';
+import { resolveSmbios, smbiosText, type Smbios } from '../hypervisor/smbios.js';
+import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, DEFAULT_CDROM_BUS, METADATA_ADDRESS, type CdromBus } from '../hypervisor/qemu-args.js';
+import { guestfwdConnector } from '../hypervisor/connector.js';
+import { domainXml, sysinfoXml } from '../hypervisor/libvirt.js';
+import { predictDatasource, type Verdict } from '../hypervisor/verdict.js';
+import { encodeServed } from '../sidecar/served.js';
+import { encodeResolved, type VmOutputs } from '../state/store.js';
+import { FILES, isSensitiveDocument, type VmPaths } from '../state/paths.js';
+import { verdictInput } from './verdict-input.js';
+
+// Bump when the same spec must produce different files (forces an update of existing VMs on re-create).
+const PLAN_VERSION = 1;
+// Where a nocloud-net seed points: the address the guest dials for metadata (guestfwd or DNAT).
+export const NOCLOUD_SEED_URL = `http://${METADATA_ADDRESS}/nocloud/`;
+
+export interface Overrides {
+  suppressNocloud?: boolean;
+  configDrive?: boolean;
+  listen?: string[];
+}
+
+export interface PlannedFile {
+  data: string | Uint8Array;
+  mode: number;
+}
+
+export interface Plan {
+  vm: ResolvedVm;
+  specText: string;
+  specHash: string;
+  outputs: VmOutputs;
+  smbios: Smbios;
+  qemuArgs: string[];
+  files: Map<string, PlannedFile>; // path relative to the VM folder
+  httpTree: FileTree; // what the sidecar serves
+  isos: { cidata?: FileTree; configDrive?: FileTree };
+  verdict: Verdict;
+}
+
+export function applyOverrides(vm: ResolvedVm, o: Overrides): ResolvedVm {
+  const datasource = { ...vm.datasource };
+  if (o.suppressNocloud && datasource.nocloud === 'cd') datasource.nocloud = 'none';
+  if (o.configDrive) datasource.configDrive = true;
+  const sidecar = o.listen?.length ? { listen: [...o.listen] } : vm.sidecar;
+  return { ...vm, datasource, sidecar };
+}
+
+// Over the resolved VM (user-data file bytes included, overrides applied) and the spec text (spec.yaml is kept).
+export function specHash(vm: ResolvedVm, text: string): string {
+  return createHash('sha256').update(stableJson({ plan: PLAN_VERSION, text, vm: encodeResolved(vm) })).digest('hex');
+}
+
+// The metadata NIC carries the guest's first physical MAC, so network_data.json's link for it matches the
+// device the guest sees; a VM without links gets a stable locally administered MAC derived from its uuid.
+// The user-network NIC whose guestfwd reaches the sidecar's socket; none without a unix listener.
+export function metadataNic(vm: ResolvedVm, p: VmPaths): { id: string; mac: string; connector: string } | null {
+  if (!vm.sidecar.listen.includes('unix')) return null;
+  const mac = vm.network.links.find((l) => l.type === 'physical')?.mac ?? uuidMac(vm.uuid);
+  return { id: 'vmmeta0', mac, connector: guestfwdConnector(p.sidecarSock) };
+}
+
+export function buildPlan(loaded: LoadedSpec, overrides: Overrides, p: VmPaths): Plan {
+  const vm = applyOverrides(loaded.vm, overrides);
+  const nocloud = vm.datasource.nocloud;
+  const seedUrl = nocloud === 'net' ? NOCLOUD_SEED_URL : null;
+  const smbios = resolveSmbios(vm, seedUrl ? { seedUrl } : {});
+  const cdrom: { path: string; bus: CdromBus } | null = nocloud === 'cd' ? { path: p.cidataIso, bus: DEFAULT_CDROM_BUS } : null;
+  const nic = metadataNic(vm, p);
+  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(nic ? { metadataNic: nic } : {}) });
+  const guestfwd = argv.find((a: string) => a.includes('guestfwd=')) ?? null;
+  const outputs: VmOutputs = {
+    nocloud,
+    cdrom,
+    configDrive: vm.datasource.configDrive ? p.configDriveIso : null,
+    listen: [...vm.sidecar.listen],
+    guestfwd,
+    seedUrl,
+  };
+
+  const files = new Map<string, PlannedFile>();
+  const put = (path: string, data: string | Uint8Array, mode = 0o644) => files.set(path, { data, mode });
+  put(FILES.spec, loaded.text, 0o600); // may hold inline user-data, vendor-data or an admin password
+  const httpTree = renderHttpTree(vm);
+  put(FILES.served, encodeServed(httpTree, { vm: vm.name, uuid: vm.uuid, imds: { tokens: vm.imds.tokens }, listen: outputs.listen }), 0o600);
+  for (const format of FORMATS) {
+    for (const [path, bytes] of format.render(vm)) {
+      if (path.endsWith('/')) continue; // an HTTP listing, not a document
+      const rel = path.replace(/^\/+/, '');
+      put(`${FILES.meta}/${format.name}/${rel}`, bytes, isSensitiveDocument(rel) ? 0o600 : 0o644);
+    }
+  }
+  put(FILES.smbios, smbiosText(smbios));
+  put(FILES.qemuArgsTxt, argsFileText(argv));
+  put(FILES.qemuArgsSh, argsShell(argv));
+  put(FILES.qemuArgsJson, argsJson(argv));
+  put(FILES.domainXml, domainXml(vm, { smbios, cdrom, metadataNic: nic }));
+  put(FILES.sysinfoXml, sysinfoXml(smbios));
+
+  const isos: Plan['isos'] = {};
+  if (cdrom) isos.cidata = renderNoCloud(vm);
+  if (vm.datasource.configDrive) isos.configDrive = renderConfigDrive(vm);
+  const verdict = predictDatasource(verdictInput(vm, smbios, outputs, { sidecar: true }));
+  return { vm, specText: loaded.text, specHash: specHash(vm, loaded.text), outputs, httpTree, smbios, qemuArgs: argv, files, isos, verdict };
+}
+

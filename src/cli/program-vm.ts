@@ -1,0 +1,106 @@
+// Flag wiring for the commands that act on VMs in the state root.
+import type { Command } from 'commander';
+import { action, makeCtx, type Io } from './main.js';
+import { examples } from './program.js';
+import { create } from './commands/create.js';
+import { inspect } from './commands/inspect.js';
+import { list } from './commands/list.js';
+import { logs } from './commands/logs.js';
+import { start, stop } from './commands/start-stop.js';
+import { deleteVm } from './commands/delete.js';
+import { formatCreate } from './format-create.js';
+import { formatInspect } from './format-inspect.js';
+import { formatList, formatLogLine, formatStartStop, formatDelete } from './format-vm.js';
+import { UserError, EXIT } from './errors.js';
+
+function createFlags(cmd: Command): Command {
+  return cmd
+    .option('--suppress-nocloud', 'leave the NoCloud cidata CD out, so the OpenStack metadata service wins')
+    .option('--config-drive', 'also build a config-2 ISO (for guests with no network path to the sidecar)')
+    .option('--listen <addr>', 'sidecar address: unix, 127.0.0.1:0, ADDR:PORT (repeatable; replaces the spec\'s sidecar.listen)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--force', 'allow changes that lose something (a new uuid makes the guest a new instance)')
+    .option('--no-start', 'write everything but do not start the sidecar');
+}
+
+function createOpts(o: Record<string, unknown>) {
+  return {
+    suppressNocloud: Boolean(o.suppressNocloud),
+    configDrive: Boolean(o.configDrive),
+    ...(o.listen ? { listen: o.listen as string[] } : {}),
+    force: Boolean(o.force),
+    start: o.start !== false,
+  };
+}
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`-n expects a whole number, got ${JSON.stringify(v)}`, { exitCode: EXIT.invalid });
+  return n;
+}
+
+export function registerVmCommands(program: Command, io: Io): void {
+  createFlags(program.command('create'))
+    .description('create (or update) a VM from a spec: documents, SMBIOS, QEMU args, libvirt XML, NoCloud CD, running sidecar')
+    .argument('<spec>', 'the VM spec (YAML)')
+    .addHelpText('after', examples(
+      'vmmeta create vm1.yaml',
+      'vmmeta create vm1.yaml --suppress-nocloud        # OpenStack datasource wins',
+      'vmmeta create --json vm1.yaml | jq -r \'.qemu.argv[]\'',
+      'mapfile -t A < ~/.local/state/vmmeta/vm1/qemu-args.txt; qemu-system-x86_64 -accel tcg -m 1G "${A[@]}" -drive file=disk.qcow2,if=virtio',
+    ))
+    .action(action(io, async (ctx, [spec], o) => create({ root: ctx.root, spec: spec!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
+
+  createFlags(program.command('update'))
+    .description('re-render an existing VM from a changed spec; its running sidecar serves the new documents at once')
+    .argument('<vm>', 'the VM name (must match the spec\'s name)')
+    .argument('<spec>', 'the VM spec (YAML)')
+    .addHelpText('after', examples('vmmeta update vm1 vm1.yaml', 'vmmeta update vm1 vm1.yaml --suppress-nocloud'))
+    .action(action(io, async (ctx, [vm, spec], o) => create({ root: ctx.root, spec: spec!, vm: vm!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
+
+  program
+    .command('inspect')
+    .description('everything about one VM: documents, SMBIOS, CD, predicted datasource, sidecar (checked live), recent requests, warnings')
+    .argument('<vm>', 'the VM name')
+    .option('--show-secrets', 'show user-data, passwords and the token key instead of redacting them')
+    .option('-n, --requests <n>', 'how many recent requests to show', count, 10)
+    .addHelpText('after', examples('vmmeta inspect vm1', 'vmmeta inspect --json vm1 | jq .warnings', 'vmmeta inspect vm1 -n 50'))
+    .action(action(io, async (ctx, [vm], o) => inspect({ root: ctx.root, vm: vm!, showSecrets: Boolean(o.showSecrets), requests: o.requests as number }), formatInspect));
+
+  program
+    .command('list')
+    .alias('ls')
+    .description('list VMs with their sidecar state and predicted datasource')
+    .addHelpText('after', examples('vmmeta list', 'vmmeta list --json | jq -r \'.vms[] | select(.sidecar.state != "running") | .name\''))
+    .action(action(io, async (ctx) => list({ root: ctx.root }), formatList));
+
+  program
+    .command('logs')
+    .description('the requests a VM\'s guest made to its sidecar (access log)')
+    .argument('<vm>', 'the VM name')
+    .option('-f, --follow', 'keep printing new requests until interrupted')
+    .option('-n, --lines <n>', 'how many recent requests', count, 20)
+    .addHelpText('after', examples('vmmeta logs vm1', 'vmmeta logs -f vm1', 'vmmeta logs --json -n 100 vm1   # raw NDJSON lines'))
+    // Not through action(): lines are printed as they are read, and --json means raw NDJSON (one request per
+    // line, as the sidecar wrote it) rather than one document, so `logs -f --json` can be piped line by line.
+    .action(async (vm: string, o: Record<string, unknown>, cmd: Command) => {
+      const ctx = makeCtx(io, cmd.optsWithGlobals());
+      await logs({ root: ctx.root, vm, lines: o.lines as number, follow: Boolean(o.follow), emit: (entry) => io.out(ctx.json ? `${entry.raw}\n` : formatLogLine(entry, ctx.fmt)) });
+    });
+
+  for (const [verb, fn, what] of [['start', start, 'start the VM\'s sidecar (no-op if it answers) and wait until it answers'], ['stop', stop, 'stop the VM\'s sidecar (SIGTERM) and wait until it is gone']] as const) {
+    program
+      .command(verb)
+      .description(what)
+      .argument('<vm>', 'the VM name')
+      .addHelpText('after', examples(`vmmeta ${verb} vm1`))
+      .action(action(io, async (ctx, [vm]) => fn({ root: ctx.root, vm: vm!, progress: ctx.progress }), formatStartStop));
+  }
+
+  program
+    .command('delete')
+    .alias('rm')
+    .description('stop the VM\'s sidecar and remove its state folder (exit 3 if there is no such VM)')
+    .argument('<vm>', 'the VM name')
+    .addHelpText('after', examples('vmmeta delete vm1'))
+    .action(action(io, async (ctx, [vm]) => deleteVm({ root: ctx.root, vm: vm! }), formatDelete));
+}

@@ -1,0 +1,74 @@
+// Flag wiring only: each command is `commands/<verb>.ts` (an async function returning its result) and a
+// formatter from format-*.ts. Every command has --help with examples.
+import { Command, Option } from 'commander';
+import { action, type Io } from './main.js';
+import { registerVmCommands } from './program-vm.js';
+import { validate } from './commands/validate.js';
+import { render } from './commands/render.js';
+import { explain } from './commands/explain.js';
+import { doctor } from './commands/doctor.js';
+import { libvirtPatch } from './commands/libvirt-patch.js';
+import { formatValidate, formatRender, formatExplain, formatDoctor, formatPatch } from './format-misc.js';
+import { EXIT } from './errors.js';
+
+export function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+export function registerCommands(program: Command, io: Io): void {
+  program
+    .command('validate')
+    .description('check a VM spec; print every problem as "field: reason" (exit 2 when invalid)')
+    .argument('<spec>', 'the VM spec (YAML)')
+    .addHelpText('after', examples('vmmeta validate vm1.yaml', 'vmmeta validate --json vm1.yaml | jq .name'))
+    .action(action(io, async (_ctx, [spec]) => validate({ spec: spec! }), formatValidate));
+
+  program
+    .command('render')
+    .description('write the rendered documents to a folder (no state, no sidecar)')
+    .argument('<spec>', 'the VM spec (YAML)')
+    .requiredOption('--out <dir>', 'output folder (created if missing)')
+    .addOption(new Option('--format <format>', 'which documents').choices(['openstack', 'ec2', 'nocloud', 'configdrive', 'all']).default('all'))
+    .addHelpText('after', examples('vmmeta render vm1.yaml --out /tmp/vm1', 'vmmeta render vm1.yaml --out seed --format nocloud && genisoimage -o seed.iso -V cidata -J -r seed'))
+    .action(action(io, async (_ctx, [spec], o) => render({ spec: spec!, out: o.out as string, format: o.format as 'all' }), formatRender));
+
+  program
+    .command('explain')
+    .description('predict which datasource cloud-init will pick, and why (ds-identify + cloud-init stages)')
+    .argument('<spec-or-vm>', 'a spec file, or the name of a created VM')
+    .option('--suppress-nocloud', 'as if created with --suppress-nocloud')
+    .option('--config-drive', 'as if created with --config-drive')
+    .addHelpText('after', examples('vmmeta explain vm1.yaml', 'vmmeta explain vm1.yaml --suppress-nocloud', 'vmmeta explain vm1'))
+    .action(action(io, async (ctx, [target], o) => explain({ root: ctx.root, target: target!, suppressNocloud: Boolean(o.suppressNocloud), configDrive: Boolean(o.configDrive) }), formatExplain));
+
+  registerVmCommands(program, io);
+
+  program
+    .command('doctor')
+    .description('check this host: Node, QEMU, ISO tool, libvirt validator, socat, state root, loopback ports')
+    .addHelpText('after', examples('vmmeta doctor', 'vmmeta doctor --json | jq \'.checks[] | select(.status != "ok")\''))
+    .action(action(io, async (ctx) => doctor({ root: ctx.root }), formatDoctor, (r) => (r.checks.some((c) => c.status === 'fail') ? EXIT.failure : EXIT.ok)));
+
+  const libvirt = program.command('libvirt').description('libvirt integration');
+  libvirt
+    .command('patch')
+    .description('add the VM\'s <sysinfo>, <smbios mode="sysinfo"/> and CD-ROM to a domain XML; everything else stays byte for byte')
+    .argument('<domain.xml>', 'the domain XML (virsh dumpxml <domain> > domain.xml)')
+    .argument('<vm>', 'the vmmeta VM whose SMBIOS and CD to apply')
+    .option('--out <file>', 'write the result to a file (default: stdout)')
+    .option('--in-place', 'rewrite <domain.xml> itself (atomically)')
+    .addHelpText('after', examples('virsh dumpxml vm1 > vm1.xml && vmmeta libvirt patch vm1.xml vm1 --in-place && virsh define vm1.xml', 'vmmeta libvirt patch vm1.xml vm1 --out vm1-patched.xml'))
+    .action(action(io, async (ctx, [xml, vm], o) => libvirtPatch({ root: ctx.root, xml: xml!, vm: vm!, out: o.out as string | undefined, inPlace: Boolean(o.inPlace), stdout: !ctx.json && !o.out && !o.inPlace }), formatPatch));
+  libvirt.exitOverride();
+
+  program
+    .command('serve')
+    .description('run a VM\'s metadata sidecar in the foreground (create starts it detached; the systemd unit runs it)')
+    .argument('<vm>', 'the VM name')
+    .addHelpText('after', examples('vmmeta serve vm1', 'systemctl start vmmeta-sidecar@vm1'))
+    .action(async (vm: string) => {
+      // bin/vmmeta.js routes `serve` before commander loads; this is only reached when main() is called directly.
+      const { serveMain } = await import('../sidecar/main.js');
+      await serveMain([vm]);
+    });
+}

@@ -1,0 +1,26 @@
+// After SIGHUP, wait until the sidecar serves the new documents, so `update` returns only once a guest would
+// read them (the sidecar swaps its whole tree at once, so one document tells).
+import type { Plan } from './plan.js';
+import type { SidecarInfo } from './sidecar-control.js';
+import { httpGet, PROBE_QUERY } from './probe.js';
+import { UserError } from './errors.js';
+
+const PREFERRED = ['/openstack/latest/meta_data.json', '/latest/meta-data/instance-id'];
+
+export async function waitServing(info: SidecarInfo, plan: Plan, timeoutMs = 5000): Promise<void> {
+  const path = PREFERRED.find((p) => plan.httpTree.has(p)) ?? [...plan.httpTree.keys()].find((k) => !k.endsWith('/'));
+  const listener = info.listen[0];
+  if (!path || !listener) return;
+  const want = Buffer.from(plan.httpTree.get(path)!);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await httpGet(listener, `${path}?${PROBE_QUERY}`, 1000).catch(() => undefined);
+    if (got?.status === 200 && got.body.equals(want)) return;
+    if (Date.now() > deadline) {
+      throw new UserError(`the sidecar (pid ${info.pid}) still serves the old documents ${timeoutMs / 1000} s after SIGHUP`, {
+        hint: 'see sidecar.log in the VM folder, or restart it: vmmeta stop <vm> && vmmeta start <vm>',
+      });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

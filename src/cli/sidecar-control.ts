@@ -1,0 +1,170 @@
+// Starting, probing and stopping a VM's sidecar (`vmmeta serve <vm>`, the same binary). Launch follows lima's
+// hostagent: detached, cleanup off (execa would otherwise kill it when this command exits), stdio to the log,
+// unref'd. Ready means sidecar.json names the child's pid AND an HTTP request answers; a pid file alone is not
+// readiness. Every wait is a short sleep with a deadline.
+import { openSync, closeSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options } from 'execa';
+import { writeFileAtomic } from '../state/atomic.js';
+import { FILES, UNIX_PATH_MAX, type VmPaths } from '../state/paths.js';
+import { isAlive, isSidecarProcess, readJsonFile, waitForExit } from '../state/pid.js';
+import { UserError } from './errors.js';
+import { probeListener, type Listener, type ProbeResult } from './probe.js';
+
+export const READY_TIMEOUT_MS = 10_000;
+const BIN = fileURLToPath(new URL('../../../bin/vmmeta.js', import.meta.url));
+
+export interface SidecarInfo {
+  pid: number;
+  startedAt: string;
+  listen: Listener[];
+}
+
+export interface SidecarStatus {
+  state: 'running' | 'starting' | 'stopped' | 'dead'; // dead: sidecar.json names a pid that is gone
+  pid?: number;
+  info?: SidecarInfo;
+}
+
+function asInfo(v: unknown): SidecarInfo | undefined {
+  const o = v as SidecarInfo | undefined;
+  return o && typeof o.pid === 'number' && Array.isArray(o.listen) ? o : undefined;
+}
+
+// Reads only: a stale sidecar.json is reported as `dead`, never removed here.
+export async function sidecarStatus(p: VmPaths): Promise<SidecarStatus> {
+  const info = asInfo(await readJsonFile(p.sidecarJson));
+  if (info && isSidecarProcess(info.pid, p.name)) return { state: 'running', pid: info.pid, info };
+  const launch = (await readJsonFile(p.sidecarLaunch)) as { pid?: number } | undefined;
+  if (launch?.pid && launch.pid !== info?.pid && isSidecarProcess(launch.pid, p.name)) return { state: 'starting', pid: launch.pid };
+  return info ? { state: 'dead', pid: info.pid, info } : { state: 'stopped' };
+}
+
+export async function probeSidecar(info: SidecarInfo, timeoutMs = 1000): Promise<ProbeResult[]> {
+  return Promise.all(info.listen.map((l) => probeListener(l, timeoutMs)));
+}
+
+export interface LaunchOptions {
+  progress?: (line: string) => void;
+  timeoutMs?: number;
+}
+
+// Starts the sidecar unless one is running (or starting: a create killed mid-launch leaves one coming up, and
+// a second would fight it for the socket). Returns the live sidecar's info once it answers.
+export async function ensureSidecar(p: VmPaths, opts: LaunchOptions = {}): Promise<{ info: SidecarInfo; started: boolean }> {
+  const status = await sidecarStatus(p);
+  if (status.state === 'running' && status.info && (await probeSidecar(status.info)).every((r) => r.ok)) {
+    return { info: status.info, started: false };
+  }
+  if (status.state === 'running' || status.state === 'starting') {
+    // Alive but not answering: give it the usual deadline, then replace it.
+    try {
+      return { info: await waitReady(p, status.pid!, opts), started: false };
+    } catch {
+      await stopSidecar(p);
+    }
+  }
+  return { info: await launchSidecar(p, opts), started: true };
+}
+
+export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promise<SidecarInfo> {
+  if (Buffer.byteLength(p.sidecarSock) > UNIX_PATH_MAX) {
+    throw new UserError(`the sidecar socket path is too long for a Unix socket (${Buffer.byteLength(p.sidecarSock)} > ${UNIX_PATH_MAX} bytes): ${p.sidecarSock}`, {
+      hint: 'use a shorter state root: --state-dir or VMMETA_STATE_DIR',
+    });
+  }
+  const log = openSync(p.sidecarLog, 'a', 0o600);
+  let pid: number | undefined;
+  try {
+    const options: Options = {
+      detached: true,
+      cleanup: false,
+      stdin: 'ignore',
+      // A raw fd, so the child writes the log itself and nothing flows through this process once it exits
+      // (execa's {file} form would pipe through us). execa's types only admit fd literals 3..9 here.
+      stdout: log as 3,
+      stderr: log as 3,
+      env: { VMMETA_STATE_DIR: p.root },
+    };
+    const child = execa(process.execPath, [BIN, 'serve', p.name], options);
+    child.catch(() => undefined);
+    child.unref();
+    pid = child.pid;
+  } finally {
+    closeSync(log);
+  }
+  if (!pid) throw new UserError(`could not start the sidecar of ${p.name}`, { hint: `see ${p.sidecarLog}` });
+  await writeFileAtomic(p.sidecarLaunch, JSON.stringify({ pid, launchedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
+  return waitReady(p, pid, opts);
+}
+
+async function waitReady(p: VmPaths, pid: number, opts: LaunchOptions): Promise<SidecarInfo> {
+  const started = Date.now();
+  const deadline = started + (opts.timeoutMs ?? READY_TIMEOUT_MS);
+  let announced = false;
+  let last = '';
+  for (;;) {
+    const info = asInfo(await readJsonFile(p.sidecarJson));
+    if (info?.pid === pid) {
+      const probes = await probeSidecar(info, 1000);
+      if (probes.every((r) => r.ok)) return info;
+      last = probes.filter((r) => !r.ok).map((r) => `${r.address}: ${r.error ?? `HTTP ${r.status}`}`).join('; ');
+    }
+    if (!isAlive(pid)) {
+      throw new UserError(`the sidecar of ${p.name} exited during start-up`, { details: await logTail(p), hint: `see ${p.sidecarLog}` });
+    }
+    if (Date.now() > deadline) {
+      await terminate(pid);
+      throw new UserError(`the sidecar of ${p.name} did not answer within ${Math.round((deadline - started) / 1000)} s${last ? ` (${last})` : ''}`, {
+        details: await logTail(p),
+        hint: `see ${p.sidecarLog}`,
+      });
+    }
+    if (!announced && Date.now() - started > 1000) {
+      opts.progress?.(`waiting for the sidecar of ${p.name} (pid ${pid}) to answer…`);
+      announced = true;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function logTail(p: VmPaths, lines = 5): Promise<string[]> {
+  const text = await readFile(p.sidecarLog, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').filter(Boolean).slice(-lines).map((l) => `${FILES.sidecarLog}: ${l}`);
+}
+
+async function terminate(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return true;
+  }
+  if (await waitForExit(pid, 5000)) return true;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return true;
+  }
+  return waitForExit(pid, 2000);
+}
+
+// SIGTERM, wait until the pid is gone, then clear the runtime files that named it. Call under the VM's lock.
+export async function stopSidecar(p: VmPaths): Promise<{ stopped: number[] }> {
+  const stopped: number[] = [];
+  const info = asInfo(await readJsonFile(p.sidecarJson));
+  const launch = (await readJsonFile(p.sidecarLaunch)) as { pid?: number } | undefined;
+  for (const pid of new Set([info?.pid, launch?.pid])) {
+    if (pid && isSidecarProcess(pid, p.name)) {
+      if (!(await terminate(pid))) throw new UserError(`the sidecar of ${p.name} (pid ${pid}) did not stop`, { hint: `kill -9 ${pid}` });
+      stopped.push(pid);
+    }
+  }
+  await rm(p.sidecarJson, { force: true });
+  await rm(p.sidecarLaunch, { force: true });
+  return { stopped };
+}
+
+export function reloadSidecar(pid: number): void {
+  process.kill(pid, 'SIGHUP');
+}

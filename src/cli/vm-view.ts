@@ -1,0 +1,31 @@
+// What list and inspect both need about a stored VM: its state, SMBIOS, live sidecar status and verdict.
+// Reads only.
+import type { ResolvedVm } from '../spec/schema.js';
+import { resolveSmbios, type Smbios } from '../hypervisor/smbios.js';
+import { predictDatasource, type Verdict } from '../hypervisor/verdict.js';
+import type { VmPaths } from '../state/paths.js';
+import { decodeResolved, readState, type StoredState } from '../state/store.js';
+import { probeSidecar, sidecarStatus, type SidecarStatus } from './sidecar-control.js';
+import type { ProbeResult } from './probe.js';
+import { verdictInput } from './verdict-input.js';
+
+export interface VmView {
+  state: StoredState;
+  vm: ResolvedVm;
+  smbios: Smbios;
+  sidecar: SidecarStatus;
+  probes: ProbeResult[];
+  answering: boolean;
+  verdict: Verdict; // with the sidecar as it is now
+}
+
+export async function viewVm(p: VmPaths, probeTimeoutMs = 1000): Promise<VmView> {
+  const state = await readState(p);
+  const vm = decodeResolved(state.resolved);
+  const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
+  const sidecar = await sidecarStatus(p);
+  const probes = sidecar.state === 'running' && sidecar.info ? await probeSidecar(sidecar.info, probeTimeoutMs) : [];
+  const answering = probes.length > 0 && probes.every((r) => r.ok);
+  const verdict = predictDatasource(verdictInput(vm, smbios, state.outputs, { sidecar: answering }));
+  return { state, vm, smbios, sidecar, probes, answering, verdict };
+}
