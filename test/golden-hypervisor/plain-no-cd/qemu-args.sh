@@ -1,0 +1,1 @@
+-uuid 3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10 -smbios type=1,serial=3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10,uuid=3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10 -netdev 'user,id=vmmeta0,net=169.254.169.0/24,restrict=on,guestfwd=tcp:169.254.169.254:80-cmd:socat -lf /dev/null - UNIX-CONNECT:/var/lib/vmmeta/web1/sidecar.sock' -device virtio-net-pci,netdev=vmmeta0,mac=52:54:00:1c:2a:10
