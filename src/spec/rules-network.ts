@@ -137,7 +137,12 @@ export function checkNetworks(config: NetworkConfig, at = 'network'): SpecIssue[
       issues.push({ path: `${here}.link`, message: `"${net.link}" is a member of bond "${bondOf.get(net.link)}"; put the network on the bond` });
     }
     issues.push(...dnsIssues(net.dns, `${here}.dns`));
-    if (net.type !== 'ipv4' && net.type !== 'ipv6') return;
+    if (net.type !== 'ipv4' && net.type !== 'ipv6') {
+      // A second DHCP/SLAAC entry of one kind on one link renders the same client twice.
+      const twin = config.networks.findIndex((o) => o.link === net.link && o.type === net.type);
+      if (twin < i) issues.push({ path: `${here}.type`, message: `duplicates ${at}.networks[${twin}] (${net.type} on "${net.link}")` });
+      return;
+    }
     const { issues: addr, cidr } = addressIssues(net, here);
     issues.push(...addr);
     const usable = addr.length === 0 ? cidr : undefined;

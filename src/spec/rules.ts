@@ -107,7 +107,10 @@ export function listenProblem(entry: string): string | null {
 const sidecarRule: Rule = (spec) =>
   spec.sidecar.listen.flatMap((entry, i) => {
     const problem = listenProblem(entry);
-    return problem ? [{ path: `sidecar.listen[${i}]`, message: problem }] : [];
+    if (problem) return [{ path: `sidecar.listen[${i}]`, message: problem }];
+    // Port 0 picks a fresh port each time, so "127.0.0.1:0" twice is two listeners, not a clash.
+    const first = spec.sidecar.listen.indexOf(entry);
+    return first < i && !entry.endsWith(':0') ? [{ path: `sidecar.listen[${i}]`, message: `duplicates sidecar.listen[${first}] ("${entry}")` }] : [];
   });
 
 const networkRule: Rule = (spec) => (spec.network ? checkNetworks(spec.network) : []);

@@ -70,6 +70,9 @@ test('overlapping subnets on different links are refused; secondary addresses on
   assert.deepEqual(run(v4('eth0', '10.0.0.5/8'), v4('eth1', '10.20.0.5/16')), ['network.networks[1].address: 10.20.0.0/16 overlaps network.networks[0].address (10.0.0.0/8 on link "eth0")']);
   assert.deepEqual(run(v4('eth0', '192.0.2.10/24'), v4('eth0', '192.0.2.10/25')), ['network.networks[1].address: duplicates network.networks[0].address (192.0.2.10)']);
   assert.deepEqual(run({ id: 'n', link: 'eth0', type: 'ipv4_dhcp' }, { id: 'n', link: 'eth1', type: 'ipv4_dhcp' }), ['network.networks[1].id: duplicates network.networks[0].id ("n")']);
+  assert.deepEqual(run({ link: 'eth0', type: 'ipv4_dhcp' }, { link: 'eth0', type: 'ipv6_slaac' }, { link: 'eth0', type: 'ipv4_dhcp' }), [
+    'network.networks[2].type: duplicates network.networks[0] (ipv4_dhcp on "eth0")',
+  ]);
 });
 
 test('user-data sources are exclusive and sized; base64 fields are strict', () => {
@@ -112,4 +115,8 @@ test('sidecar listen addresses', () => {
   assert.equal(listenProblem('[127.0.0.1]:80'), '"127.0.0.1" is not an IP address (IPv6 goes in brackets)');
   assert.equal(listenProblem('127.0.0.1:70000'), 'port 70000 is above 65535');
   assert.equal(listenProblem('127.0.0.1'), '"127.0.0.1" is not "unix", ADDRESS:PORT or [IPV6]:PORT');
+  assert.deepEqual(lines({ name: 'a', sidecar: { listen: ['unix', '127.0.0.1:0', '127.0.0.1:0', '127.0.0.1:8775', 'unix', '127.0.0.1:8775'] } }), [
+    'sidecar.listen[4]: duplicates sidecar.listen[0] ("unix")',
+    'sidecar.listen[5]: duplicates sidecar.listen[3] ("127.0.0.1:8775")',
+  ]);
 });
