@@ -10,18 +10,19 @@ interface DnsService { type: 'dns'; address: string }
 // interfaces (loopback only, not even DHCP), while a 404 lets it fall back to DHCP on the first NIC (§8.5).
 export function openStackNetworkData(vm: ResolvedVm): Json | null {
   const { links, networks, dns } = vm.network;
+  const macOf = new Map(links.map((l) => [l.id, l.mac]));
   if (links.length === 0 && networks.length === 0) return null;
   // Nova's top-level services are the de-duplicated union of every subnet's DNS servers; cloud-init 20.4/22.4
   // read only these (upstream >= 24.3 also reads the per-network ones, which are therefore emitted too).
   const services = uniqueDns([...dns.servers, ...networks.flatMap((n) => n.dns)]);
   return {
-    links: links.map(linkJson),
+    links: links.map((l) => linkJson(l, macOf)),
     networks: networks.map((n, i) => networkJson(vm, n, i)),
     services,
   };
 }
 
-function linkJson(link: Link): Json {
+function linkJson(link: Link, macOf: Map<string, string>): Json {
   const mtu = link.mtu === undefined ? {} : { mtu: link.mtu };
   switch (link.type) {
     case 'physical':
@@ -35,7 +36,9 @@ function linkJson(link: Link): Json {
         bond_links: link.members,
         ...(link.miimon === undefined ? {} : { bond_miimon: link.miimon }),
         ...(link.xmitHashPolicy === undefined ? {} : { bond_xmit_hash_policy: link.xmitHashPolicy }),
-        ethernet_mac_address: link.mac,
+        // Only when it is not the first member's: Linux gives a bond that MAC anyway, and cloud-init 20.4 copies
+        // a bond's MAC onto every member (network_state handle_bond), leaving two NICs with one MAC.
+        ...(link.mac === macOf.get(link.members[0]!) ? {} : { ethernet_mac_address: link.mac }),
         ...mtu,
       };
     case 'vlan':

@@ -94,7 +94,10 @@ test('network_data.json: links, networks, routes, DNS in both places', () => {
   const nd = openStackNetworkData(threeNicVm()) as any;
   assert.deepEqual(nd.links.map((l: any) => [l.id, l.type]), [['eth0', 'phy'], ['eth1', 'phy'], ['bond0', 'bond'], ['vlan100', 'vlan'], ['eth2', 'phy']]);
   assert.deepEqual(nd.links[0], { id: 'eth0', type: 'phy', ethernet_mac_address: '52:54:00:00:00:01', mtu: 9000 });
-  assert.deepEqual(nd.links[2], { id: 'bond0', type: 'bond', bond_mode: '802.3ad', bond_links: ['eth0', 'eth1'], bond_miimon: 100, bond_xmit_hash_policy: 'layer3+4', ethernet_mac_address: '52:54:00:00:00:01', mtu: 9000 });
+  assert.deepEqual(nd.links[2], { id: 'bond0', type: 'bond', bond_mode: '802.3ad', bond_links: ['eth0', 'eth1'], bond_miimon: 100, bond_xmit_hash_policy: 'layer3+4', mtu: 9000 });
+  // A bond MAC other than its first member's is kept.
+  const other = resolve({ name: 'b', network: { links: [{ id: 'a', type: 'physical', mac: '52:54:00:00:00:0a' }, { id: 'b0', type: 'bond', mac: '52:54:00:00:00:0b', mode: 'active-backup', members: ['a'] }] } });
+  assert.equal((openStackNetworkData(other) as any).links[1].ethernet_mac_address, '52:54:00:00:00:0b');
   assert.deepEqual(nd.links[3], { id: 'vlan100', type: 'vlan', vlan_id: 100, vlan_link: 'bond0', vlan_mac_address: '52:54:00:00:01:00' });
   const [v4, v6, vlan, dhcp] = nd.networks;
   assert.deepEqual([v4.id, v6.id, vlan.id, dhcp.id], ['network0', 'network1', 'network2', 'network3']);
