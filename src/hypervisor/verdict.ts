@@ -22,7 +22,11 @@ export interface Verdict {
   winner: string | null;
   reasons: string[];
   warnings: string[];
+  // The same VM seen by every generation, so explain/inspect can say where versions differ.
+  byGeneration: Record<CloudInitGeneration, { list: string[] | null; rc: 0 | 1; winner: string | null }>;
 }
+
+const GENERATIONS: CloudInitGeneration[] = ['20.4', '22.4', '25.1'];
 
 // settings.py CFG_BUILTIN datasource_list, used only when ds-identify writes none; only the relative order of
 // the datasources vmmeta can trigger matters (NoCloud, ConfigDrive … OpenStack … Ec2 … None in all three).
@@ -35,6 +39,19 @@ const GENERATION_NAME: Record<CloudInitGeneration, string> = {
 };
 
 export function predictDatasource(input: VerdictInput): Verdict {
+  const one = predictOne(input);
+  const byGeneration = {} as Verdict['byGeneration'];
+  for (const gen of GENERATIONS) {
+    const v = gen === input.cloudInit ? one : predictOne({ ...input, cloudInit: gen });
+    byGeneration[gen] = { list: v.dsIdentify.list, rc: v.dsIdentify.rc, winner: v.winner };
+    if (gen !== input.cloudInit && v.winner !== one.winner) {
+      one.warnings.push(`With ${GENERATION_NAME[gen]} the outcome differs: ${v.winner === null ? 'cloud-init is disabled' : `${v.winner} wins`}.`);
+    }
+  }
+  return { ...one, byGeneration };
+}
+
+function predictOne(input: VerdictInput): Omit<Verdict, 'byGeneration'> {
   const reasons: string[] = [];
   const warnings: string[] = [];
   const gen = input.cloudInit;

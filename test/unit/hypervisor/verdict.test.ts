@@ -86,3 +86,11 @@ test('ds-identify trims blanks but compares case-sensitively', () => {
   assert.equal(predictDatasource(base({ dmi: { ...PLAIN, productName: '  OpenStack Nova ' } })).winner, 'OpenStackLocal');
   assert.equal(predictDatasource(base({ dmi: { ...PLAIN, productName: 'openstack nova' } })).winner, null);
 });
+
+test('the verdict says where generations differ', () => {
+  const v = predictDatasource(base({ arch: 'aarch64', dmi: PLAIN }));
+  assert.deepEqual(v.byGeneration['25.1'], { list: null, rc: 1, winner: null });
+  assert.deepEqual(v.byGeneration['20.4'].list, ['OpenStack', 'None']);
+  assert.ok(v.warnings.some((w) => /cloud-init 25\.1 .*disabled/.test(w)));
+  assert.ok(!predictDatasource(base()).warnings.some((w) => /outcome differs/.test(w)));
+});
