@@ -53,10 +53,11 @@ function readYaml(text: string): { value?: unknown; issues: SpecIssue[] } {
   // A collection used as a key would be stringified ("[ a, b ]") by toJS: refuse it instead.
   visit(doc, {
     Pair(_, pair) {
-      if (pair.key !== null && !isScalar(pair.key)) {
-        const range = (pair.key as { range?: [number, number, number] }).range;
-        problems.push({ path: '', message: `${range ? `${at(lines, range[0])}: ` : ''}a mapping key must be a plain value, not a collection` });
-      }
+      const range = (pair.key as { range?: [number, number, number] } | null)?.range;
+      const where = range ? `${at(lines, range[0])}: ` : '';
+      if (pair.key !== null && !isScalar(pair.key)) problems.push({ path: '', message: `${where}a mapping key must be a plain value, not a collection` });
+      // JavaScript objects cannot hold this key as data: zod would drop it silently (it sets the prototype).
+      else if (isScalar(pair.key) && pair.key.value === '__proto__') problems.push({ path: '', message: `${where}"__proto__" cannot be used as a key` });
     },
   });
   if (problems.length) {

@@ -85,7 +85,8 @@ test('unknown keys get a suggestion only from the keys allowed there', () => {
     'network.links[0].vlanId: missing (expected a number)',
   ]);
   assert.deepEqual(issues('name: a\nzzzzzz: 1\n'), ['unknown key "zzzzzz"']);
-  assert.deepEqual(issues('name: a\n__proto__: {x: 1}\n'), ['unknown key "__proto__"']);
+  assert.deepEqual(issues('name: a\n__proto__: {x: 1}\n'), ['line 2, column 1: "__proto__" cannot be used as a key']);
+  assert.deepEqual(issues('name: a\nvendorData:\n  x: {"__proto__": {polluted: true}}\n'), ['line 3, column 7: "__proto__" cannot be used as a key']);
 });
 
 test('rules run after the schema and are sorted with it', () => {
