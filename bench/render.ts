@@ -58,6 +58,12 @@ export async function benchRender(ctx: BenchContext, mods: SpecModules, example:
     );
   }
 
+  return rows;
+}
+
+export async function benchRenderCli(ctx: BenchContext, example: string, peer: SeedPeer | undefined): Promise<Row[]> {
+  const file = examplePath(example);
+  const rows: Row[] = [];
   const cliTimes: number[] = [];
   const outDir = join(ctx.scratch, `render-${example}`);
   for (let i = 0; i < (ctx.quick ? 3 : 11); i++) {

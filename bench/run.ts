@@ -2,7 +2,7 @@
 // and writes test-artifacts/bench-results.json. Every benchmark is bounded in count and time, talks only to
 // 127.0.0.1 and ends its processes and state folders even when it fails or the run is interrupted.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from './lib/context.js';
 import { cleanupAll } from './lib/proc.js';
@@ -11,11 +11,12 @@ import { specModules } from './lib/modules.js';
 import { REPO, cliAvailable } from './lib/vmmeta.js';
 import { measureCloudLocalds, type SeedPeer } from './seed.js';
 import { benchCreate } from './create.js';
-import { benchRender } from './render.js';
+import { benchRender, benchRenderCli } from './render.js';
 import { benchLoad } from './load.js';
 import { benchCrawl } from './crawl.js';
 import { benchFootprint } from './footprint.js';
 import { benchScale } from './scale.js';
+import { benchStartup } from './startup.js';
 
 const EXAMPLES = ['minimal', 'three-nic'];
 const argv = process.argv.slice(2);
@@ -34,14 +35,19 @@ async function shutdown(code: number): Promise<never> {
 process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
 
+// Figures taken while other work runs on the host (a test suite, a build) are not comparable: say so loudly.
+const loadBefore = loadavg()[0]!;
+if (loadBefore > cpus().length * 0.5) ctx.log(`WARNING: 1-minute load average is ${loadBefore.toFixed(2)} on ${cpus().length} CPUs; figures will be inflated`);
+
 const rows: Row[] = [];
 const errors: Array<{ bench: string; error: string }> = [];
 const skipped: Array<{ bench: string; reason: string }> = [];
 
+let cliOk: boolean | undefined;
 async function step(name: string, needsCli: boolean, fn: () => Promise<Row[]>): Promise<void> {
   if (only && !only.includes(name.split(':')[0]!)) return;
-  if (needsCli && !cliAvailable()) {
-    skipped.push({ bench: name, reason: 'vmmeta CLI not built yet (dist/src/cli/main.js)' });
+  if (needsCli && !(cliOk ??= cliAvailable())) {
+    skipped.push({ bench: name, reason: 'vmmeta CLI not built or not starting yet (node bin/vmmeta.js --help fails)' });
     return;
   }
   ctx.log(`running ${name}${quick ? ' (quick)' : ''}`);
@@ -61,8 +67,10 @@ try {
   if (typeof mods === 'string') skipped.push({ bench: 'seed/render', reason: mods });
   else {
     for (const ex of EXAMPLES) await step(`create:seed-${ex}`, false, async () => (peers.set(ex, await measureCloudLocalds(ctx, mods, ex)), []));
-    for (const ex of EXAMPLES) await step(`render:${ex}`, true, () => benchRender(ctx, mods, ex, peers.get(ex)));
+    for (const ex of EXAMPLES) await step(`render:${ex}`, false, () => benchRender(ctx, mods, ex, peers.get(ex)));
   }
+  await step('startup', true, () => benchStartup(ctx));
+  for (const ex of EXAMPLES) await step(`render:cli-${ex}`, true, () => benchRenderCli(ctx, ex, peers.get(ex)));
   for (const ex of EXAMPLES) await step(`create:${ex}`, true, () => benchCreate(ctx, ex, peers.get(ex)));
   await step('load', true, () => benchLoad(ctx));
   await step('crawl', true, () => benchCrawl(ctx));
@@ -74,6 +82,7 @@ try {
 }
 
 console.log(formatTable(rows));
+console.log(`\nload average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after, on ${cpus().length} CPUs`);
 for (const r of rows.filter((r) => r.note)) console.log(`note: ${r.group}: ${r.name}: ${r.note}`);
 for (const s of skipped) console.log(`skipped: ${s.bench}: ${s.reason}`);
 for (const e of errors) console.log(`FAILED: ${e.bench}: ${e.error}`);
@@ -81,7 +90,7 @@ const out = join(REPO, 'test-artifacts', 'bench-results.json');
 mkdirSync(join(REPO, 'test-artifacts'), { recursive: true });
 writeFileSync(
   out,
-  JSON.stringify({ date: new Date().toISOString(), quick, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, rows, skipped, errors }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), quick, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavgBefore: loadBefore, loadavgAfter: loadavg()[0], rows, skipped, errors }, null, 2) + '\n',
 );
 console.log(`\nwrote ${out}`);
 process.exit(errors.length ? 1 : 0);

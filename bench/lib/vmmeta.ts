@@ -1,5 +1,5 @@
 // Driving the built CLI the way an operator does: `node bin/vmmeta.js …` with a private state root per run.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -47,8 +47,10 @@ export async function runCliOk(args: string[], opts: { stateDir: string; env?: N
   return r;
 }
 
+// The CLI is usable when it is built and `--help` runs (while parts land, an import may still be missing).
 export function cliAvailable(): boolean {
-  return existsSync(join(REPO, 'dist', 'src', 'cli', 'main.js'));
+  if (!existsSync(join(REPO, 'dist', 'src', 'cli', 'main.js'))) return false;
+  return spawnSync(process.execPath, [BIN, '--help'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
 }
 
 export function examplePath(name: string): string {

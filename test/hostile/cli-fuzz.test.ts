@@ -41,7 +41,11 @@ test('validate and create --no-start on mutated specs: exit 0 or 2, no stack, no
           if (res.code !== 0 && res.code !== 2) failures.push(`${label}: exit ${res.code}: ${res.stderr.trim().split('\n')[0]}`);
           const frame = stackTrace(res.stderr);
           if (frame) failures.push(`${label}: stack trace on stderr: ${frame.trim()}`);
-          if (res.code !== 0 && !res.stderr.trim()) failures.push(`${label}: exit ${res.code} with nothing on stderr`);
+          if (res.code !== 0 && c.verb === 'create') {
+            // Under --json the error is a document on stdout (docs: {"ok":false,"error":{…}}), not text on stderr.
+            const doc = safeJson(res.stdout) as { ok?: boolean; error?: { code?: number; message?: string } } | undefined;
+            if (doc?.ok !== false || doc.error?.code !== res.code || !doc.error?.message?.trim()) failures.push(`${label}: exit ${res.code} without a JSON error document: ${res.stdout.slice(0, 200)}`);
+          } else if (res.code !== 0 && !res.stderr.trim()) failures.push(`${label}: exit ${res.code} with nothing on stderr`);
           const left = readdirSync(root);
           if (res.code !== 0 || c.verb === 'validate') {
             if (left.length) failures.push(`${label}: exit ${res.code} left ${left.join(', ')} in the state root`);
@@ -61,3 +65,11 @@ test('validate and create --no-start on mutated specs: exit 0 or 2, no stack, no
   assert.ok((codes['validate 2'] ?? 0) + (codes['create 2'] ?? 0) > 0, 'some mutated specs must be refused');
   assert.ok((codes['validate 0'] ?? 0) + (codes['create 0'] ?? 0) > 0, 'the unmutated examples must be accepted');
 });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { alive, fingerprint, killServes, missingCli, sidecarPid, sidecarPort, stackTrace, tempDir, vmmeta, writeSpec } from './fault-kit.js';
 import { httpGet } from '../../bench/lib/http.js';
 
-const RUNTIME = /^(sidecar\.(json|log|sock|pid)|access\.ndjson.*|lock|sidecar\.events\.ndjson)$/;
+const RUNTIME = /^(sidecar\.(json|launch|log|sock|pid)|access\.ndjson.*|lock|sidecar\.events\.ndjson)$/;
 
 async function waitGone(pid: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
