@@ -1,0 +1,39 @@
+// The sidecar runs once per VM, so its entry must load nothing but node built-ins and its own small modules:
+// no commander, zod, chalk, yaml or execa (STYLE.md §7). This walks the compiled import graph of bin/vmmeta.js's
+// serve route and fails on any bare package import or any module outside src/sidecar/ and src/render/tree.js.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const distSrc = fileURLToPath(new URL('../../../src/', import.meta.url));
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)].map((m) => (m[1] ?? m[2])!);
+}
+
+test('vmmeta serve loads only node:* and src/sidecar/* (+ render/tree.js)', () => {
+  const seen = new Set<string>();
+  const queue = [join(distSrc, 'sidecar', 'main.js')];
+  const bad: string[] = [];
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const spec of imports(file)) {
+      if (spec.startsWith('node:')) continue;
+      if (!spec.startsWith('.')) {
+        bad.push(`${relative(distSrc, file)} imports package ${spec}`);
+        continue;
+      }
+      const target = join(dirname(file), spec);
+      const rel = relative(distSrc, target);
+      if (!rel.startsWith('sidecar/') && rel !== join('render', 'tree.js')) bad.push(`${relative(distSrc, file)} imports ${rel}`);
+      queue.push(target);
+    }
+  }
+  assert.deepEqual(bad, []);
+  assert.ok(seen.size >= 8, `walked ${seen.size} modules`);
+});
