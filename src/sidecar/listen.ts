@@ -25,7 +25,7 @@ export function parseListen(text: string, opts: ParseListenOptions): ListenSpec 
   const port = Number(m[3]);
   const [addr, zone] = host.split('%', 2) as [string, string | undefined];
   const family = isIP(addr);
-  if (!family || (m[2] !== undefined && family !== 4)) throw new Error(`listen "${text}": not an IP address (IPv6 goes in brackets)`);
+  if (!family || (m[2] !== undefined && family !== 4) || (m[1] !== undefined && family !== 6)) throw new Error(`listen "${text}": not an IP address (IPv6 goes in brackets)`);
   if (zone !== undefined && (family !== 6 || !/^[A-Za-z0-9_.-]{1,15}$/.test(zone))) throw new Error(`listen "${text}": bad IPv6 zone`);
   if (port > 65535) throw new Error(`listen "${text}": port above 65535`);
   if (!opts.allowAll && (addr === '0.0.0.0' || /^[0:]+$/.test(addr))) {
