@@ -1,7 +1,7 @@
 // The I/O edge of spec/: read the spec file and its userDataFile, then hand text and bytes to the pure
 // parse/normalize steps. Everything wrong is reported together as one invalidSpec error (exit 2).
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { EXIT, UserError, invalidSpec, type SpecIssue } from '../cli/errors.js';
 import { generateIds, type GeneratedIds } from './ids.js';
@@ -28,18 +28,41 @@ function reason(err: unknown): string {
   return (e.code && known[e.code]) ?? e.message;
 }
 
-async function readSpecText(file: string): Promise<string> {
-  let bytes: Uint8Array;
+// Reads at most cap + 1 bytes, so a pipe or a device (/dev/stdin, /dev/zero) cannot exhaust memory. A regular
+// file over the cap is refused from its size without reading it.
+async function readCapped(path: string, cap: number): Promise<{ bytes: Uint8Array; size: number; over: boolean; exact: boolean }> {
+  const handle = await open(path, 'r');
   try {
-    const info = await stat(file);
-    if (info.isFile() && info.size > SPEC_MAX_BYTES) throw invalidSpec(file, [{ path: '', message: `the file is ${info.size} bytes; a spec is at most ${SPEC_MAX_BYTES}` }]);
-    bytes = await readFile(file);
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (info.isFile() && info.size > cap) return { bytes: new Uint8Array(0), size: info.size, over: true, exact: true };
+    const buf = new Uint8Array(cap + 1);
+    let len = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, len, buf.length - len, null);
+      if (bytesRead === 0) break;
+      len += bytesRead;
+      if (len === buf.length) break;
+    }
+    // A regular file that grew between stat and read is measured again by the same cap.
+    return { bytes: buf.slice(0, len), size: len, over: len > cap, exact: len <= cap || info.isFile() };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readSpecText(file: string): Promise<string> {
+  let read: Awaited<ReturnType<typeof readCapped>>;
+  try {
+    read = await readCapped(file, SPEC_MAX_BYTES);
   } catch (err) {
-    if (err instanceof UserError) throw err;
     throw new UserError(`cannot read spec ${file}: ${reason(err)}`, { exitCode: EXIT.invalid });
   }
+  if (read.over) {
+    throw invalidSpec(file, [{ path: '', message: `the file is ${read.exact ? '' : 'more than '}${read.exact ? read.size : SPEC_MAX_BYTES} bytes; a spec is at most ${SPEC_MAX_BYTES}` }]);
+  }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(read.bytes);
   } catch {
     throw invalidSpec(file, [{ path: '', message: 'not UTF-8 text' }]);
   }
@@ -49,13 +72,9 @@ async function readSpecText(file: string): Promise<string> {
 async function readUserDataFile(specFile: string, name: string): Promise<{ bytes?: Uint8Array; issue?: SpecIssue }> {
   const path = resolve(dirname(specFile), name);
   try {
-    const info = await stat(path);
-    if (!info.isFile()) return { issue: { path: 'userDataFile', message: `${name} is not a regular file` } };
-    if (info.size > USER_DATA_MAX_BYTES) return { issue: { path: 'userDataFile', message: tooBig(info.size, `${name} is`) } };
-    const bytes = new Uint8Array(await readFile(path));
-    // Re-checked after reading: the file may have grown in between.
-    if (bytes.length > USER_DATA_MAX_BYTES) return { issue: { path: 'userDataFile', message: tooBig(bytes.length, `${name} is`) } };
-    return { bytes };
+    const read = await readCapped(path, USER_DATA_MAX_BYTES);
+    if (read.over) return { issue: { path: 'userDataFile', message: tooBig(read.size, read.exact ? `${name} is` : `${name} is at least`) } };
+    return { bytes: read.bytes };
   } catch (err) {
     const where = isAbsolute(name) ? '' : " (paths are relative to the spec's folder)";
     return { issue: { path: 'userDataFile', message: `cannot read ${name}: ${reason(err)}${where}` } };

@@ -110,7 +110,12 @@ test('unreadable inputs are user errors with exit code 2', async () => {
 
     await mkdir(join(dir, 'ud-dir'));
     await writeFile(join(dir, 'dir.yaml'), 'name: a\nuserDataFile: ud-dir\n');
-    assert.deepEqual((await loadError(join(dir, 'dir.yaml'))).details, ['userDataFile: ud-dir is not a regular file']);
+    assert.deepEqual((await loadError(join(dir, 'dir.yaml'))).details, ["userDataFile: cannot read ud-dir: is a directory (paths are relative to the spec's folder)"]);
+
+    // A device is read only up to the cap, never to the end.
+    await writeFile(join(dir, 'zero.yaml'), 'name: a\nuserDataFile: /dev/zero\n');
+    assert.deepEqual((await loadError(join(dir, 'zero.yaml'))).details, ['userDataFile: /dev/zero is at least 49150 bytes; the limit is 49149 bytes (Nova stores at most 65535 base64 characters)']);
+    assert.deepEqual((await loadError('/dev/zero')).details, ['the file is more than 1048576 bytes; a spec is at most 1048576']);
 
     await writeFile(join(dir, 'abs.yaml'), `name: a\nuserDataFile: ${join(dir, 'absent')}\n`);
     assert.deepEqual((await loadError(join(dir, 'abs.yaml'))).details, [`userDataFile: cannot read ${join(dir, 'absent')}: no such file`]);
