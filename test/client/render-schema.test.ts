@@ -1,0 +1,61 @@
+// `cloud-init schema` of each suite accepts every #cloud-config the examples carry (user-data, and the vendor
+// cloud-config inside vendorData), exactly as rendered; a broken cloud-config is rejected, so the check can fail.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderNoCloud } from '../../src/render/nocloud.js';
+import { renderOpenStackDisk } from '../../src/render/openstack.js';
+import { cloudInitClient, SUITES, type CloudInitClient, type Suite } from '../helpers/cloud-init.js';
+import { EXAMPLE_NAMES, loadExample } from '../helpers/render-io.js';
+
+// Pinned: 20.4 has the validator under `cloud-init devel schema`; 22.4 and 25.1 under `cloud-init schema`.
+const SUBCOMMAND: Record<Suite, string[]> = { bullseye: ['devel', 'schema'], bookworm: ['schema'], trixie: ['schema'] };
+// Pinned: each generation words its success line differently.
+const VALID: Record<Suite, RegExp> = { bullseye: /^Valid cloud-config: /m, bookworm: /^Valid cloud-config: /m, trixie: /^Valid schema /m };
+
+function schema(client: CloudInitClient, file: string): { status: number | null; out: string } {
+  const res = spawnSync('/usr/bin/python3', ['-m', 'cloudinit.cmd.main', ...SUBCOMMAND[client.suite], '--config-file', file], {
+    cwd: '/',
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', PYTHONPATH: client.pythonPath, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  return { status: res.status, out: `${res.stdout}${res.stderr}` };
+}
+
+const isCloudConfig = (b: Uint8Array | undefined): b is Uint8Array => b !== undefined && new TextDecoder().decode(b).startsWith('#cloud-config\n');
+
+for (const suite of SUITES) {
+  test(`${suite}: cloud-init schema accepts the examples' cloud-config and rejects a broken one`, async () => {
+    const client = cloudInitClient(suite);
+    const dir = mkdtempSync(join(tmpdir(), 'vmmeta-schema-'));
+    try {
+      let checked = 0;
+      for (const name of EXAMPLE_NAMES) {
+        const vm = await loadExample(name);
+        // The bytes the guest gets: OpenStack user_data and NoCloud's vendor-data (the vendor cloud-config).
+        const docs = [renderOpenStackDisk(vm).get('openstack/latest/user_data'), renderNoCloud(vm).get('vendor-data')];
+        for (const [i, doc] of docs.entries()) {
+          if (!isCloudConfig(doc)) continue;
+          const file = join(dir, `${name}-${i}.yaml`);
+          writeFileSync(file, doc);
+          const r = schema(client, file);
+          assert.equal(r.status, 0, `${name}: ${r.out}`);
+          assert.match(r.out, VALID[suite]);
+          checked++;
+        }
+      }
+      assert.ok(checked >= 4, `only ${checked} cloud-configs checked`);
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, '#cloud-config\nruncmd: 5\n');
+      const r = schema(client, bad);
+      assert.equal(r.status, 1, r.out);
+      assert.match(r.out, /runcmd: 5 is not of type 'array'/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
