@@ -1,0 +1,130 @@
+// A Debian cloud-init guest per suite, built once from Debian's packages: debootstrap (minbase) with systemd,
+// cloud-init, a network renderer and the suite's kernel, our report unit, then a raw ext4 image made with
+// `mkfs.ext4 -d` (no loop mounts). The kernel and initrd are copied out of the image so QEMU boots them with
+// -kernel/-initrd. Debian's cloud.cfg is left as packaged: no datasource_list, ds-identify decides.
+import { spawn } from 'node:child_process';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, symlinkSync, statSync, chmodSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Suite } from '../../helpers/cloud-init.js';
+import { cachedDir, guestCache, SCRIPTS_DIR } from './cache.js';
+
+export interface DebianImage {
+  suite: Suite;
+  disk: string; // raw ext4, boot it with -snapshot
+  kernel: string;
+  initrd: string;
+  append: string;
+  buildLog: string;
+  buildSeconds?: number;
+}
+
+// Bump when configure() changes in a way that needs a rebuild.
+const IMAGE_REVISION = 1;
+const MIRROR = 'http://deb.debian.org/debian';
+const COMMON = ['systemd-sysv', 'udev', 'cloud-init', 'locales', 'linux-image-amd64', 'iproute2', 'python3-cffi-backend'];
+// cloud-init renders network_data.json with ifupdown up to bookworm; trixie's cloud-init no longer pulls it in,
+// and Debian's own trixie images use netplan → systemd-networkd with dhcpcd (guest-testing.md).
+const PER_SUITE: Record<Suite, string[]> = {
+  bullseye: ['ifupdown', 'isc-dhcp-client'],
+  bookworm: ['ifupdown', 'isc-dhcp-client'],
+  trixie: ['netplan.io', 'dhcpcd-base', 'systemd-resolved'],
+};
+
+function run(cmd: string, args: string[], log: string): Promise<void> {
+  appendFileSync(log, `\n$ ${cmd} ${args.join(' ')}\n`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' } });
+    const sink = (d: Buffer) => appendFileSync(log, d);
+    child.stdout!.on('data', sink);
+    child.stderr!.on('data', sink);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      const tail = readFileSync(log, 'utf8').split('\n').slice(-25).join('\n');
+      reject(new Error(`${cmd} exited ${code}; build log ${log}:\n${tail}`));
+    });
+  });
+}
+
+function configure(root: string, suite: Suite): void {
+  writeFileSync(join(root, 'etc/fstab'), '/dev/vda / ext4 defaults 0 1\n');
+  // A name cloud-init must replace: seeing it in a report means the hostname did not come from metadata.
+  writeFileSync(join(root, 'etc/hostname'), 'unconfigured-image\n');
+  writeFileSync(join(root, 'etc/hosts'), '127.0.0.1 localhost\n');
+  writeFileSync(join(root, 'etc/locale.gen'), 'en_US.UTF-8 UTF-8\n');
+  writeFileSync(join(root, 'etc/default/locale'), 'LANG=en_US.UTF-8\n');
+  mkdirSync(join(root, 'usr/local/sbin'), { recursive: true });
+  copyFileSync(join(SCRIPTS_DIR, 'report.sh'), join(root, 'usr/local/sbin/vmmeta-report'));
+  chmodSync(join(root, 'usr/local/sbin/vmmeta-report'), 0o755);
+  // QEMU's default machine has a floppy controller with no disk: probing it (blkid, ds-identify) only adds
+  // I/O errors and seconds to every boot.
+  mkdirSync(join(root, 'etc/modprobe.d'), { recursive: true });
+  writeFileSync(join(root, 'etc/modprobe.d/vmmeta-test.conf'), 'blacklist floppy\n');
+  copyFileSync(join(SCRIPTS_DIR, 'vmmeta-report.service'), join(root, 'etc/systemd/system/vmmeta-report.service'));
+  const wants = join(root, 'etc/systemd/system/sysinit.target.wants');
+  mkdirSync(wants, { recursive: true });
+  rmSync(join(wants, 'vmmeta-report.service'), { force: true });
+  // A relative link, as `systemctl enable` would make, without running systemctl in the chroot.
+  spawnLink('../vmmeta-report.service', join(wants, 'vmmeta-report.service'));
+  // No login prompt on the serial console: it would interleave with the report (and its vhangup cuts writers).
+  spawnLink('/dev/null', join(root, 'etc/systemd/system/serial-getty@ttyS0.service'));
+  if (suite === 'trixie') {
+    const netWants = join(root, 'etc/systemd/system/multi-user.target.wants');
+    mkdirSync(netWants, { recursive: true });
+    spawnLink('/usr/lib/systemd/system/systemd-networkd.service', join(netWants, 'systemd-networkd.service'));
+  }
+}
+
+function spawnLink(target: string, path: string): void {
+  rmSync(path, { force: true });
+  symlinkSync(target, path);
+}
+
+// Everything that changes the image goes into its cache key, so editing the report script rebuilds it.
+function imageKey(suite: Suite): string {
+  const h = createHash('sha256').update(suite).update(COMMON.join(',')).update(PER_SUITE[suite].join(','));
+  for (const f of ['report.sh', 'vmmeta-report.service']) h.update(readFileSync(join(SCRIPTS_DIR, f)));
+  h.update(String(IMAGE_REVISION));
+  return h.digest('hex').slice(0, 12);
+}
+
+export async function debianImage(suite: Suite): Promise<DebianImage> {
+  const started = Date.now();
+  let built = false;
+  const dir = await cachedDir(guestCache('images', `${suite}-${imageKey(suite)}`), async (tmp) => {
+    built = true;
+    const log = join(tmp, 'build.log');
+    const root = join(tmp, 'root');
+    const debs = guestCache('debootstrap-debs', suite);
+    mkdirSync(debs, { recursive: true });
+    await run('debootstrap', ['--variant=minbase', `--include=${[...COMMON, ...PER_SUITE[suite]].join(',')}`, `--cache-dir=${debs}`, suite, root, MIRROR], log);
+    configure(root, suite);
+    await run('chroot', [root, 'locale-gen'], log);
+    const boot = readdirSync(join(root, 'boot'));
+    const vmlinuz = boot.find((f) => f.startsWith('vmlinuz-'));
+    const initrd = boot.find((f) => f.startsWith('initrd.img-'));
+    if (!vmlinuz || !initrd) throw new Error(`no kernel/initrd in ${root}/boot: ${boot.join(' ')}; see ${log}`);
+    copyFileSync(join(root, 'boot', vmlinuz), join(tmp, 'vmlinuz'));
+    copyFileSync(join(root, 'boot', initrd), join(tmp, 'initrd.img'));
+    // Apt's package cache and lists are not needed in the guest and only slow mkfs down.
+    for (const p of ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man']) rmSync(join(root, p), { recursive: true, force: true });
+    await run('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, join(tmp, 'disk.raw'), '3G'], log);
+    rmSync(root, { recursive: true, force: true });
+    writeFileSync(join(tmp, 'build-seconds'), String(Math.round((Date.now() - started) / 1000)));
+  });
+  const secs = Number(readFileSync(join(dir, 'build-seconds'), 'utf8'));
+  return {
+    suite,
+    disk: join(dir, 'disk.raw'),
+    kernel: join(dir, 'vmlinuz'),
+    initrd: join(dir, 'initrd.img'),
+    append: 'root=/dev/vda rw console=ttyS0 quiet modprobe.blacklist=floppy',
+    buildLog: join(dir, 'build.log'),
+    ...(built ? { buildSeconds: secs } : {}),
+  };
+}
+
+export function diskBytes(img: DebianImage): number {
+  return statSync(img.disk).blocks * 512;
+}

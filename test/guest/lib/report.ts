@@ -1,0 +1,52 @@
+// Reads what a guest printed between "=== BEGIN name ===" / "=== END name ===" markers on its serial console,
+// and checks it with messages that point at the saved serial log.
+import * as assert from 'node:assert/strict';
+import type { BootResult } from './qemu.js';
+
+export function sections(log: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const re = /^=== BEGIN ([\w.-]+) ===\n([\s\S]*?)^=== END \1 ===$/gm;
+  for (const m of log.replaceAll('\r\n', '\n').matchAll(re)) out.set(m[1]!, m[2]!.replace(/\n$/, ''));
+  return out;
+}
+
+// key=value lines of one section.
+export function keyValues(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of (text ?? '').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+export class GuestReport {
+  readonly parts: Map<string, string>;
+  constructor(readonly boot: BootResult) {
+    this.parts = sections(boot.log);
+  }
+  section(name: string): string {
+    const s = this.parts.get(name);
+    if (s === undefined) throw new assert.AssertionError({ message: `${this.boot.name}: the guest printed no "${name}" section${this.where()}` });
+    return s;
+  }
+  json(name: string): unknown {
+    const s = this.section(name);
+    try {
+      return JSON.parse(s);
+    } catch {
+      throw new assert.AssertionError({ message: `${this.boot.name}: section "${name}" is not JSON: ${s.slice(0, 200)}${this.where()}` });
+    }
+  }
+  where(): string {
+    return ` (serial log: ${this.boot.logPath}, ${Math.round(this.boot.durationMs / 1000)} s${this.boot.timedOut ? ', timed out' : ''})`;
+  }
+}
+
+// Asserts that the guest saw exactly `expected` for each key of a key=value section.
+export function expectKeyValues(report: GuestReport, section: string, expected: Record<string, string>): void {
+  const seen = keyValues(report.section(section));
+  for (const [k, v] of Object.entries(expected)) {
+    assert.equal(seen[k], v, `${report.boot.name}: guest saw ${section}.${k}=${JSON.stringify(seen[k])}, expected ${JSON.stringify(v)}${report.where()}`);
+  }
+}
