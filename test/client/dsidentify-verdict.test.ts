@@ -41,6 +41,9 @@ const CASES: Case[] = [
   { name: 'image pins [ OpenStack ], plain + CD', vm: { smbios: { profile: 'plain' } }, image: ['OpenStack'], expect: { '22.4': { list: ['OpenStack', 'None'], rc: 0, winner: 'None' }, '25.1': { list: ['OpenStack'], rc: 0, winner: 'OpenStackLocal' } } },
   { name: 'image pins [ NoCloud, ConfigDrive ], OpenStack, no CD', vm: { datasource: { nocloud: 'none' } }, image: ['NoCloud', 'ConfigDrive'] },
   { name: 'image pins [ Ec2, None ], plain', vm: { smbios: { profile: 'plain' }, datasource: { nocloud: 'none' } }, image: ['Ec2', 'None'] },
+  // EC2-only on a stock image: ds-identify finds Ec2 only for a known EC2-compatible platform; e24cloud is the one
+  // identified by the manufacturer alone (Python's identify_e24cloud agrees), and it needs no IMDSv2 token.
+  { name: 'EC2-only: manufacturer e24cloud, no CD', vm: { smbios: { profile: 'plain', manufacturer: 'e24cloud' }, datasource: { nocloud: 'none' } }, expect: { '20.4': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' }, '22.4': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' }, '25.1': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' } } },
   // A random v4 UUID whose first group ends in "2?ec": trixie's ds-identify calls that AWS (byte-swapped "ec2").
   { name: 'UUID 45e12aec-… (byte-swapped ec2)', vm: { uuid: '45e12aec-dcd1-4213-94ed-012345abcdef', smbios: { profile: 'plain' }, datasource: { nocloud: 'none' } }, expect: { '22.4': { list: null, rc: 1, winner: null }, '25.1': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2Local' } } },
 ];
