@@ -67,7 +67,8 @@ export function noCloudNetworkConfig(vm: ResolvedVm): Json | null {
       ethernets[link.id] = { match: { macaddress: link.mac }, 'set-name': link.id, ...mtuOf(link), ...addressing(vm, link) };
     } else if (link.type === 'bond') {
       const parameters: Json = { mode: link.mode };
-      if (link.miimon !== undefined) parameters['mii-monitor-interval'] = link.miimon;
+      // A string: cloud-init 25.1's network-config v2 schema types it so (netplan takes either) and warns otherwise.
+      if (link.miimon !== undefined) parameters['mii-monitor-interval'] = String(link.miimon);
       if (link.xmitHashPolicy !== undefined) parameters['transmit-hash-policy'] = link.xmitHashPolicy;
       bonds[link.id] = { interfaces: link.members, macaddress: link.mac, parameters, ...mtuOf(link), ...addressing(vm, link) };
     } else {

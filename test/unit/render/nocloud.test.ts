@@ -42,7 +42,7 @@ test('network-config: v2 without a network: key; ethernets by MAC, bonds, vlans,
   assert.deepEqual(net.ethernets.eth0, { match: { macaddress: '52:54:00:00:00:01' }, 'set-name': 'eth0', mtu: 9000 });
   assert.deepEqual(net.ethernets.eth2.dhcp4, true);
   assert.deepEqual(net.bonds.bond0.interfaces, ['eth0', 'eth1']);
-  assert.deepEqual(net.bonds.bond0.parameters, { mode: '802.3ad', 'mii-monitor-interval': 100, 'transmit-hash-policy': 'layer3+4' });
+  assert.deepEqual(net.bonds.bond0.parameters, { mode: '802.3ad', 'mii-monitor-interval': '100', 'transmit-hash-policy': 'layer3+4' });
   assert.deepEqual(net.bonds.bond0.addresses, ['192.0.2.10/24', '2001:db8:0:1::10/64']);
   assert.equal(net.bonds.bond0.gateway4, '192.0.2.1');
   assert.equal(net.bonds.bond0.gateway6, '2001:db8:0:1::1');
