@@ -135,6 +135,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       return;
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const client = (socket as Duplex & { remoteAddress?: string }).remoteAddress ?? 'unix';
+    log?.write({ time: new Date(now()).toISOString(), method: '', path: '', status, bytes: 0, ms: 0, client, token: false });
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     setTimeout(() => socket.destroy(), 1000).unref(); // a peer that never closes its side
   }

@@ -82,6 +82,9 @@ test('HEAD answers headers only; 431 for oversize headers, 414 for long URLs, 41
   assert.equal(post.status, 413);
   const chunked = await rawExchange(tcp, [`POST /openstack/latest/password HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1400\r\n${'a'.repeat(0x1400)}\r\n0\r\n\r\n`]);
   assert.deepEqual(statusCodes(chunked.data), [413]);
+  await sc.accessLog!.flush();
+  const logged = readFileSync(join(dir, 'c.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(logged.map((l) => [l.method, l.status]), [['HEAD', 200], ['', 431], ['GET', 414], ['POST', 413], ['POST', 413]]);
 });
 
 test('slow clients are cut off: trickled headers and silent connections', async () => {
