@@ -130,6 +130,15 @@ function patchCommandline(xml: string, root: XmlElement, nic: MetadataNic | null
   }
   let target: XmlElement | null = null;
   for (const cl of cmdlines) {
+    if (cl.selfClosing) {
+      // <qemu:commandline/>: becomes vmmeta's element (or stays as it is when there is nothing to add).
+      if (nic && !target) {
+        const indent = lineIndent(xml, cl.start);
+        splices.push({ from: cl.start, to: cl.end, text: `<qemu:commandline>\n${qemuArgElements(nic, `${indent}  `).join('\n')}\n${indent}</qemu:commandline>` });
+        return;
+      }
+      continue;
+    }
     const kids = cl.children;
     const ours = new Set<XmlElement>();
     kids.forEach((k, n) => {

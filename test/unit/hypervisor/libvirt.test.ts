@@ -116,3 +116,10 @@ test('the CD takes the last free target name', () => {
   assert.equal(freeTargetDev('sata', ['sda', 'sdz']), 'sdy');
   assert.equal(freeTargetDev('ide', []), 'hdz');
 });
+
+test('an empty <qemu:commandline/> is filled instead of adding a second one', () => {
+  const empty = HAND.replace('<domain type="kvm">', `<domain type="kvm" xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>`).replace('</devices>\n', '</devices>\n  <qemu:commandline/>\n');
+  const once = patchDomainXml(empty, OPTS);
+  assert.equal((once.match(/<qemu:commandline/g) ?? []).length, 1);
+  assert.equal(patchDomainXml(once, OPTS), once);
+});
