@@ -8,14 +8,14 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadSpecFile } from '../../src/spec/load.js';
 import { renderHttpTree } from '../../src/render/http.js';
 import type { ResolvedVm } from '../../src/spec/schema.js';
 import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
-import { spawnServe, writeVmState, type ServeProcess } from '../helpers/sidecar.js';
+import { spawnServe, writeVmState, VMMETA_BIN, type ServeProcess } from '../helpers/sidecar.js';
 
 // The Python side: cloud-init hard-codes http://169.254.169.254 in places; the harness points it at the sidecar
 // and refuses, at the socket level, any connection that is not loopback.
@@ -148,13 +148,13 @@ async function accessLog(vmName: string): Promise<{ method: string; path: string
 
 const knownMacs = () => JSON.stringify({ '52:54:00:12:34:01': 'eth0', '52:54:00:12:34:02': 'eth1', '52:54:00:12:34:03': 'eth2' });
 
-function checkOpenStack(out: Record<string, any>): void {
-  assert.equal(out.metadata.uuid, vm.uuid);
+function checkOpenStack(out: Record<string, any>, uuid = vm.uuid): void {
+  assert.equal(out.metadata.uuid, uuid);
   assert.equal(out.metadata.hostname, vm.hostname);
   assert.deepEqual(Object.keys(out.metadata.public_keys).sort(), vm.sshKeys.map((k) => k.name).sort());
   for (const k of vm.sshKeys) assert.equal(out.metadata.public_keys[k.name].trim(), k.key);
   assert.equal(out.userdata.sha256, sha256(vm.userData!));
-  assert.equal(out.ec2['instance-id'], vm.instanceId);
+  assert.equal(out.ec2['instance-id'], uuid === vm.uuid ? vm.instanceId : uuid);
   assert.deepEqual(Object.keys(out.ec2['public-keys']).sort(), vm.sshKeys.map((k) => k.name).sort());
   const cfg = out.network.config as Record<string, any>[];
   const find = (pred: (c: Record<string, any>) => boolean): Record<string, any> => cfg.find(pred) ?? assert.fail('missing network entry');
@@ -237,4 +237,23 @@ test('bookworm: a whole cloud-init crawl through a per-connection socat connecto
   } finally {
     front.server.close();
   }
+});
+
+test('bookworm: the sidecar that `vmmeta create` launched serves the spec to the OpenStack reader; `vmmeta stop` ends it', () => {
+  const env = { ...process.env, VMMETA_STATE_DIR: mkdtempSync(join(tmpdir(), 'vmmeta-create-')) };
+  const cli = (...args: string[]) => spawnSync(process.execPath, [VMMETA_BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  const created = cli('create', EXAMPLE, '--suppress-nocloud', '--json');
+  assert.equal(created.status, 0, created.stderr);
+  const { uuid, dir } = JSON.parse(created.stdout) as { uuid: string; dir: string };
+  const info = JSON.parse(readFileSync(join(dir, 'sidecar.json'), 'utf8')) as { pid: number; listen: { kind: string; host: string; port: number }[] };
+  const tcp = info.listen.find((l) => l.kind === 'tcp')!;
+  try {
+    checkOpenStack(python('bookworm', `http://${tcp.host}:${tcp.port}`, 'openstack', [knownMacs()]), uuid);
+  } finally {
+    const stopped = cli('stop', vm.name);
+    assert.equal(stopped.status, 0, stopped.stderr);
+  }
+  // Gone, or a zombie waiting for a reaper (the detached sidecar's parent, create, has exited).
+  const state = existsSync(`/proc/${info.pid}/stat`) ? readFileSync(`/proc/${info.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] : 'gone';
+  assert.ok(state === 'gone' || state === 'Z', `sidecar ${info.pid} still running (state ${state})`);
 });
