@@ -6,10 +6,15 @@ import { SpecSchema } from './schema.js';
 
 let cached: Record<string, unknown> | undefined;
 
-export function specJsonSchema(): Record<string, unknown> {
+// The one shared instance, for read-only use inside spec/ (suggest.ts walks it once per unknown key).
+export function sharedSpecJsonSchema(): Readonly<Record<string, unknown>> {
   cached ??= {
     ...(z.toJSONSchema(SpecSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>),
     title: 'vmmeta VM spec',
   };
-  return structuredClone(cached);
+  return cached;
+}
+
+export function specJsonSchema(): Record<string, unknown> {
+  return structuredClone(sharedSpecJsonSchema()) as Record<string, unknown>;
 }

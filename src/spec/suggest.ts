@@ -1,6 +1,6 @@
 // "did you mean" for unknown keys: the keys allowed at that place, read from the generated JSON Schema so the
 // suggestion can never name a key the schema does not have.
-import { specJsonSchema } from './json-schema.js';
+import { sharedSpecJsonSchema } from './json-schema.js';
 
 type Node = Record<string, unknown>;
 
@@ -13,7 +13,7 @@ function branches(node: Node, value: unknown): Node[] {
 }
 
 function allowedKeys(path: readonly PropertyKey[], value: unknown): string[] {
-  let nodes: Node[] = [specJsonSchema()];
+  let nodes: Node[] = [sharedSpecJsonSchema() as Node];
   for (const segment of path) {
     nodes = nodes.flatMap((n) => branches(n, undefined)).flatMap((n): Node[] => {
       if (typeof segment === 'number') return n.items ? [n.items as Node] : [];

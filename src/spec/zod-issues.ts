@@ -123,8 +123,9 @@ export function mapZodIssues(issues: readonly Issue[], root: unknown): SpecIssue
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       const parent = valueAt(root, issue.path);
-      for (const key of issue.keys) {
-        const hint = closestKey(key, issue.path, parent);
+      for (const [k, key] of issue.keys.entries()) {
+        // Suggestions for the first few only: a file of thousands of stray keys needs no spelling help.
+        const hint = k < 20 ? closestKey(key, issue.path, parent) : undefined;
         out.push({ path: formatPath(issue.path), message: `unknown key ${JSON.stringify(key)}${hint ? ` (did you mean "${hint}"?)` : ''}` });
       }
     } else if (issue.code === 'invalid_key' || issue.code === 'invalid_element') {

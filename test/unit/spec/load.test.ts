@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EXIT, UserError } from '../../../src/cli/errors.js';
-import { USER_DATA_MAX_BYTES } from '../../../src/spec/limits.js';
+import { SPEC_MAX_BYTES, USER_DATA_MAX_BYTES } from '../../../src/spec/limits.js';
 import { loadSpecFile } from '../../../src/spec/load.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -105,8 +105,8 @@ test('unreadable inputs are user errors with exit code 2', async () => {
     await writeFile(join(dir, 'latin1.yaml'), Uint8Array.from([...Buffer.from('name: caf'), 0xe9, 0x0a]));
     assert.deepEqual((await loadError(join(dir, 'latin1.yaml'))).details, ['not UTF-8 text']);
 
-    await writeFile(join(dir, 'huge.yaml'), `name: a\n#${'x'.repeat(1024 * 1024)}\n`);
-    assert.deepEqual((await loadError(join(dir, 'huge.yaml'))).details, [`the file is ${1024 * 1024 + 10} bytes; a spec is at most 1048576`]);
+    await writeFile(join(dir, 'huge.yaml'), `name: a\n#${'x'.repeat(SPEC_MAX_BYTES)}\n`);
+    assert.deepEqual((await loadError(join(dir, 'huge.yaml'))).details, [`the file is ${SPEC_MAX_BYTES + 10} bytes; a spec is at most ${SPEC_MAX_BYTES}`]);
 
     await mkdir(join(dir, 'ud-dir'));
     await writeFile(join(dir, 'dir.yaml'), 'name: a\nuserDataFile: ud-dir\n');
@@ -115,7 +115,7 @@ test('unreadable inputs are user errors with exit code 2', async () => {
     // A device is read only up to the cap, never to the end.
     await writeFile(join(dir, 'zero.yaml'), 'name: a\nuserDataFile: /dev/zero\n');
     assert.deepEqual((await loadError(join(dir, 'zero.yaml'))).details, ['userDataFile: /dev/zero is at least 49150 bytes; the limit is 49149 bytes (Nova stores at most 65535 base64 characters)']);
-    assert.deepEqual((await loadError('/dev/zero')).details, ['the file is more than 1048576 bytes; a spec is at most 1048576']);
+    assert.deepEqual((await loadError('/dev/zero')).details, [`the file is more than ${SPEC_MAX_BYTES} bytes; a spec is at most ${SPEC_MAX_BYTES}`]);
 
     await writeFile(join(dir, 'abs.yaml'), `name: a\nuserDataFile: ${join(dir, 'absent')}\n`);
     assert.deepEqual((await loadError(join(dir, 'abs.yaml'))).details, [`userDataFile: cannot read ${join(dir, 'absent')}: no such file`]);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { formatIssue } from '../../../src/cli/errors.js';
-import { comparePaths, parseSpecText } from '../../../src/spec/parse.js';
+import { SPEC_MAX_BYTES } from '../../../src/spec/limits.js';
+import { comparePaths, MAX_ISSUES, parseSpecText } from '../../../src/spec/parse.js';
 import { formatPath } from '../../../src/spec/zod-issues.js';
 import { fromRepo } from './repo.js';
 
@@ -30,7 +31,8 @@ test('YAML 1.2 core schema: "no", "on" and dates stay strings', () => {
 
 test('YAML errors carry line and column', () => {
   assert.deepEqual(issues('name: a\nhostname: x\nhostname: y\n'), ['line 3, column 1: duplicate key "hostname"']);
-  assert.deepEqual(issues('name: a\nsmbios:\n  "profile": plain\n  "profile": openstack\n'), ['line 4, column 3: duplicate key "\\"profile\\""']);
+  assert.deepEqual(issues('name: a\nsmbios:\n  "profile": plain\n  "profile": openstack\n'), ['line 4, column 3: duplicate key "profile"']);
+  assert.deepEqual(issues('name: a\nmeta: {1: x, "1": y}\n'), ['line 2, column 14: duplicate key "1"']);
   assert.deepEqual(issues('name: a\n---\nname: b\n'), ['line 2, column 1: a second YAML document ("---"); a spec is one document']);
   assert.deepEqual(issues('name: a\nmeta:\n  ? [x]\n  : y\n'), ['line 3, column 5: a mapping key must be a plain value, not a collection']);
   assert.deepEqual(issues('name: !foo a\n'), ['line 1, column 7: unresolved tag: !foo']);
@@ -94,6 +96,17 @@ test('rules run after the schema and are sorted with it', () => {
     issues('name: a\nnetwork:\n  dns: {servers: [x]}\n  links: [{id: e, type: physical, mac: "52:54:00:00:00:01"}, {id: e, type: physical, mac: "52:54:00:00:00:01"}]\n'),
     ['network.dns.servers[0]: "x" is not an IP address', 'network.links[1].id: duplicates network.links[0].id ("e")', 'network.links[1].mac: duplicates network.links[0].mac (52:54:00:00:00:01)'],
   );
+});
+
+test('big inputs are bounded: size limit, at most MAX_ISSUES lines, linear duplicate-key check', () => {
+  assert.deepEqual(issues(`name: a\n#${'x'.repeat(SPEC_MAX_BYTES)}\n`), [`the file is ${SPEC_MAX_BYTES + 10} bytes; a spec is at most ${SPEC_MAX_BYTES}`]);
+  const many = issues(`name: a\n${Array.from({ length: 70 }, (_, i) => `k${i}: 1`).join('\n')}\n`);
+  assert.equal(many.length, MAX_ISSUES + 1);
+  assert.equal(many[MAX_ISSUES], `… and ${70 - MAX_ISSUES} more problems`);
+  const t0 = performance.now();
+  const dup = issues(`name: a\nmeta:\n${Array.from({ length: 20_000 }, (_, i) => `  k${i % 19_999}: v`).join('\n')}\n`);
+  assert.deepEqual(dup, ['line 20002, column 3: duplicate key "k0"']);
+  assert.ok(performance.now() - t0 < 5000, 'a 20 000-key mapping is checked in linear time');
 });
 
 test('paths and their order', () => {
