@@ -20,6 +20,8 @@ export function noCloudMetaData(vm: ResolvedVm): Record<string, unknown> {
     // instance for cloud-init (no second run of per-instance modules).
     'instance-id': vm.instanceId,
     'local-hostname': vm.hostname,
+    // Read by DataSource.availability_zone, as OpenStack's availability_zone and EC2's placement are.
+    'availability-zone': vm.availabilityZone,
     // A list of key strings (normalize_pubkey_data accepts str, list or dict).
     ...(vm.sshKeys.length > 0 ? { 'public-keys': vm.sshKeys.map((k) => k.key) } : {}),
   };

@@ -10,8 +10,8 @@ const yaml11 = (b: Uint8Array | undefined) => parse(text(b)!, { version: '1.1' }
 
 test('meta-data: instance-id, local-hostname and public-keys as a list', () => {
   const md = yaml11(renderNoCloud(threeNicVm()).get('meta-data'));
-  assert.deepEqual(md, { 'instance-id': FIXED_UUID, 'local-hostname': 'router-1.example.net', 'public-keys': [ED25519, RSA_KEY] });
-  assert.deepEqual(yaml11(renderNoCloud(resolve({ name: 'k' })).get('meta-data')), { 'instance-id': FIXED_UUID, 'local-hostname': 'k' });
+  assert.deepEqual(md, { 'instance-id': FIXED_UUID, 'local-hostname': 'router-1.example.net', 'availability-zone': 'nova', 'public-keys': [ED25519, RSA_KEY] });
+  assert.deepEqual(yaml11(renderNoCloud(resolve({ name: 'k' })).get('meta-data')), { 'instance-id': FIXED_UUID, 'local-hostname': 'k', 'availability-zone': 'nova' });
 });
 
 test('values YAML 1.1 would misread are quoted: "no", digits-and-colons', () => {
