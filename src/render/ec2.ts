@@ -4,8 +4,7 @@
 // cloud-init's MetadataMaterializer turns into keys (sources/helpers/ec2.py).
 import type { ResolvedVm } from '../spec/schema.js';
 import { ec2MetaData, instanceIdentity, type Ec2Dir } from './ec2-meta.js';
-import { listing } from './openstack.js';
-import { sortedTree, stableJson, utf8, type FileTree } from './tree.js';
+import { listing, sortedTree, stableJson, utf8, type FileTree } from './tree.js';
 import { EC2_LATEST, EC2_VERSIONS, ec2Has, type Ec2Version } from './versions.js';
 
 type Entries = [string, Uint8Array][];

@@ -4,8 +4,7 @@
 import { stringify } from 'yaml';
 import type { ResolvedVm } from '../spec/schema.js';
 import { noCloudNetworkConfig } from './nocloud-network.js';
-import { listing } from './openstack.js';
-import { sortedTree, utf8, type FileTree } from './tree.js';
+import { listing, sortedTree, utf8, type FileTree } from './tree.js';
 
 // cloud-init parses these with PyYAML, which speaks YAML 1.1: "no", "on" and digits-and-colons strings such as a
 // MAC "52:54:00:12:34:56" (a base-60 integer there) must be quoted, which the 1.1 schema does. lineWidth 0 keeps

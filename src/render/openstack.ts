@@ -4,7 +4,7 @@
 import type { ResolvedVm } from '../spec/schema.js';
 import { openStackMetaData } from './openstack-meta.js';
 import { openStackNetworkData } from './openstack-network.js';
-import { sortedTree, stableJson, utf8, type FileTree } from './tree.js';
+import { listing, sortedTree, stableJson, utf8, type FileTree } from './tree.js';
 import { OPENSTACK_DATES, OPENSTACK_LATEST, openStackHas, type OpenStackVersion } from './versions.js';
 
 export interface OpenStackOptions {
@@ -48,11 +48,6 @@ export function renderOpenStackDisk(vm: ResolvedVm, opts: OpenStackOptions = {})
     for (const [name, bytes] of versionFiles(vm, version, { ...opts, http: false })) entries.push([`openstack/${dir}/${name}`, bytes]);
   }
   return sortedTree(entries);
-}
-
-// Listings are newline-joined with no trailing newline, as Nova's ec2_md_print writes a list.
-export function listing(names: string[]): Uint8Array {
-  return utf8(names.join('\n'));
 }
 
 export function renderOpenStackHttp(vm: ResolvedVm): FileTree {

@@ -37,3 +37,9 @@ export function sortedTree(entries: Iterable<[string, Uint8Array]>): FileTree {
 export function mountTree(prefix: string, tree: FileTree): FileTree {
   return sortedTree([...tree].map(([path, bytes]) => [`${prefix}/${path}`, bytes]));
 }
+
+// A listing (an HTTP tree entry whose key ends in `/`): one name per line, no trailing newline, as Nova's
+// ec2_md_print joins a list. Sub-folders carry their trailing `/` in the name itself.
+export function listing(names: string[]): Uint8Array {
+  return utf8(names.join('\n'));
+}
