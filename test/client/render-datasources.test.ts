@@ -16,6 +16,11 @@ import { noCloudNetworkConfig } from '../../src/render/nocloud-network.js';
 import { ec2Nics } from '../../src/render/ec2-meta.js';
 import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
 import { EXAMPLE_NAMES, loadExample, treeJson, writeTree } from '../helpers/render-io.js';
+import { resolve } from '../helpers/vm-fixtures.js';
+import type { ResolvedVm } from '../../src/spec/schema.js';
+
+// The examples, plus the barest spec there is (a name: no keys, no user-data, no network).
+const CASES: [string, () => Promise<ResolvedVm>][] = [...EXAMPLE_NAMES.map((n): [string, () => Promise<ResolvedVm>] => [n, () => loadExample(n)]), ['bare', async () => resolve({ name: 'bare' })]];
 
 const HARNESS = String.raw`
 import sys, json, base64, hashlib, threading
@@ -97,10 +102,10 @@ print(json.dumps(out, default=str))
 const PLATFORM = { OpenStack: 'openstack', Ec2: 'ec2', NoCloud: 'nocloud', ConfigDrive: 'configdrive' } as const;
 
 for (const suite of SUITES) {
-  for (const name of EXAMPLE_NAMES) {
+  for (const [name, load] of CASES) {
     test(`${suite}: OpenStack, Ec2, NoCloud and ConfigDrive datasources agree on the ${name} VM`, async () => {
       const client = cloudInitClient(suite);
-      const vm = await loadExample(name);
+      const vm = await load();
       const root = mkdtempSync(join(tmpdir(), 'vmmeta-ds-'));
       try {
         mkdirSync(join(root, 'run'));
