@@ -48,9 +48,10 @@ export function checkLinks(links: Link[], at = 'network.links'): SpecIssue[] {
     else vlanKeys.set(key, i);
   });
 
-  // Linux gives a bond its first member's MAC and a VLAN its parent's, and Nova's network_data.json shows the
-  // same, so links joined by "members" or "parent" may share a MAC. Physical NICs may not: cloud-init names
-  // interfaces by matching physical links' MACs (convert_net_json), and two equal MACs make that ambiguous.
+  // Linux gives a bond its first member's MAC and a VLAN its parent's, so a bond may share its first member's
+  // MAC and a VLAN its parent's. Physical NICs may not share: cloud-init names interfaces by matching physical
+  // links' MACs (convert_net_json). A bond with another member's MAC is refused too: cloud-init 20.4 copies a
+  // bond's MAC onto every member (network_state handle_bond), so the first member would take the other's.
   const root = new Map<string, string>();
   const find = (id: string): string => {
     let r = id;
@@ -61,19 +62,24 @@ export function checkLinks(links: Link[], at = 'network.links'): SpecIssue[] {
     if (byId.has(a) && byId.has(b) && find(a) !== find(b)) root.set(find(a), find(b));
   };
   for (const link of links) {
-    if (link.type === 'bond') link.members.forEach((m) => join(link.id, m));
+    if (link.type === 'bond' && link.members[0] !== undefined) join(link.id, link.members[0]);
     if (link.type === 'vlan') join(link.id, link.parent);
   }
-  // A VLAN whose parent is missing cannot be judged; its own issue already says why.
-  const unjudged = (l: Link): boolean => l.type === 'vlan' && !byId.has(l.parent);
+  // A VLAN on a missing parent, a bond member or another VLAN cannot be judged; its own issue says why.
+  const unjudged = (l: Link): boolean => l.type === 'vlan' && (!byId.has(l.parent) || bondOf.has(l.parent) || byId.get(l.parent)!.type === 'vlan');
+  const reported = new Set<string>(); // one report per group and MAC: VLANs on a bad bond need no second line
   links.forEach((link, i) => {
-    if (unjudged(link)) return;
+    if (unjudged(link) || reported.has(`${find(link.id)} ${link.mac}`)) return;
     for (let j = 0; j < i; j++) {
       const other = links[j]!;
       if (other.mac !== link.mac || unjudged(other)) continue;
       const bothPhysical = link.type === 'physical' && other.type === 'physical';
       if (bothPhysical || find(link.id) !== find(other.id)) {
-        issues.push({ path: `${at}[${i}].mac`, message: `duplicates ${at}[${j}].mac (${link.mac})` });
+        reported.add(`${find(link.id)} ${link.mac}`);
+        const bond = [link, other].find((l) => l.type === 'bond');
+        const member = bond?.type === 'bond' && [link, other].some((l) => l !== bond && bond.members.includes(l.id));
+        const hint = member ? "; a bond may reuse only its first member's MAC" : '';
+        issues.push({ path: `${at}[${i}].mac`, message: `duplicates ${at}[${j}].mac (${link.mac})${hint}` });
         break;
       }
     }

@@ -26,6 +26,9 @@ test('a bond may share a member MAC and a VLAN its parent MAC; two physical NICs
   // A VLAN on eth9 sharing the bond's MAC is not related to the bond.
   const stray = { id: 'v9', type: 'vlan' as const, mac: '52:54:00:00:00:02', vlanId: 9, parent: 'eth9' };
   assert.deepEqual(lines({ name: 'a', network: { links: [...links, phys('eth9', 9), stray] } }), ['network.links[6].mac: duplicates network.links[0].mac (52:54:00:00:00:02)']);
+  // A bond with its second member's MAC: cloud-init 20.4 would copy it onto the first member too.
+  const second = links.map((l) => (l.id === 'bond0' ? { ...l, mac: '52:54:00:00:00:03' } : l.type === 'vlan' ? { ...l, mac: '52:54:00:00:00:03' } : l));
+  assert.deepEqual(lines({ name: 'a', network: { links: second } }), ["network.links[2].mac: duplicates network.links[1].mac (52:54:00:00:00:03); a bond may reuse only its first member's MAC"]);
   // MACs are compared after normalisation (upper case, dashes).
   assert.deepEqual(lines({ name: 'a', network: { links: [phys('a', 1), { ...phys('b', 1), mac: '52-54-00-00-00-01' }] } }), ['network.links[1].mac: duplicates network.links[0].mac (52:54:00:00:00:01)']);
 });
