@@ -45,7 +45,6 @@ function readYaml(text: string): { value?: unknown; issues: SpecIssue[] } {
   // 40 000-key mapping).
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines, version: '1.2', schema: 'core', logLevel: 'error' });
   const problems = [...doc.errors, ...doc.warnings].map((e) => ({ path: '', message: `${at(lines, e.pos[0])}: ${yamlMessage(e.code, e.message)}` }));
-  // A collection used as a key would be stringified ("[ a, b ]") by toJS: refuse it instead.
   visit(doc, {
     Map(_, map) {
       // toJS turns every key into a string, so 1 and "1" are the same key.
@@ -57,6 +56,7 @@ function readYaml(text: string): { value?: unknown; issues: SpecIssue[] } {
         seen.add(key);
       }
     },
+    // A collection used as a key would be stringified ("[ a, b ]") by toJS: refuse it instead.
     Pair(_, pair) {
       const range = (pair.key as { range?: [number, number, number] } | null)?.range;
       const where = range ? `${at(lines, range[0])}: ` : '';
