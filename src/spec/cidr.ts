@@ -86,9 +86,9 @@ export function cidrProblem(s: string): string | null {
   const slash = s.indexOf('/');
   if (slash < 0) return 'no prefix length (expected ADDRESS/PREFIX, e.g. 192.0.2.10/24)';
   const ip = parseIp(s.slice(0, slash));
-  if (!ip) return `"${s.slice(0, slash)}" is not an IPv4 or IPv6 address`;
+  if (!ip) return `${JSON.stringify(s.slice(0, slash))} is not an IPv4 or IPv6 address`;
   const prefixText = s.slice(slash + 1);
-  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return `prefix length "${prefixText}" is not a number`;
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return `prefix length ${JSON.stringify(prefixText)} is not a number`;
   const max = BITS[ip.family];
   if (Number(prefixText) > max) return `prefix length ${prefixText} is above ${max}`;
   return null;

@@ -110,7 +110,7 @@ function addressIssues(net: Network & { address: string }, at: string): { issues
 
 function gatewayLike(value: string, cidr: Cidr | undefined, path: string, what: string): SpecIssue | null {
   const ip = parseIp(value);
-  if (!ip) return { path, message: `"${value}" is not an IP address` };
+  if (!ip) return { path, message: `${JSON.stringify(value)} is not an IP address` };
   if (!cidr) return null;
   if (ip.family !== cidr.family) return { path, message: `${value} is IPv${ip.family} but the network is IPv${cidr.family}` };
   if (!ipInSubnet(ip, cidr)) return { path, message: `${value} is outside the network's subnet ${networkCidr(cidr)}` };
@@ -119,7 +119,7 @@ function gatewayLike(value: string, cidr: Cidr | undefined, path: string, what: 
 }
 
 export function dnsIssues(servers: string[], at: string): SpecIssue[] {
-  return servers.flatMap((s, k) => (parseIp(s) ? [] : [{ path: `${at}[${k}]`, message: `"${s}" is not an IP address` }]));
+  return servers.flatMap((s, k) => (parseIp(s) ? [] : [{ path: `${at}[${k}]`, message: `${JSON.stringify(s)} is not an IP address` }]));
 }
 
 export function checkNetworks(config: NetworkConfig, at = 'network'): SpecIssue[] {

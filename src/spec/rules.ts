@@ -98,9 +98,9 @@ const deviceRules: Rule = (spec) => {
 export function listenProblem(entry: string): string | null {
   if (entry === 'unix') return null;
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(entry);
-  if (!m) return `"${entry}" is not "unix", ADDRESS:PORT or [IPV6]:PORT`;
+  if (!m) return `${JSON.stringify(entry)} is not "unix", ADDRESS:PORT or [IPV6]:PORT`;
   const ip = parseIp(m[1] ?? m[2]!);
-  if (!ip || (m[1] !== undefined) !== (ip.family === 6)) return `"${m[1] ?? m[2]}" is not an IP address (IPv6 goes in brackets)`;
+  if (!ip || (m[1] !== undefined) !== (ip.family === 6)) return `${JSON.stringify(m[1] ?? m[2])} is not an IP address (IPv6 goes in brackets)`;
   if (Number(m[3]) > 65535) return `port ${m[3]} is above 65535`;
   return null;
 }

@@ -41,14 +41,14 @@ export function sshKeyProblem(line: string): string | null {
   if (!(SSH_KEY_TYPES as readonly string[]).includes(type)) {
     return /^[A-Za-z0-9+/]{20,}={0,2}$/.test(type) || type.includes('=')
       ? 'not an OpenSSH public key: options or a missing key type before the base64 blob'
-      : `unknown key type "${type}" (expected one of ${SSH_KEY_TYPES.join(', ')})`;
+      : `unknown key type ${JSON.stringify(type)} (expected one of ${SSH_KEY_TYPES.join(', ')})`;
   }
   if (base64Problem(blobText) !== null) return 'key data is not valid base64';
   const blob = decodeBase64(blobText)!;
   const parts = wireStrings(blob, 2);
   if (!parts) return 'key data is truncated';
   const embedded = parts[0]!.length <= 64 ? latin1(parts[0]!) : '(unreadable)';
-  if (embedded !== type) return `key type "${type}" does not match the key data, which holds a "${embedded}" key`;
+  if (embedded !== type) return `key type "${type}" does not match the key data, which holds a ${JSON.stringify(embedded)} key`;
   if (type === 'ssh-ed25519' && parts[1]!.length !== 32) return 'key data is truncated (an ed25519 key is 32 bytes)';
   return null;
 }

@@ -63,6 +63,8 @@ test('static addresses: host bits, family, gateway and routes', () => {
   // A malformed address still lets the gateway be checked for being an IP at all.
   assert.deepEqual(net(v4('eth0', 'x/24', { gateway: 'y' })), ['network.networks[0].address: not a CIDR: "x" is not an IPv4 or IPv6 address', 'network.networks[0].gateway: "y" is not an IP address']);
   assert.deepEqual(net({ link: 'eth0', type: 'ipv4_dhcp', dns: ['192.0.2.53', 'nope'] }), ['network.networks[0].dns[1]: "nope" is not an IP address']);
+  // Values are quoted as JSON, so a line break in one cannot break the one-line report.
+  assert.deepEqual(net(v4('eth0', 'a\nb/24', { gateway: 'x\ty' })), ['network.networks[0].address: not a CIDR: "a\\nb" is not an IPv4 or IPv6 address', 'network.networks[0].gateway: "x\\ty" is not an IP address']);
 });
 
 test('overlapping subnets on different links are refused; secondary addresses on one link are fine', () => {
