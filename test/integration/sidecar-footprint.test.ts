@@ -48,7 +48,7 @@ test(`${N} sidecars at once: memory and time to first answer`, async () => {
     );
     assert.ok(avg('pss') < 40 * 1024, `PSS avg ${avg('pss')} kB`);
     assert.ok(avg('rss') < 80 * 1024, `RSS avg ${avg('rss')} kB`);
-    assert.ok(sorted[N - 1]! < 3000, `slowest first answer ${sorted[N - 1]} ms`);
+    assert.ok(sorted[N - 1]! < 10_000, `slowest first answer ${sorted[N - 1]} ms`);
   } finally {
     for (const sp of running) sp.child.kill('SIGTERM');
     await Promise.all(running.map((sp) => sp.exit));

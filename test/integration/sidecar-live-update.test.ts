@@ -63,7 +63,7 @@ test('reload() under concurrent requests: every answer wholly from one version, 
   clearInterval(swapper);
   await sc.close(100);
   assert.deepEqual(failures, []);
-  assert.ok(seen.v1 > 100 && seen.v2 > 100, JSON.stringify({ seen, total, swaps: n }));
+  assert.ok(seen.v1 > 20 && seen.v2 > 20, JSON.stringify({ seen, total, swaps: n }));
 });
 
 test('vmmeta serve: served.json replaced + SIGHUP repeatedly under load, no failed request', async () => {
@@ -85,6 +85,6 @@ test('vmmeta serve: served.json replaced + SIGHUP repeatedly under load, no fail
   sp.child.kill('SIGTERM');
   assert.equal(await sp.exit, 0);
   assert.deepEqual(failures, []);
-  assert.ok(seen.v1 > 50 && seen.v2 > 50, JSON.stringify({ seen, total, swaps: n }));
+  assert.ok(seen.v1 > 10 && seen.v2 > 10, JSON.stringify({ seen, total, swaps: n }));
   assert.equal(sp.events.filter((e) => e.event === 'reload-failed').length, 0);
 });

@@ -16,7 +16,7 @@ async function fetchText(addr: ListenAddress, path: string): Promise<{ status: n
     const res = await fetch(`http://${addr.host}:${addr.port}${path}`);
     return { status: res.status, body: await res.text() };
   }
-  const raw = await rawExchange(addr, [`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]);
+  const raw = await rawExchange(addr, [`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`], { waitMs: 5000 });
   const text = raw.data.toString('utf8');
   return { status: Number(text.slice(9, 12)), body: text.slice(text.indexOf('\r\n\r\n') + 4) };
 }

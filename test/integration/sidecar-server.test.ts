@@ -148,7 +148,7 @@ test('close() finishes and removes the socket', async () => {
   const sc = await startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'unix', path: join(dir, 'g.sock') }] });
   await get(sc.addresses[0]!, '/openstack', { agent: new Agent({ keepAlive: true }) });
   const t0 = Date.now();
-  await sc.close(2000);
-  assert.ok(Date.now() - t0 < 1500, 'idle keep-alive connections do not hold up close');
+  await sc.close(8000);
+  assert.ok(Date.now() - t0 < 4000, 'idle keep-alive connections do not hold up close until the grace deadline');
   assert.ok(!existsSync(join(dir, 'g.sock')));
 });
