@@ -44,8 +44,8 @@ async function readCapped(path: string, cap: number): Promise<{ bytes: Uint8Arra
       len += bytesRead;
       if (len === buf.length) break;
     }
-    // A regular file that grew between stat and read is measured again by the same cap.
-    return { bytes: buf.slice(0, len), size: len, over: len > cap, exact: len <= cap || info.isFile() };
+    // Past the cap (a stream, or a file that grew after stat) only a lower bound is known.
+    return { bytes: buf.slice(0, len), size: len, over: len > cap, exact: len <= cap };
   } finally {
     await handle.close();
   }
