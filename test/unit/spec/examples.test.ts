@@ -1,7 +1,9 @@
 // Every shipped example must load (as lima's CI validates its templates) and mean what its comments say.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { formatIssue } from '../../../src/cli/errors.js';
+import { parseSpecText } from '../../../src/spec/parse.js';
 import { loadSpecFile } from '../../../src/spec/load.js';
 import { fromRepo } from './repo.js';
 
@@ -47,4 +49,16 @@ test('ec2-only: plain SMBIOS, no NoCloud CD, optional tokens, one DHCP NIC', asy
   assert.equal(vm.imds.tokens, 'optional');
   assert.deepEqual(vm.network.networks.map((n) => n.type), ['ipv4_dhcp']);
   assert.equal(vm.network.links.length, 1);
+});
+
+test('the YAML examples in docs/spec.md validate too', () => {
+  const doc = readFileSync(fromRepo('docs', 'spec.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.ok(blocks.length >= 3, `${blocks.length} yaml blocks`);
+  for (const block of blocks) {
+    // Fragments (sshKeys:, network:) are completed with a name; the full example already has one.
+    const text = /^name:/m.test(block) ? block : `name: doc-example\n${block}`;
+    const r = parseSpecText(text, 'docs/spec.md');
+    assert.ok(r.ok, `${block}\n${r.ok ? '' : r.issues.map(formatIssue).join('\n')}`);
+  }
 });
