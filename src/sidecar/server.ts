@@ -2,8 +2,7 @@
 // reload() swaps one reference; each request reads it once, so an answer comes wholly from the old or the new
 // documents. Limits follow what a metadata client needs (small GETs) rather than node's generous defaults.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
-import { chmod, lstat, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { handleRequest, type HandlerContext } from './handler.js';
@@ -12,7 +11,7 @@ import type { ListenSpec } from './listen.js';
 import type { ListenAddress } from './files.js';
 import { writeFileAtomic } from './files.js';
 import { AccessLog } from './access-log.js';
-import { UNIX_PATH_MAX } from './state-root.js';
+import { listen } from './bind.js';
 
 export interface Limits {
   maxHeaderBytes: number; // request line + headers; above → 431
@@ -89,7 +88,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
 
   async function answer(req: IncomingMessage, res: ServerResponse, body: Uint8Array | undefined, started: number): Promise<void> {
     const used = ctx; // one tree for the whole answer, whatever reload() does meanwhile
-    const r = handleRequest({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, nowMs: now() }, used);
+    let r;
+    try {
+      r = handleRequest({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, nowMs: now() }, used);
+    } catch (err) {
+      // A bug must cost one answer, not every VM request after it.
+      onError(`internal error on ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(err as Error).stack}`);
+      return refuse(req, res, 500, started);
+    }
     if (r.passwordToStore !== undefined) {
       // Claimed synchronously, so a concurrent POST already sees it and gets 409.
       password = r.passwordToStore;
@@ -116,6 +122,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     if (declared !== undefined && Number(declared) > limits.maxBodyBytes) return refuse(req, res, 413, started);
     const chunks: Buffer[] = [];
     let size = 0;
+    req.on('error', () => undefined); // a client gone mid-body: nothing to answer
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limits.maxBodyBytes) {
@@ -185,61 +192,4 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       await log?.close();
     },
   };
-}
-
-async function listen(server: Server, spec: ListenSpec): Promise<ListenAddress> {
-  if (spec.kind === 'unix') {
-    if (Buffer.byteLength(spec.path) > UNIX_PATH_MAX) throw new Error(`socket path longer than ${UNIX_PATH_MAX} bytes: ${spec.path}`);
-    await removeStaleSocket(spec.path);
-    // Created 0600 from the start (no window where another user could connect), then chmod for certainty.
-    const umask = process.umask(0o177);
-    try {
-      await bind(server, { path: spec.path });
-    } finally {
-      process.umask(umask);
-    }
-    await chmod(spec.path, 0o600);
-    return { kind: 'unix', path: spec.path };
-  }
-  await bind(server, { host: spec.host, port: spec.port, exclusive: true });
-  const a = server.address();
-  if (!a || typeof a === 'string') throw new Error(`no address after listening on ${spec.host}:${spec.port}`);
-  return { kind: 'tcp', host: spec.host, port: a.port };
-}
-
-function bind(server: Server, opts: { path: string } | { host: string; port: number; exclusive: boolean }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (err: NodeJS.ErrnoException) => {
-      const where = 'path' in opts ? opts.path : opts.host.includes(':') ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
-      const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available on this host' : err.code === 'EACCES' ? 'permission denied' : err.message;
-      reject(new Error(`cannot listen on ${where}: ${why}`));
-    };
-    server.once('error', fail);
-    server.listen(opts, () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
-}
-
-// A socket file left by a sidecar that died is removed; one that still answers belongs to a live sidecar.
-async function removeStaleSocket(path: string): Promise<void> {
-  const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (!st) return;
-  if (!st.isSocket()) throw new Error(`${path} exists and is not a socket`);
-  const alive = await new Promise<boolean>((resolve) => {
-    const s = connect(path);
-    const done = (v: boolean) => {
-      s.destroy();
-      resolve(v);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', (e: NodeJS.ErrnoException) => done(e.code !== 'ECONNREFUSED' && e.code !== 'ENOENT'));
-    s.setTimeout(1000, () => done(true));
-  });
-  if (alive) throw new Error(`another process is listening on ${path}`);
-  await rm(path, { force: true });
 }
