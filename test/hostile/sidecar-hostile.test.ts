@@ -139,6 +139,8 @@ test(`1500 hostile requests (seed ${SEED}): no crash, no 5xx, nothing outside th
         () => `POST /openstack/latest/password HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef`,
         () => `GET / HTTP/1.1\r\n${'X: y\r\n'.repeat(3000)}\r\n`,
         () => `GET / HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(50),
+        () => `POST /openstack/latest/password HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc`, // body cut short
+        () => `PUT /latest/api/token HTTP/1.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab`,
       ];
       const payload = pick(garbage)();
       const raw = await rawExchange(addr, [payload], { waitMs: 300, end: rand() < 0.5 });
