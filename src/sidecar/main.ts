@@ -100,19 +100,16 @@ async function serve(args: ServeArgs): Promise<void> {
   } catch (err) {
     throw new ServeError((err as Error).message);
   }
-  let sidecar: RunningSidecar;
-  try {
-    sidecar = await startSidecar({ served, tokenKey, listen, password, passwordFile: paths.password, accessLog: paths.accessLog, onError: (m) => process.stderr.write(`vmmeta serve: ${m}\n`) });
-  } catch (err) {
-    throw new ServeError((err as Error).message);
-  }
-  const startedAt = new Date().toISOString();
-  await writeFileAtomic(paths.sidecarJson, encodeSidecarInfo({ pid: process.pid, startedAt, listen: sidecar.addresses }), 0o600);
-
-  // SIGHUP: re-read served.json; a bad file keeps the documents being served.
-  process.on('SIGHUP', () => {
+  // Signal handlers go in before anything is bound: a SIGHUP from `update` or a SIGTERM from `stop` may arrive
+  // while we start, and the default action would kill us half-way.
+  let sidecar: RunningSidecar | undefined;
+  let stopRequested = false;
+  let reloads = 0;
+  const reload = () => {
+    const seq = ++reloads; // two quick SIGHUPs: only the later read may win
     load(paths, args.vm).then(
       (next) => {
+        if (seq !== reloads || !sidecar) return;
         sidecar.reload(next);
         emit({ event: 'reloaded', files: next.tree.size });
       },
@@ -121,20 +118,31 @@ async function serve(args: ServeArgs): Promise<void> {
         process.stderr.write(`vmmeta serve: reload failed, still serving the previous documents: ${err.message}\n`);
       },
     );
-  });
-
-  // Handlers go in before "ready": a launcher may signal as soon as it reads that line.
+  };
+  process.on('SIGHUP', () => (sidecar ? reload() : reloads++));
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.removeAllListeners('SIGTERM');
       process.removeAllListeners('SIGINT');
+      stopRequested = true;
       emit({ event: 'stopping', signal });
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  emit({ event: 'ready', vm: args.vm, pid: process.pid, listen: sidecar.addresses, files: served.tree.size });
+
+  try {
+    sidecar = await startSidecar({ served, tokenKey, listen, password, passwordFile: paths.password, accessLog: paths.accessLog, onError: (m) => process.stderr.write(`vmmeta serve: ${m}\n`) });
+  } catch (err) {
+    throw new ServeError((err as Error).message);
+  }
+  if (reloads > 0) reload(); // served.json changed while we were starting
+  if (!stopRequested) {
+    const startedAt = new Date().toISOString();
+    await writeFileAtomic(paths.sidecarJson, encodeSidecarInfo({ pid: process.pid, startedAt, listen: sidecar.addresses }), 0o600);
+    emit({ event: 'ready', vm: args.vm, pid: process.pid, listen: sidecar.addresses, files: served.tree.size });
+  }
   await stopped;
   await sidecar.close();
   // Only our own sidecar.json: a replacement sidecar may already have written its own.
