@@ -23,7 +23,8 @@ export const uuidSchema = z
   .string()
   .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'not a UUID')
   // ds-identify and cloud-init's Ec2 datasource take a system UUID (== serial) starting with "ec2" as AWS, and
-  // list Ec2 before OpenStack (cloud-init-client.md §3.2, smbios-and-hypervisor.md §1.3).
+  // list Ec2 before OpenStack (cloud-init-client.md §3.2, smbios-and-hypervisor.md §1.3). The byte-swapped
+  // form newer cloud-init also reads is a rule (rules.ts), since it needs the ids helper.
   .refine((u) => !u.toLowerCase().startsWith('ec2'), { message: 'starts with "ec2": cloud-init would take the VM for AWS' })
   .transform((u) => u.toLowerCase());
 
@@ -34,7 +35,8 @@ export const macSchema = z
   .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, { message: 'is a multicast MAC address (first octet is odd)' })
   .transform((m) => m.toLowerCase().replaceAll('-', ':'));
 
-const linkIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'link id must be 1-63 letters, digits, "_", "." or "-"');
+// Link ids become guest interface names in NoCloud's network-config (set-name), and Linux caps those at 15 bytes.
+const linkIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'link id must be 1-15 letters, digits, "_", "." or "-" (a Linux interface name)');
 const mtuSchema = z.number().int().min(68, 'below 68 (the IPv4 minimum)').max(65535, 'above 65535');
 
 export const sshKeySchema = z
