@@ -12,7 +12,8 @@ import { isAlive, isSidecarProcess, readJsonFile, waitForExit } from '../state/p
 import { UserError } from './errors.js';
 import { probeListener, type Listener, type ProbeResult } from './probe.js';
 
-export const READY_TIMEOUT_MS = 10_000;
+// Generous for a loaded host (50 creates at once on two cores take ~30 s in all); a healthy sidecar answers in ~0.2 s.
+export const READY_TIMEOUT_MS = 15_000;
 const BIN = fileURLToPath(new URL('../../../bin/vmmeta.js', import.meta.url));
 
 export interface SidecarInfo {

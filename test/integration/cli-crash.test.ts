@@ -1,0 +1,80 @@
+// `create` killed with SIGKILL at points spread over its whole run (parse, render, staging, ISO, rename, sidecar
+// launch, readiness wait), then re-run: it completes, inspect is clean, no staging folder is taken for a VM and
+// exactly one sidecar serves the VM. The same for an update of an existing VM killed mid-way.
+import { test, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { vmmeta, json, tempRoot, cleanupRoot, httpGet, writeSpec, sidecarPids } from '../helpers/cli.js';
+
+const root = tempRoot();
+const specDir = tempRoot('vmspec-');
+after(async () => {
+  await cleanupRoot(root);
+  await cleanupRoot(specDir);
+});
+
+type Inspected = { uuid: string; sidecar: { state: string; answering: boolean; pid: number }; warnings: Array<{ code: string; message: string }>; spec: { links: unknown[] } };
+
+function sidecarsOf(vm: string): number[] {
+  return sidecarPids(root).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(vm);
+    } catch {
+      return false;
+    }
+  });
+}
+
+// Deterministic "random" kill points (a linear congruential sequence), so a failure can be replayed.
+function killPoints(n: number, maxMs: number, seed = 7): number[] {
+  const out: number[] = [];
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    out.push(Math.round(((i + x / 2 ** 31) / n) * maxMs));
+  }
+  return out;
+}
+
+async function assertClean(name: string, hostname: string): Promise<void> {
+  const leftovers = readdirSync(root).filter((e) => e.startsWith(`${name}.`));
+  assert.deepEqual(leftovers, [], 'no staging or deleting folders left');
+  const r = await vmmeta(['inspect', name, '--json'], { root });
+  assert.equal(r.code, 0, r.stderr);
+  const i = json<Inspected>(r);
+  assert.equal(i.sidecar.state, 'running');
+  assert.equal(i.sidecar.answering, true);
+  const bad = i.warnings.filter((w) => ['leftover', 'sidecar-dead', 'sidecar-stopped', 'sidecar-not-answering'].includes(w.code));
+  assert.deepEqual(bad, []);
+  assert.deepEqual(sidecarsOf(name), [i.sidecar.pid], 'exactly one sidecar, the recorded one');
+  const sidecar = JSON.parse(readFileSync(`${root}/${name}/sidecar.json`, 'utf8')) as { listen: Array<{ kind: string; port?: number }> };
+  const port = sidecar.listen.find((l) => l.kind === 'tcp')!.port!;
+  const md = JSON.parse((await httpGet(`http://127.0.0.1:${port}/openstack/latest/meta_data.json?vmmeta=probe`)).body) as { uuid: string; hostname: string };
+  assert.equal(md.uuid, i.uuid);
+  assert.equal(md.hostname, hostname);
+}
+
+test('create killed at random points, then re-run: completes and nothing is corrupt', { timeout: 300_000 }, async () => {
+  const points = killPoints(12, 1800);
+  for (const [i, ms] of points.entries()) {
+    const name = `crash-${i}`;
+    const spec = writeSpec(specDir, name, `hostname: h-${name}\n`);
+    const killed = await vmmeta(['create', spec], { root, killAfterMs: ms });
+    const rerun = await vmmeta(['create', spec, '--json'], { root });
+    assert.equal(rerun.code, 0, `kill after ${ms} ms (${killed.signal ?? `exit ${killed.code}`}), re-run: ${rerun.stderr}`);
+    await assertClean(name, `h-${name}`);
+  }
+});
+
+test('an update killed at random points, then re-run: the new documents are served', { timeout: 300_000 }, async () => {
+  const name = 'crash-update';
+  writeSpec(specDir, name, 'hostname: before\n');
+  assert.equal((await vmmeta(['create', `${specDir}/${name}.yaml`], { root })).code, 0);
+  for (const [i, ms] of killPoints(6, 1500, 11).entries()) {
+    const spec = writeSpec(specDir, name, `hostname: after-${i}\n${i % 2 ? 'datasource: { nocloud: none }\n' : ''}`);
+    await vmmeta(['create', spec], { root, killAfterMs: ms });
+    const rerun = await vmmeta(['create', spec], { root });
+    assert.equal(rerun.code, 0, `kill after ${ms} ms, re-run: ${rerun.stderr}`);
+    await assertClean(name, `after-${i}`);
+  }
+});
