@@ -25,7 +25,7 @@ test('render writes every format under its own folder; user-data files are 0600,
   }
   assert.equal(modeOf(join(out, 'nocloud/user-data')), '0600');
   assert.equal(modeOf(join(out, 'openstack/openstack/latest/user_data')), '0600');
-  assert.equal(modeOf(join(out, 'nocloud/network-config')), '0644');
+  assert.equal(modeOf(join(out, 'nocloud/meta-data')), '0644');
   assert.ok(doc.files.every((f) => f.mode === modeOf(f.path)));
   const one = join(work, 'nocloud-only');
   assert.equal((await vmmeta(['render', join(EXAMPLES, 'minimal.yaml'), '--out', one, '--format', 'nocloud'])).code, 0);
