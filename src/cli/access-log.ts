@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { isProbePath } from './probe.js';
 
-export interface LogEntry {
+// One request as the sidecar logged it (sidecar/access-log.ts AccessEntry).
+export interface AccessRecord {
   time: string;
   method: string;
   path: string;
@@ -12,6 +13,9 @@ export interface LogEntry {
   ms: number;
   client: string;
   token: boolean;
+}
+
+export interface LogEntry extends AccessRecord {
   probe: boolean; // a vmmeta health check, not the guest
   raw: string;
 }

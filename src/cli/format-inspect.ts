@@ -1,6 +1,6 @@
 // Human output of inspect: warnings first (they are why people run it), then the facts.
 import type { InspectResult } from './commands/inspect.js';
-import type { LogEntry } from './access-log.js';
+import type { AccessRecord } from './access-log.js';
 import { ago, fields, paint, section, type FormatOptions } from './output.js';
 import { smbiosLines } from './format-create.js';
 import { verdictLines } from './format-misc.js';
@@ -27,7 +27,7 @@ export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now
     ['guest', `${s.guest.arch}, cloud-init ${s.guest.cloudInit}`],
     ['created', `${r.createdAt}, updated ${r.updatedAt}`],
   ], o, '  '), o));
-  out.push(section('Documents', fields([['meta/', `${r.documents.files.length} files in ${r.documents.meta}`], ['spec', s.file], ['QEMU args', r.qemu.argsFile]], o, '  '), o));
+  out.push(section('Documents', fields([['meta/', `${r.documents.files} files in ${r.documents.meta} (${Object.entries(r.documents.formats).map(([k, n]) => `${k} ${n}`).join(', ')})`], ['spec', s.file], ['QEMU args', r.qemu.argsFile]], o, '  '), o));
   out.push(section('SMBIOS', smbiosLines(r.smbios, o), o));
   const cd = r.cdrom.attached ? `attached: ${r.cdrom.path} (bus ${r.cdrom.bus})${r.cdrom.present ? '' : c.red(' — file missing')}` : r.nocloud === 'net' ? 'none (NoCloud seed URL in the SMBIOS serial)' : 'suppressed';
   out.push(section('Disks', fields([['NoCloud CD', cd], ['config drive', r.configDrive.attached ? r.configDrive.path! : 'none']], o, '  '), o));
@@ -45,7 +45,7 @@ export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now
   return out.join('');
 }
 
-function requestLines(last: LogEntry[], total: number, o: FormatOptions): string {
+function requestLines(last: AccessRecord[], total: number, o: FormatOptions): string {
   if (!total) return '  none: the guest has not called the sidecar\n';
   return last.map((e) => `  ${formatLogLine(e, o)}`).join('');
 }

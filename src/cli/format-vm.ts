@@ -2,7 +2,7 @@
 import type { ListEntry } from './commands/list.js';
 import type { StartStopResult } from './commands/start-stop.js';
 import type { DeleteResult } from './commands/delete.js';
-import type { LogEntry } from './access-log.js';
+import type { AccessRecord } from './access-log.js';
 import { paint, table, type FormatOptions } from './output.js';
 
 export function formatList(r: { root: string; vms: ListEntry[] }, o: FormatOptions): string {
@@ -20,7 +20,7 @@ export function formatList(r: { root: string; vms: ListEntry[] }, o: FormatOptio
   return table(['NAME', 'SIDECAR', 'CD', 'DATASOURCE', 'UUID', 'ADDRESS'], rows, o, [undefined, state]);
 }
 
-export function formatLogLine(e: LogEntry, o: FormatOptions): string {
+export function formatLogLine(e: AccessRecord, o: FormatOptions): string {
   const c = paint(o);
   const status = e.status >= 400 ? c.red(String(e.status)) : String(e.status);
   return `${e.time}  ${e.method.padEnd(4)} ${status} ${String(e.bytes).padStart(6)} B ${String(e.ms).padStart(4)} ms  ${e.path}${e.token ? c.dim('  (token)') : ''}\n`;

@@ -8,7 +8,7 @@ import { parseLeftover } from '../../state/paths.js';
 import { isAlive } from '../../state/pid.js';
 import { requireVm } from '../../state/store.js';
 import type { Smbios } from '../../hypervisor/smbios.js';
-import { readAccessLog, type LogEntry } from '../access-log.js';
+import { readAccessLog, type AccessRecord } from '../access-log.js';
 import { inspectWarnings, type Warning } from '../inspect-warnings.js';
 import type { ProbeResult } from '../probe.js';
 import { sidecarSummary, type SidecarSummary } from '../summary.js';
@@ -35,7 +35,7 @@ export interface InspectResult {
     vendorData: unknown;
     guest: { arch: string; cloudInit: string };
   };
-  documents: { meta: string; files: string[] };
+  documents: { meta: string; files: number; formats: Record<string, number> }; // meta/<format>/… file counts
   smbios: Smbios;
   nocloud: string;
   cdrom: { attached: boolean; path: string | null; bus: string | null; present: boolean };
@@ -43,7 +43,7 @@ export interface InspectResult {
   qemu: { argsFile: string; guestfwd: string | null };
   datasource: { predicted: string | null; reasons: string[] };
   sidecar: { state: string; pid: number | null; answering: boolean; probes: ProbeResult[]; uptimeSeconds: number | null } & Omit<Partial<SidecarSummary>, 'pid'>;
-  requests: { total: number; last: LogEntry[]; firstAt: string | null; lastAt: string | null };
+  requests: { total: number; last: AccessRecord[]; firstAt: string | null; lastAt: string | null };
   secrets: { tokenKey: string | null; password: string | null };
   warnings: Warning[];
 }
@@ -83,7 +83,7 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
       vendorData: v.vm.vendorData === undefined ? null : o.showSecrets ? v.vm.vendorData : REDACTED,
       guest: { arch: v.vm.guest.arch, cloudInit: v.vm.guest.cloudInit },
     },
-    documents: { meta: p.meta, files: meta.map((f) => relative(p.meta, f)) },
+    documents: { meta: p.meta, files: meta.length, formats: countByFormat(meta.map((f) => relative(p.meta, f))) },
     smbios: v.smbios,
     nocloud: v.state.outputs.nocloud,
     cdrom: { attached: v.state.outputs.cdrom !== null, path: v.state.outputs.cdrom?.path ?? null, bus: v.state.outputs.cdrom?.bus ?? null, present: cdPresent },
@@ -98,10 +98,19 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
       uptimeSeconds: v.sidecar.state === 'running' && startedAt ? Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000)) : null,
       ...(sidecarSummary(v.sidecar.info) ?? {}),
     },
-    requests: { total: guest.length, last: guest.slice(-(o.requests ?? 10)), firstAt: guest[0]?.time ?? null, lastAt: guest.at(-1)?.time ?? null },
+    requests: { total: guest.length, last: guest.slice(-(o.requests ?? 10)).map(({ raw: _raw, probe: _probe, ...e }) => e), firstAt: guest[0]?.time ?? null, lastAt: guest.at(-1)?.time ?? null },
     secrets: { tokenKey: hide(secrets.tokenKey), password: hide(password) },
     warnings: inspectWarnings(v, guest, leftovers),
   };
+}
+
+function countByFormat(paths: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of paths) {
+    const format = p.split('/')[0]!;
+    out[format] = (out[format] ?? 0) + 1;
+  }
+  return out;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
