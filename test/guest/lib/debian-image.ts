@@ -7,7 +7,7 @@ import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, wri
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Suite } from '../../helpers/cloud-init.js';
-import { cachedDir, guestCache, SCRIPTS_DIR } from './cache.js';
+import { artifactsDir, cachedDir, guestCache, SCRIPTS_DIR } from './cache.js';
 
 export interface DebianImage {
   suite: Suite;
@@ -28,7 +28,7 @@ const COMMON = ['systemd-sysv', 'udev', 'cloud-init', 'locales', 'linux-image-am
 const PER_SUITE: Record<Suite, string[]> = {
   bullseye: ['ifupdown', 'isc-dhcp-client'],
   bookworm: ['ifupdown', 'isc-dhcp-client'],
-  trixie: ['netplan.io', 'dhcpcd-base', 'systemd-resolved'],
+  trixie: ['netplan.io', 'dhcpcd-base', 'e2fsprogs'],
 };
 
 function run(cmd: string, args: string[], log: string): Promise<void> {
@@ -98,7 +98,18 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     const root = join(tmp, 'root');
     const debs = guestCache('debootstrap-debs', suite);
     mkdirSync(debs, { recursive: true });
-    await run('debootstrap', ['--variant=minbase', `--include=${[...COMMON, ...PER_SUITE[suite]].join(',')}`, `--cache-dir=${debs}`, suite, root, MIRROR], log);
+    try {
+      await run('debootstrap', ['--variant=minbase', `--include=${[...COMMON, ...PER_SUITE[suite]].join(',')}`, `--cache-dir=${debs}`, suite, root, MIRROR], log);
+    } catch (e) {
+      // The scratch folder goes away on failure: keep dpkg's side of the story for the report.
+      const kept = join(artifactsDir(), `debootstrap-${suite}.log`);
+      try {
+        copyFileSync(join(root, 'debootstrap', 'debootstrap.log'), kept);
+      } catch {
+        writeFileSync(kept, 'debootstrap failed before writing its own log\n');
+      }
+      throw new Error(`${(e as Error).message}\n(dpkg log kept as ${kept})`);
+    }
     configure(root, suite);
     await run('chroot', [root, 'locale-gen'], log);
     const boot = readdirSync(join(root, 'boot'));
@@ -113,6 +124,7 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     rmSync(root, { recursive: true, force: true });
     writeFileSync(join(tmp, 'build-seconds'), String(Math.round((Date.now() - started) / 1000)));
   });
+  if (built) removeOlderImages(suite, dir);
   const secs = Number(readFileSync(join(dir, 'build-seconds'), 'utf8'));
   return {
     suite,
@@ -123,6 +135,15 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     buildLog: join(dir, 'build.log'),
     ...(built ? { buildSeconds: secs } : {}),
   };
+}
+
+// Each image is ~1 GB: once a new revision is built, older complete ones of the same suite go.
+function removeOlderImages(suite: Suite, keep: string): void {
+  const images = guestCache('images');
+  for (const e of readdirSync(images)) {
+    const path = join(images, e);
+    if (path !== keep && new RegExp(`^${suite}-[0-9a-f]{12}$`).test(e)) rmSync(path, { recursive: true, force: true });
+  }
 }
 
 export function diskBytes(img: DebianImage): number {

@@ -2,7 +2,7 @@
 // memory, TCG, serial, root disk, extra NICs), captures the serial console, and never lets a guest outlive its
 // deadline or the test process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactsDir } from './cache.js';
 
@@ -85,6 +85,7 @@ export function boot(o: BootOptions): Promise<BootResult> {
       const text = (log + (stderr ? `\n--- qemu stderr ---\n${stderr}` : '')).replaceAll('\r\n', '\n');
       const logPath = join(artifactsDir(), `${o.name}.serial.log`);
       writeFileSync(logPath, `# ${durationMs} ms, exit ${code}${timedOut ? ', TIMED OUT' : ''}\n# qemu-system-x86_64 ${JSON.stringify(argv)}\n${text}`);
+      appendFileSync(join(artifactsDir(), 'boot-times.ndjson'), JSON.stringify({ name: o.name, at: new Date(started).toISOString(), seconds: durationMs / 1000, exitCode: code, timedOut }) + '\n');
       resolve({ name: o.name, log: text, durationMs, exitCode: code, timedOut, logPath, argv });
     });
   });

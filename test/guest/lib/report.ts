@@ -3,10 +3,18 @@
 import * as assert from 'node:assert/strict';
 import type { BootResult } from './qemu.js';
 
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CODES = /\x1b(?:\[[0-9;?!]*[ -\/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>])/g;
+export function stripTerminalCodes(text: string): string {
+  return text.replace(TERMINAL_CODES, '');
+}
+
 export function sections(log: string): Map<string, string> {
   const out = new Map<string, string>();
   const re = /^=== BEGIN ([\w.-]+) ===\n([\s\S]*?)^=== END \1 ===$/gm;
-  for (const m of log.replaceAll('\r\n', '\n').matchAll(re)) out.set(m[1]!, m[2]!.replace(/\n$/, ''));
+  // trixie's systemd resets the console (CSI and OSC sequences) and its iproute2 colours output on a terminal.
+  const plain = stripTerminalCodes(log.replaceAll('\r\n', '\n'));
+  for (const m of plain.matchAll(re)) out.set(m[1]!, m[2]!.replace(/\n$/, ''));
   return out;
 }
 

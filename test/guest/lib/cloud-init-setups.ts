@@ -1,0 +1,72 @@
+// The specs the cloud-init guests boot with, and the per-generation behaviour the tests pin (observed on
+// these machines; see docs/guests.md). A change in a client shows up as a failing pin, not a silent drift.
+import { SUITE_CLOUD_INIT, type Suite } from '../../helpers/cloud-init.js';
+
+export const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINH3akpMqRH3qehL8mfiGrOE6UE5CRtB1AqhlQVU638q ops@example';
+
+// A second NIC described only in network_data.json (and NoCloud's network-config): a static address on its
+// own restricted user network, so it reaches nothing.
+export const SECOND_NIC = {
+  mac: '52:54:00:c1:00:02',
+  cidr: '10.99.0.10/24',
+  args: ['-netdev', 'user,id=extra1,net=10.99.0.0/24,restrict=on', '-device', 'virtio-net-pci,netdev=extra1,mac=52:54:00:c1:00:02'],
+};
+
+const UUIDS: Record<Suite, string> = {
+  bullseye: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c01',
+  bookworm: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c02',
+  trixie: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c03',
+};
+
+export interface GuestSpec {
+  name: string;
+  hostname: string;
+  network: { links: Array<{ id: string; type: 'physical'; mac: string }>; networks: unknown[] };
+  [k: string]: unknown;
+}
+
+export function guestSpec(suite: Suite, variant: 'cd' | 'suppressed'): GuestSpec {
+  return {
+    name: `ci-${suite}-${variant}`,
+    uuid: UUIDS[suite],
+    hostname: `vmmeta-${suite}-${variant}`,
+    sshKeys: [{ name: 'ops', key: KEY }],
+    guest: { cloudInit: SUITE_CLOUD_INIT[suite] },
+    network: {
+      links: [
+        { id: 'eth0', type: 'physical', mac: '52:54:00:c1:00:01' },
+        { id: 'eth1', type: 'physical', mac: SECOND_NIC.mac },
+      ],
+      networks: [
+        { link: 'eth0', type: 'ipv4_dhcp' },
+        { link: 'eth1', type: 'ipv4', address: SECOND_NIC.cidr },
+      ],
+    },
+  };
+}
+
+// As templates/examples/ec2-only.yaml: plain SMBIOS, no CD, the metadata service only.
+export function ec2OnlySpec(suite: Suite): GuestSpec {
+  return {
+    name: `ci-${suite}-ec2`,
+    hostname: `vmmeta-${suite}-ec2`,
+    sshKeys: [{ name: 'ops', key: KEY }],
+    smbios: { profile: 'plain' },
+    datasource: { nocloud: 'none' },
+    guest: { cloudInit: SUITE_CLOUD_INIT[suite] },
+    network: { links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:ec:00:01' }], networks: [{ link: 'eth0', type: 'ipv4_dhcp' }] },
+  };
+}
+
+export interface Pinned {
+  nocloudDetail: string; // the bracketed part after DataSourceNoCloud
+  ec2Only: { enabled: string; datasource: string | null; hostname: string; ipv4: string[]; requests: number };
+}
+
+const DISABLED = { enabled: 'disabled', datasource: null, hostname: 'unconfigured-image', ipv4: [], requests: 0 };
+
+export const PINNED: Record<Suite, Pinned> = {
+  bullseye: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', ec2Only: DISABLED },
+  bookworm: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', ec2Only: DISABLED },
+  trixie: { nocloudDetail: '[seed=/dev/sr0]', ec2Only: DISABLED },
+};
