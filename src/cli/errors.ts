@@ -38,3 +38,23 @@ export function invalidSpec(source: string, issues: SpecIssue[]): UserError {
     details: issues.map(formatIssue),
   });
 }
+
+// File-system failures every command can hit (a read-only or full state root, a folder owned by someone else)
+// are explained, not bugs: exit 1 with what failed, where, and what to do.
+const FS_REASONS: Record<string, { reason: string; hint: string }> = {
+  EROFS: { reason: 'read-only file system', hint: 'remount it read-write, or pass --state-dir / VMMETA_STATE_DIR' },
+  ENOSPC: { reason: 'no space left on device', hint: 'free space on that file system and run the command again' },
+  EDQUOT: { reason: 'disk quota exceeded', hint: 'free space within your quota and run the command again' },
+  EACCES: { reason: 'permission denied', hint: 'run as the user who owns the state root, or pass --state-dir' },
+  EPERM: { reason: 'operation not permitted', hint: 'run as the user who owns the state root, or pass --state-dir' },
+  EMFILE: { reason: 'too many open files', hint: 'raise the open-file limit (ulimit -n)' },
+};
+
+export function fsUserError(err: unknown): UserError | undefined {
+  const e = err as NodeJS.ErrnoException;
+  const known = e?.code ? FS_REASONS[e.code] : undefined;
+  if (!known) return undefined;
+  const op = e.syscall ?? 'write';
+  const where = typeof e.path === 'string' ? ` ${e.path}` : '';
+  return new UserError(`cannot ${op}${where}: ${known.reason} (${e.code})`, { exitCode: EXIT.failure, hint: known.hint });
+}

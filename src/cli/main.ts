@@ -4,7 +4,7 @@
 // is a bug, printed with its stack, exit 1. Commander's own usage errors exit 2.
 import { Command, CommanderError } from 'commander';
 import { resolveStateRoot } from '../state/paths.js';
-import { EXIT, UserError } from './errors.js';
+import { EXIT, UserError, fsUserError } from './errors.js';
 import { errorDocument, formatBug, formatUserError, jsonDocument, wantColor, type FormatOptions, type Formatter } from './output.js';
 import { registerCommands } from './program.js';
 
@@ -101,6 +101,7 @@ function report(err: unknown, io: Io, json: boolean): number {
     return EXIT.invalid;
   }
   const fmt = { color: wantColor({ json }, io.env, io.stderrIsTTY), width: io.columns };
+  err = fsUserError(err) ?? err;
   if (err instanceof UserError) {
     if (json) io.out(errorDocument(err));
     else io.err(formatUserError(err, fmt));

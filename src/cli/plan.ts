@@ -24,6 +24,11 @@ const PLAN_VERSION = 1;
 // Where a nocloud-net seed points: the address the guest dials for metadata (guestfwd or DNAT).
 export const NOCLOUD_SEED_URL = `http://${METADATA_ADDRESS}/nocloud/`;
 
+// meta/ is for people: every OpenStack version (small, and they differ), NoCloud, and EC2's `latest/` only (the
+// dated EC2 trees repeat it ~15 times over hundreds of tiny files). The config drive is the openstack/ and ec2/
+// trees again; it exists as config-2.iso when asked for. All of it is served over HTTP regardless.
+const META_FORMATS = new Set(['openstack', 'nocloud', 'ec2']);
+
 export interface Overrides {
   suppressNocloud?: boolean;
   configDrive?: boolean;
@@ -94,8 +99,10 @@ export function buildPlan(loaded: LoadedSpec, overrides: Overrides, p: VmPaths):
   const httpTree = renderHttpTree(vm);
   put(FILES.served, encodeServed(httpTree, { vm: vm.name, uuid: vm.uuid, imds: { tokens: vm.imds.tokens }, listen: outputs.listen }), 0o600);
   for (const format of FORMATS) {
+    if (!META_FORMATS.has(format.name)) continue;
     for (const [path, bytes] of format.render(vm)) {
       if (path.endsWith('/')) continue; // an HTTP listing, not a document
+      if (format.name === 'ec2' && !path.startsWith('latest/')) continue;
       const rel = path.replace(/^\/+/, '');
       put(`${FILES.meta}/${format.name}/${rel}`, bytes, isSensitiveDocument(rel) ? 0o600 : 0o644);
     }

@@ -17,7 +17,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   } catch (err) {
     await fh.close();
     await unlink(tmp).catch(() => undefined);
-    throw err;
+    throw withPath(err, path);
   }
   await fh.close();
   try {
@@ -42,4 +42,11 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function ensureDir(dir: string, mode = 0o700): Promise<void> {
   await mkdir(dir, { recursive: true, mode });
   await chmod(dir, mode);
+}
+
+// Errors of an open file handle (ENOSPC on write) carry no path; the message should say which file failed.
+export function withPath(err: unknown, path: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && e.code && e.path === undefined) e.path = path;
+  return err;
 }

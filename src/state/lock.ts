@@ -5,6 +5,7 @@ import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { FILES } from './paths.js';
 import { isAlive } from './pid.js';
+import { withPath } from './atomic.js';
 import { EXIT, UserError } from '../cli/errors.js';
 
 async function readOwner(path: string): Promise<number | undefined> {
@@ -28,7 +29,10 @@ export async function acquireLock(dir: string, vm = basename(dir)): Promise<bool
   const lock = join(dir, FILES.lock);
   const tmp = join(dir, `.lock.${process.pid}.tmp`);
   for (let attempt = 0; attempt < 5; attempt++) {
-    await writeFile(tmp, `${process.pid}\n`, { mode: 0o600 });
+    await writeFile(tmp, `${process.pid}\n`, { mode: 0o600 }).catch(async (err: unknown) => {
+      await unlink(tmp).catch(() => undefined);
+      throw withPath(err, lock);
+    });
     try {
       await link(tmp, lock);
       return true;

@@ -1,7 +1,7 @@
 // vmmeta create <spec.yaml>: validate → plan (render, SMBIOS, QEMU args, libvirt XML) → stage → commit → sidecar
 // answering. Re-running with the same spec is a no-op that makes sure the sidecar runs; a changed spec updates
 // the VM in place and the running sidecar reloads (SIGHUP). Also the engine of `vmmeta update`.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rm } from 'node:fs/promises';
 import { loadSpecFile } from '../../spec/load.js';
 import { withVmLock } from '../../state/lock.js';
 import { vmPaths, type VmPaths } from '../../state/paths.js';
@@ -35,6 +35,8 @@ export async function create(o: CreateOptions): Promise<CreateResult> {
     throw new UserError(`${o.spec} describes VM ${name}, not ${o.vm}`, { exitCode: EXIT.invalid, hint: 'the spec\'s name field picks the VM' });
   }
   await mkdir(o.root, { recursive: true, mode: 0o700 });
+  // mkdir -p reports a read-only file system as ENOENT; ask the question that gets EROFS/EACCES back.
+  await access(o.root, constants.W_OK);
   const p = vmPaths(o.root, name);
   await removeLeftovers(o.root, name);
   if (!(await vmExists(o.root, name))) {
