@@ -38,8 +38,16 @@ export function formatExplain(r: ExplainResult, o: FormatOptions): string {
     `${c.bold(r.name)} (${r.source === 'spec' ? `from ${r.target}, as create would set it up` : 'as created, sidecar as it is now'})\n` +
     fields([['guest', `${r.arch}, cloud-init ${r.cloudInit}`], ['disks', disks], ['sidecar', r.sidecar ? 'answering' : 'not answering']], o, '  ') +
     smbiosLines(r.smbios, o) +
-    verdictLines(r.predicted, r.reasons, r.warnings, o)
+    verdictLines(r.predicted, r.reasons, r.warnings, o) +
+    generations(r, o)
   );
+}
+
+// The same VM under each cloud-init generation vmmeta models, when they do not all agree.
+function generations(r: ExplainResult, o: FormatOptions): string {
+  const by = Object.entries(r.verdict.byGeneration ?? {});
+  if (new Set(by.map(([, g]) => g.winner)).size <= 1) return '';
+  return fields(by.map(([gen, g]) => [`cloud-init ${gen}`, g.winner ? `DataSource${g.winner}` : 'disabled']), o, '  ');
 }
 
 export function formatDoctor(r: { root: string; checks: Check[] }, o: FormatOptions): string {
