@@ -4,7 +4,8 @@ import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { vmmeta, json, tempRoot, cleanupRoot, httpGet, isAlive, modeOf } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, vmmeta, json, tempRoot, cleanupRoot, httpGet, isAlive, modeOf } from '../helpers/cli.js';
 
 const root = tempRoot();
 const specDir = tempRoot('vmspec-');
@@ -89,6 +90,21 @@ test('guest requests show up in inspect and logs', async () => {
   const line = JSON.parse(raw.stdout.trim()) as { path: string; status: number };
   assert.equal(line.path, '/latest/meta-data/instance-id');
   assert.equal(line.status, 200);
+});
+
+test('logs --follow prints new guest requests as they come and ends on SIGINT', async () => {
+  const child = spawn(process.execPath, [BIN, 'logs', '-f', '-n', '0', 'life'], { env: { ...process.env, VMMETA_STATE_DIR: root, NO_COLOR: '1' } });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  await new Promise((r) => setTimeout(r, 500));
+  await httpGet(`${url}openstack/latest/network_data.json`);
+  await httpGet(`${url}openstack?vmmeta=probe`);
+  for (let i = 0; i < 100 && !out.includes('network_data.json'); i++) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGINT');
+  assert.equal(await exited, 0);
+  assert.match(out, /GET +404 .* \/openstack\/latest\/network_data\.json\n$/, 'one line, the guest request only (this VM has no network_data.json)');
+  assert.equal(out.trim().split('\n').length, 1);
 });
 
 test('same spec again is a no-op; a changed spec updates in place and the same sidecar serves it', async () => {
