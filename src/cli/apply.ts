@@ -78,6 +78,12 @@ export async function commitNew(staged: string, p: VmPaths): Promise<void> {
   } catch (err) {
     await rm(staged, { recursive: true, force: true });
     const code = (err as NodeJS.ErrnoException).code;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && !(await exists(join(p.dir, FILES.state)))) {
+      throw new UserError(`${p.dir} exists but is not a vmmeta VM (it has no ${FILES.state})`, {
+        exitCode: EXIT.conflict,
+        hint: `move it out of the way: mv ${p.dir} ${p.dir}.orig`,
+      });
+    }
     if (code === 'ENOTEMPTY' || code === 'EEXIST') {
       throw new UserError(`${p.name} was created by another vmmeta command at the same time`, {
         exitCode: EXIT.conflict,
