@@ -163,6 +163,9 @@ test('list shows the VM; stop ends the sidecar; start brings it back', async () 
   assert.equal(j.sidecar.state, 'stopped');
   assert.ok(j.warnings.some((w) => w.code === 'sidecar-stopped'));
   assert.match((await vmmeta(['stop', 'life'], { root })).stdout, /not running/);
+  writeLife('life-three');
+  const upd = json<Created>(await vmmeta(['update', 'life', spec, '--json'], { root }));
+  assert.deepEqual([upd.action, upd.sidecarAction, upd.sidecar], ['updated', 'not started', null], 'update leaves a stopped sidecar stopped');
   const st = await vmmeta(['start', 'life', '--json'], { root });
   assert.equal(st.code, 0, st.stderr);
   const started = json<{ action: string; sidecar: { pid: number } }>(st);

@@ -96,7 +96,8 @@ async function refreshSidecar(o: CreateOptions, p: VmPaths, plan: Plan, state: S
   }
   const wasUp = status.state === 'running' || status.state === 'starting';
   if (wasUp) await stopSidecar(p);
-  if (o.start === false && !wasUp) return { info: null, action: 'not started' };
+  // update leaves a stopped sidecar stopped (someone stopped it, or systemd owns it); create makes it run.
+  if (!wasUp && (o.start === false || o.vm !== undefined)) return { info: null, action: 'not started' };
   return { info: (await ensureSidecar(p, progress(o))).info, action: wasUp ? 'restarted' : 'started' };
 }
 
