@@ -57,10 +57,12 @@ export function examplePath(name: string): string {
   return join(EXAMPLES, `${name}.yaml`);
 }
 
+// Never one cloud-init could take for AWS: "ec2…" as written or with its first group read byte-swapped.
 export function newUuid(): string {
   for (;;) {
     const u = randomUUID();
-    if (!u.startsWith('ec2')) return u;
+    const swapped = u.slice(6, 8) + u.slice(4, 6);
+    if (!u.startsWith('ec2') && !swapped.startsWith('ec2')) return u;
   }
 }
 
