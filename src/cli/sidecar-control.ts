@@ -14,6 +14,11 @@ import { probeListener, type Listener, type ProbeResult } from './probe.js';
 
 // Generous for a loaded host (50 creates at once on two cores take ~30 s in all); a healthy sidecar answers in ~0.2 s.
 export const READY_TIMEOUT_MS = 15_000;
+// VMMETA_READY_TIMEOUT_MS: a knob for very slow hosts (and for tests of the timeout path).
+function readyTimeoutMs(): number {
+  const v = Number(process.env.VMMETA_READY_TIMEOUT_MS);
+  return Number.isInteger(v) && v > 0 ? v : READY_TIMEOUT_MS;
+}
 const BIN = fileURLToPath(new URL('../../../bin/vmmeta.js', import.meta.url));
 
 export interface SidecarInfo {
@@ -102,7 +107,7 @@ export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promi
 
 async function waitReady(p: VmPaths, pid: number, opts: LaunchOptions): Promise<SidecarInfo> {
   const started = Date.now();
-  const deadline = started + (opts.timeoutMs ?? READY_TIMEOUT_MS);
+  const deadline = started + (opts.timeoutMs ?? readyTimeoutMs());
   let announced = false;
   let last = '';
   for (;;) {

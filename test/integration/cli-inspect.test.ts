@@ -1,6 +1,6 @@
 // inspect explains broken setups: a dead sidecar, a NoCloud CD still attached while OpenStack was intended, a
 // guest that never called, no path from 169.254.169.254 to the sidecar, a non-x86 guest, user-data too big for
-// EC2 clients. inspect only reads: a dead sidecar's files are reported, never removed.
+// EC2 clients; and a sidecar that never answers is given up on at the deadline. inspect only reads: a dead sidecar's files are reported, never removed.
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -87,4 +87,25 @@ test('no guestfwd or DNAT path, a non-x86 guest, and user-data over the EC2 limi
   assert.equal(state.outputs.guestfwd, null);
   assert.ok(codes(await inspectJson('bridged')).includes('no-metadata-path'));
   assert.ok(codes(await inspectJson('bridged')).includes('sidecar-stopped'));
+});
+
+test('a sidecar that never answers: start gives up at the deadline, kills it, names sidecar.log', { timeout: 60_000 }, async () => {
+  await vmmeta(['create', writeSpec(specDir, 'frozen', 'datasource: { nocloud: none }\n'), '--no-start'], { root });
+  const launch = join(root, 'frozen', 'sidecar.launch');
+  const run = vmmeta(['start', 'frozen'], { root, env: { VMMETA_READY_TIMEOUT_MS: '3000' } });
+  // Freeze the sidecar as soon as it is launched, before it can answer.
+  let pid = 0;
+  for (let i = 0; i < 400 && !pid; i++) {
+    if (existsSync(launch)) pid = (JSON.parse(readFileSync(launch, 'utf8')) as { pid: number }).pid;
+    else await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(pid, 'the launcher recorded the pid');
+  process.kill(pid, 'SIGSTOP');
+  const r = await run;
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^vmmeta: waiting for the sidecar of frozen \(pid \d+\) to answer…$/m, 'a progress line after a second');
+  assert.match(r.stderr, /^vmmeta: the sidecar of frozen did not answer within 3 s$/m);
+  assert.match(r.stderr, /hint: see .*frozen\/sidecar\.log/);
+  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((res) => setTimeout(res, 20));
+  assert.ok(!isAlive(pid), 'no orphan left');
 });
