@@ -92,6 +92,7 @@ export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promi
       stdout: log as 3,
       stderr: log as 3,
       env: { VMMETA_STATE_DIR: p.root },
+      cwd: p.dir, // not the caller's folder: a long-lived process there would keep it busy (umount, rmdir)
     };
     const child = execa(process.execPath, [BIN, 'serve', p.name], options);
     child.catch(() => undefined);
