@@ -53,14 +53,19 @@ export function libvirtCdromBus(bus: CdromBus, machine: string): 'ide' | 'sata' 
 
 const DEV_PREFIX = { ide: 'hd', sata: 'sd', scsi: 'sd', virtio: 'vd' } as const;
 
-// The last free letter, so the CD never takes a name the guest's own disks use.
+// libvirt derives controller and unit from the target letter: IDE holds hda-hdd on its one controller (a 'pc' board
+// has no second), an AHCI controller has 6 ports (sda-sdf), a SCSI controller 7 units (sda-sdg). Staying inside
+// the first controller means libvirt never has to invent one the machine may not accept.
+const LAST_LETTER = { ide: 'd', sata: 'f', scsi: 'g', virtio: 'z' } as const;
+
+// The last free letter on the first controller, so the CD never takes a name the guest's own disks use.
 export function freeTargetDev(bus: keyof typeof DEV_PREFIX, taken: Iterable<string>): string {
   const used = new Set(taken);
-  for (let c = 'z'.charCodeAt(0); c >= 'a'.charCodeAt(0); c--) {
+  for (let c = LAST_LETTER[bus].charCodeAt(0); c >= 'a'.charCodeAt(0); c--) {
     const dev = `${DEV_PREFIX[bus]}${String.fromCharCode(c)}`;
     if (!used.has(dev)) return dev;
   }
-  throw new Error(`no free ${bus} target name`);
+  throw new Error(`no free ${bus} target name on the first ${bus} controller (taken: ${[...used].sort().join(', ')})`);
 }
 
 export function cdromDiskElement(cd: { path: string; bus: CdromBus }, opts: { machine: string; indent: string; takenDevs?: Iterable<string> }): string {

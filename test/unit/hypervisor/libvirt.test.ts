@@ -42,7 +42,7 @@ test('patch is idempotent and touches nothing outside the edited elements', () =
   assert.equal(withoutEdited(once), withoutEdited(HAND));
   assert.ok(once.includes('<!-- boot from the main disk -->') && once.includes('<domain type="kvm"'));
   assert.match(once, /<entry name='family'>A &amp; &lt;B&gt; &quot;c&quot;<\/entry>/);
-  assert.match(once, /<target dev='sdz' bus='sata'\/>/, 'ide on q35 becomes libvirt sata');
+  assert.match(once, /<target dev='sdf' bus='sata'\/>/, 'ide on q35 becomes libvirt sata');
   assert.equal((once.match(/<sysinfo /g) ?? []).length, 1);
 });
 
@@ -58,7 +58,7 @@ test('switching the CD bus or path replaces the one disk', () => {
   const once = patchDomainXml(HAND, OPTS);
   const scsi = patchDomainXml(once, { ...OPTS, cdrom: { path: '/x/cidata.iso', bus: 'scsi' } });
   assert.equal((scsi.match(/ua-vmmeta-cidata/g) ?? []).length, 1);
-  assert.match(scsi, /<source file='\/x\/cidata.iso'\/>\n\s+<target dev='sdz' bus='scsi'\/>/);
+  assert.match(scsi, /<source file='\/x\/cidata.iso'\/>\n\s+<target dev='sdg' bus='scsi'\/>/);
 });
 
 test('other qemu:commandline arguments are kept', () => {
@@ -112,9 +112,12 @@ test('templates: escaped and raw placeholders; a missing or unused value throws'
   assert.equal(patchDomainXml(xml, OPTS), xml, 'the template already is a patched domain');
 });
 
-test('the CD takes the last free target name', () => {
-  assert.equal(freeTargetDev('sata', ['sda', 'sdz']), 'sdy');
-  assert.equal(freeTargetDev('ide', []), 'hdz');
+test('the CD takes the last free target name on the first controller', () => {
+  assert.equal(freeTargetDev('sata', ['sda', 'sdf']), 'sde');
+  assert.equal(freeTargetDev('ide', []), 'hdd', "a 'pc' board has one IDE controller: hda-hdd");
+  assert.equal(freeTargetDev('scsi', []), 'sdg');
+  assert.equal(freeTargetDev('virtio', ['vda']), 'vdz');
+  assert.throws(() => freeTargetDev('ide', ['hda', 'hdb', 'hdc', 'hdd']), /no free ide target name on the first ide controller/);
 });
 
 test('an empty <qemu:commandline/> is filled instead of adding a second one', () => {
