@@ -49,7 +49,7 @@ for (const bus of ['ide', 'sata', 'scsi', 'virtio'] as CdromBus[]) {
 test('a pc (i440fx) domain gets an IDE CD-ROM and validates', () => {
   const pc = HAND.replace('machine="pc-q35-7.2"', 'machine="pc-i440fx-7.2"').replace(/\s*<target dev='sda' bus='sata'\/>/, "\n      <target dev='hda' bus='ide'/>");
   const patched = patchDomainXml(pc, { smbios, uuid: UUID, cdrom: { path: '/v/cidata.iso', bus: 'ide' } });
-  assert.match(patched, /<target dev='hdz' bus='ide'\/>/);
+  assert.match(patched, /<target dev='hdd' bus='ide'\/>/);
   validate(patched);
 });
 
