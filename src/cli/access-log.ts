@@ -2,18 +2,10 @@
 // not JSON (a write cut short by a crash) are skipped.
 import { readFile } from 'node:fs/promises';
 import { isProbePath } from './probe.js';
+import type { AccessEntry } from '../sidecar/access-log.js';
 
-// One request as the sidecar logged it (sidecar/access-log.ts AccessEntry).
-export interface AccessRecord {
-  time: string;
-  method: string;
-  path: string;
-  status: number;
-  bytes: number;
-  ms: number;
-  client: string;
-  token: boolean;
-}
+// One request as the sidecar logged it: the sidecar's own type, so the two never drift.
+export type AccessRecord = AccessEntry;
 
 export interface LogEntry extends AccessRecord {
   probe: boolean; // a vmmeta health check, not the guest

@@ -1,7 +1,6 @@
-// The small JSON files the sidecar shares with the CLI: secrets.json (read) and sidecar.json (written), plus the
-// atomic write both use. Formats are validated by hand to keep zod out of the sidecar.
-import { open, rename, unlink, readFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+// The small JSON files the sidecar shares with the CLI: secrets.json (read) and sidecar.json (written). Formats are
+// validated by hand to keep zod out of the sidecar.
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 
 // secrets.json (0600): { "version": 1, "tokenKey": "<base64 of >= 32 random bytes>" }. `create` writes it once;
@@ -55,35 +54,4 @@ export function decodeSidecarInfo(text: string): SidecarInfo {
     doc.listen.every((l) => (l?.kind === 'unix' && typeof l.path === 'string') || (l?.kind === 'tcp' && typeof l.host === 'string' && Number.isInteger(l.port)));
   if (!ok) throw new Error('not a sidecar.json document');
   return doc as SidecarInfo;
-}
-
-let counter = 0;
-
-// Temp file in the target folder, data and mode set, fsynced, renamed, folder fsynced (cloud-init's
-// atomic_helper.py plus fsync): a reader sees the old or the new bytes, never a partial file.
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.chmod(mode);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }

@@ -5,7 +5,8 @@
 import { readFile, rm } from 'node:fs/promises';
 import { resolveStateRoot, sidecarPaths, isVmName, type SidecarPaths } from './state-root.js';
 import { loadServed, type Served } from './served.js';
-import { loadTokenKey, writeFileAtomic, encodeSidecarInfo, decodeSidecarInfo } from './files.js';
+import { loadTokenKey, encodeSidecarInfo, decodeSidecarInfo } from './files.js';
+import { writeFileAtomic } from '../state/atomic.js';
 import { parseListen } from './listen.js';
 import { startSidecar, type RunningSidecar } from './server.js';
 
@@ -140,7 +141,7 @@ async function serve(args: ServeArgs): Promise<void> {
   if (reloads > 0) reload(); // served.json changed while we were starting
   if (!stopRequested) {
     const startedAt = new Date().toISOString();
-    await writeFileAtomic(paths.sidecarJson, encodeSidecarInfo({ pid: process.pid, startedAt, listen: sidecar.addresses }), 0o600);
+    await writeFileAtomic(paths.sidecarJson, encodeSidecarInfo({ pid: process.pid, startedAt, listen: sidecar.addresses }), { mode: 0o600 });
     emit({ event: 'ready', vm: args.vm, pid: process.pid, listen: sidecar.addresses, files: served.tree.size });
   }
   await stopped;

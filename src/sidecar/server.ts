@@ -9,7 +9,7 @@ import { handleRequest, type HandlerContext } from './handler.js';
 import type { Served } from './served.js';
 import type { ListenSpec } from './listen.js';
 import type { ListenAddress } from './files.js';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../state/atomic.js';
 import { AccessLog } from './access-log.js';
 import { listen } from './bind.js';
 
@@ -100,7 +100,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       // Claimed synchronously, so a concurrent POST already sees it and gets 409.
       password = r.passwordToStore;
       try {
-        if (opts.passwordFile) await writeFileAtomic(opts.passwordFile, password, 0o600);
+        if (opts.passwordFile) await writeFileAtomic(opts.passwordFile, password, { mode: 0o600 });
       } catch (err) {
         password = undefined;
         onError(`could not store the password in ${opts.passwordFile}: ${(err as Error).message}`);
