@@ -1,6 +1,6 @@
 // Where guest builds live: outside the repository (they are hundreds of megabytes), shared by every run, each
 // artefact built once behind a lock and published by rename so a half-built one is never seen.
-import { mkdir, rm, readFile, writeFile, stat } from 'node:fs/promises';
+import { mkdir, rm, readFile, writeFile, stat, rename, readdir } from 'node:fs/promises';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,11 +67,12 @@ export async function withBuildLock<T>(name: string, fn: () => Promise<T>, timeo
 // Builds `dir` once: `build(tmp)` fills a scratch folder, which is renamed into place with a `.complete` stamp.
 export async function cachedDir(dir: string, build: (tmp: string) => Promise<void>): Promise<string> {
   if (existsSync(join(dir, '.complete'))) return dir;
-  const { rename } = await import('node:fs/promises');
   return withBuildLock(dir.slice(guestCache().length + 1).replaceAll('/', '_'), async () => {
     if (existsSync(join(dir, '.complete'))) return dir;
     const tmp = `${dir}.tmp-${process.pid}`;
-    await rm(tmp, { recursive: true, force: true });
+    // Under the lock, any scratch folder of this artefact belongs to a killed builder.
+    const base = dir.split('/').pop()!;
+    for (const e of await readdir(dirname(dir))) if (e.startsWith(`${base}.tmp-`)) await rm(join(dirname(dir), e), { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     try {
       await build(tmp);

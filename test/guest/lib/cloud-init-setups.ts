@@ -60,13 +60,24 @@ export function ec2OnlySpec(suite: Suite): GuestSpec {
 
 export interface Pinned {
   nocloudDetail: string; // the bracketed part after DataSourceNoCloud
-  ec2Only: { enabled: string; datasource: string | null; hostname: string; ipv4: string[]; requests: number };
+  renderer: 'eni' | 'netplan'; // how cloud-init wrote the network configuration
+  vendorData2: boolean; // whether an OpenStack boot asks for vendor_data2.json
+  ec2Only: { enabled: string; cloudId: RegExp; datasource: string | null; hostname: string; ipv4: string[]; requests: number };
 }
 
+// Nothing found: ds-identify disables cloud-init; the NIC stays down and the sidecar gets no request.
 const DISABLED = { enabled: 'disabled', datasource: null, hostname: 'unconfigured-image', ipv4: [], requests: 0 };
 
 export const PINNED: Record<Suite, Pinned> = {
-  bullseye: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', ec2Only: DISABLED },
-  bookworm: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', ec2Only: DISABLED },
-  trixie: { nocloudDetail: '[seed=/dev/sr0]', ec2Only: DISABLED },
+  // 20.4's cloud-id has no "disabled" answer: it fails on the missing instance-data.json.
+  bullseye: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', renderer: 'eni', vendorData2: false, ec2Only: { ...DISABLED, cloudId: /^ERROR: File not found '\/run\/cloud-init\/instance-data\.json'/ } },
+  bookworm: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', renderer: 'eni', vendorData2: true, ec2Only: { ...DISABLED, cloudId: /^disabled$/ } },
+  trixie: { nocloudDetail: '[seed=/dev/sr0]', renderer: 'netplan', vendorData2: true, ec2Only: { ...DISABLED, cloudId: /^disabled$/ } },
 };
+
+// What the network configuration cloud-init wrote says about the second NIC, per renderer.
+export function staticStanza(renderer: Pinned['renderer'], ifname: string): RegExp {
+  return renderer === 'eni'
+    ? new RegExp(`iface ${ifname} inet static\\n\\s+address ${SECOND_NIC.cidr.replace(/\./g, '\\.')}`)
+    : new RegExp(`${ifname}:\\n\\s+match:\\n\\s+macaddress: "${SECOND_NIC.mac}"\\n\\s+addresses:\\n\\s+- "${SECOND_NIC.cidr.replace(/\./g, '\\.')}"`);
+}

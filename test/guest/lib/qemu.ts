@@ -97,3 +97,10 @@ export function killAllGuests(): void {
   running.clear();
 }
 process.on('exit', killAllGuests);
+// A test run stopped with Ctrl-C or a signal must not leave TCG guests spinning on the two cores.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killAllGuests();
+    process.kill(process.pid, sig);
+  });
+}

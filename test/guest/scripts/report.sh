@@ -3,7 +3,7 @@
 # was disabled by ds-identify, or a deadline passes), prints what it did between markers on the serial console,
 # then powers the guest off. It must not depend on cloud-init itself: when no datasource is found, cloud-init
 # never runs user-data, so the report could not live there.
-deadline=${1:-200}
+deadline=${1:-270}
 while :; do
   up=$(cut -d. -f1 /proc/uptime)
   [ -e /run/cloud-init/result.json ] && break
