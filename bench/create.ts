@@ -5,7 +5,7 @@ import type { BenchContext } from './lib/context.js';
 import { row, type Row } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { httpGet } from './lib/http.js';
-import { destroyStateRoot, examplePath, readSidecar, runCli, runCliOk, tempStateRoot, writeVariant } from './lib/vmmeta.js';
+import { examplePath, readSidecar, runCli, runCliOk, tempStateRoot, writeVariant } from './lib/vmmeta.js';
 import type { SeedPeer } from './seed.js';
 
 export async function benchCreate(ctx: BenchContext, example: string, peer: SeedPeer | undefined): Promise<Row[]> {
@@ -22,8 +22,8 @@ export async function benchCreate(ctx: BenchContext, example: string, peer: Seed
     if (!side?.port) throw new Error(`create ${example}: no tcp listener recorded in sidecar.json`);
     const md = await httpGet(side.port, '/openstack/latest/meta_data.json');
     if (md.status !== 200 || !md.body.includes(uuid)) throw new Error(`create ${example}: sidecar answered ${md.status} without the VM's uuid`);
-    const del = await runCli(['delete', vm, '--force'], { stateDir: root });
-    if (del.code !== 0) await runCliOk(['delete', vm], { stateDir: root }).catch(() => destroyStateRoot(root));
+    const del = await runCli(['delete', vm], { stateDir: root });
+    if (del.code !== 0) throw new Error(`delete ${vm} exited ${del.code}: ${del.stderr.trim()}`);
   }
   ctx.log(`create ${example}: ${times.map((t) => t.toFixed(0)).join(' ')} ms`);
   return [

@@ -37,12 +37,15 @@ async function createStopped(ctx: BenchContext, root: string, n: number): Promis
   const vms: Array<{ vm: string; port: number }> = [];
   for (let i = 0; i < n; i++) vms.push({ vm: `bench-mem-${i}`, port: await freePort() });
   // Created 4 at a time without a sidecar; the benchmark starts each one itself to time it.
+  // allSettled, not all: a failure must not start the clean-up while sibling creates still write into the root.
   for (let i = 0; i < vms.length; i += 4) {
-    await Promise.all(
+    const results = await Promise.allSettled(
       vms.slice(i, i + 4).map(({ vm, port }) =>
         runCliOk(['create', writeVariant(examplePath('minimal'), ctx.scratch, { name: vm, listen: [`127.0.0.1:${port}`] }), '--no-start', '--json'], { stateDir: root }),
       ),
     );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   return vms;
 }

@@ -7,13 +7,23 @@ import { httpGet } from './lib/http.js';
 import { alive, trackPid } from './lib/proc.js';
 import { examplePath, newUuid, readSidecar, runCli, runCliOk, tempStateRoot, writeVariant } from './lib/vmmeta.js';
 
+// After the first failure no new item starts, but every running one finishes before the error is thrown, so the
+// clean-up never races a create that is still writing into the state root.
 async function pool<T>(items: T[], workers: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: unknown;
   await Promise.all(
     Array.from({ length: workers }, async () => {
-      while (next < items.length) await fn(items[next++]!);
+      while (next < items.length && failure === undefined) {
+        try {
+          await fn(items[next++]!);
+        } catch (err) {
+          failure ??= err;
+        }
+      }
     }),
   );
+  if (failure !== undefined) throw failure;
 }
 
 export async function benchScale(ctx: BenchContext): Promise<Row[]> {
@@ -36,6 +46,7 @@ export async function benchScale(ctx: BenchContext): Promise<Row[]> {
   const totalMs = msSince(t0);
 
   const ports = new Set<number>();
+  let listening = 0;
   let healthy = 0;
   const problems: string[] = [];
   for (const vm of vms) {
@@ -45,18 +56,20 @@ export async function benchScale(ctx: BenchContext): Promise<Row[]> {
       continue;
     }
     ports.add(side.port);
+    listening++;
     const md = await httpGet(side.port, '/openstack/latest/meta_data.json');
     const iid = await httpGet(side.port, '/latest/meta-data/instance-id');
     const got = md.status === 200 ? (JSON.parse(md.body) as { uuid?: string }).uuid : undefined;
     if (got !== vm.uuid || iid.body.trim() !== vm.uuid) problems.push(`${vm.name}: answered uuid ${got} / instance-id ${iid.body.trim()}, expected ${vm.uuid}`);
     else healthy++;
   }
-  if (ports.size !== healthy + problems.filter((p) => p.includes('answered')).length) problems.push(`ports not distinct: ${ports.size} ports`);
+  if (ports.size !== listening) problems.push(`ports not distinct: ${listening} sidecars share ${ports.size} ports`);
 
   const d0 = now();
   await pool(vms, workers, async (vm) => {
     const pid = readSidecar(root, vm.name)?.pid;
-    await runCliOk(['delete', vm.name], { stateDir: root }).catch(async () => runCli(['delete', vm.name, '--force'], { stateDir: root }));
+    const del = await runCli(['delete', vm.name], { stateDir: root });
+    if (del.code !== 0) problems.push(`${vm.name}: delete exited ${del.code}: ${del.stderr.trim().split('\n')[0]}`);
     if (pid && alive(pid)) problems.push(`${vm.name}: sidecar ${pid} still alive after delete`);
   });
   const deleteMs = msSince(d0);
