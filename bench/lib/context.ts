@@ -4,5 +4,3 @@ export interface BenchContext {
   log(message: string): void;
   scratch: string; // removed at the end of the run
 }
-
-export class Skip extends Error {}
