@@ -7,15 +7,23 @@ import { UserError } from './errors.js';
 
 const PREFERRED = ['/openstack/latest/meta_data.json', '/latest/meta-data/instance-id'];
 
-export async function waitServing(info: SidecarInfo, plan: Plan, timeoutMs = 5000): Promise<void> {
+function probeTarget(info: SidecarInfo, plan: Plan) {
   const path = PREFERRED.find((p) => plan.httpTree.has(p)) ?? [...plan.httpTree.keys()].find((k) => !k.endsWith('/'));
   const listener = info.listen[0];
-  if (!path || !listener) return;
-  const want = Buffer.from(plan.httpTree.get(path)!);
+  return path && listener ? { path, listener, want: Buffer.from(plan.httpTree.get(path)!) } : undefined;
+}
+
+// One probe: does the running sidecar answer with this plan's bytes? (A sidecar with nothing to probe counts as yes.)
+export async function servesPlan(info: SidecarInfo, plan: Plan): Promise<boolean> {
+  const t = probeTarget(info, plan);
+  if (!t) return true;
+  const got = await httpGet(t.listener, `${t.path}?${PROBE_QUERY}`, 1000).catch(() => undefined);
+  return got?.status === 200 && got.body.equals(t.want);
+}
+
+export async function waitServing(info: SidecarInfo, plan: Plan, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await httpGet(listener, `${path}?${PROBE_QUERY}`, 1000).catch(() => undefined);
-    if (got?.status === 200 && got.body.equals(want)) return;
+  while (!(await servesPlan(info, plan))) {
     if (Date.now() > deadline) {
       throw new UserError(`the sidecar (pid ${info.pid}) still serves the old documents ${timeoutMs / 1000} s after SIGHUP`, {
         hint: 'see sidecar.log in the VM folder, or restart it: vmmeta stop <vm> && vmmeta start <vm>',

@@ -10,7 +10,7 @@ import { EXIT, UserError } from '../errors.js';
 import { buildPlan, type Overrides, type Plan } from '../plan.js';
 import { commitNew, commitUpdate, releaseNewVmLock, stage } from '../apply.js';
 import { ensureSidecar, reloadSidecar, sidecarStatus, stopSidecar, type SidecarInfo } from '../sidecar-control.js';
-import { waitServing } from '../reload.js';
+import { servesPlan, waitServing } from '../reload.js';
 import { vmSummary, type VmSummary } from '../summary.js';
 
 export interface CreateOptions extends Overrides {
@@ -74,6 +74,12 @@ async function updateExisting(o: CreateOptions, p: VmPaths): Promise<CreateResul
   if (plan.specHash === state.specHash) {
     if (o.start === false) return { ...vmSummary(p, plan, null), action: 'unchanged', sidecarAction: 'not started' };
     const { info, started } = await ensureSidecar(p, progress(o));
+    if (!started && !(await servesPlan(info, plan))) {
+      // An earlier update committed the files but was killed before the sidecar reloaded them.
+      reloadSidecar(info.pid);
+      await waitServing(info, plan);
+      return { ...vmSummary(p, plan, info), action: 'unchanged', sidecarAction: 'reloaded' };
+    }
     return { ...vmSummary(p, plan, info), action: 'unchanged', sidecarAction: started ? 'started' : 'kept' };
   }
   checkLoss(state, plan, o);
