@@ -16,6 +16,7 @@ import { noCloudNetworkConfig } from '../../src/render/nocloud-network.js';
 import { ec2Nics } from '../../src/render/ec2-meta.js';
 import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
 import { EXAMPLE_NAMES, loadExample, treeJson, writeTree } from '../helpers/render-io.js';
+import { PY_TREE_SERVER } from '../helpers/render-lookup.js';
 import { resolve } from '../helpers/vm-fixtures.js';
 import type { ResolvedVm } from '../../src/spec/schema.js';
 
@@ -37,19 +38,7 @@ def lookup(path):
     if len(p) > 1 and p.endswith("/"):
         p = p[:-1]
     return tree.get("/") if p == "/" else tree.get(p, tree.get(p + "/"))
-class H(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = lookup(self.path)
-        self.send_response(404 if body is None else 200)
-        self.send_header("Content-Length", "0" if body is None else str(len(body)))
-        self.end_headers()
-        if body is not None:
-            self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-threading.Thread(target=srv.serve_forever, daemon=True).start()
-base = "http://127.0.0.1:%d" % srv.server_address[1]
+${PY_TREE_SERVER}
 paths = helpers.Paths({"cloud_dir": root + "/cloud", "run_dir": root + "/run"})
 distro = distros.fetch("debian")("debian", {}, paths)
 cfg = {"metadata_urls": [base], "max_wait": 5, "timeout": 5, "retries": 0, "strict_id": "false"}

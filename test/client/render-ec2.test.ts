@@ -12,6 +12,7 @@ import { renderHttpTree } from '../../src/render/http.js';
 import { openStackNetworkData } from '../../src/render/openstack-network.js';
 import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
 import { EXAMPLE_NAMES, loadExample, treeJson } from '../helpers/render-io.js';
+import { PY_TREE_SERVER } from '../helpers/render-lookup.js';
 
 const HARNESS = String.raw`
 import sys, json, base64, hashlib, threading, posixpath
@@ -37,22 +38,7 @@ def lookup(path):
         return tree.get("/")
     return tree.get(p, tree.get(p + "/"))
 
-requests = []
-class H(BaseHTTPRequestHandler):
-    def do_GET(self):
-        requests.append(self.path)
-        body = lookup(self.path)
-        self.send_response(404 if body is None else 200)
-        self.send_header("Content-Length", "0" if body is None else str(len(body)))
-        self.end_headers()
-        if body is not None:
-            self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-
-srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-threading.Thread(target=srv.serve_forever, daemon=True).start()
-base = "http://127.0.0.1:%d" % srv.server_address[1]
+${PY_TREE_SERVER}
 out = {}
 
 # 1. Offline: the materializer with a caller that reads the tree.

@@ -11,6 +11,7 @@ import { noCloudNetworkConfig } from '../../src/render/nocloud-network.js';
 import { renderNoCloud } from '../../src/render/nocloud.js';
 import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
 import { EXAMPLE_NAMES, loadExample, treeJson, writeTree } from '../helpers/render-io.js';
+import { PY_TREE_SERVER } from '../helpers/render-lookup.js';
 
 const HARNESS = String.raw`
 import sys, json, base64, hashlib, threading
@@ -19,20 +20,8 @@ from cloudinit import util, sources
 from cloudinit.sources import DataSourceNoCloud
 
 tree = {p: base64.b64decode(b) for p, b in json.load(open(sys.argv[2])).items()}
-requests = []
-class H(BaseHTTPRequestHandler):
-    def do_GET(self):
-        requests.append(self.path)
-        body = tree.get(self.path)
-        self.send_response(404 if body is None else 200)
-        self.send_header("Content-Length", "0" if body is None else str(len(body)))
-        self.end_headers()
-        if body is not None:
-            self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-threading.Thread(target=srv.serve_forever, daemon=True).start()
+lookup = tree.get
+${PY_TREE_SERVER}
 
 def sha(b):
     if b is None:

@@ -23,3 +23,22 @@ export function listedPaths(tree: FileTree, listingPath: string): string[] {
       return listingPath + (eq ? `${eq[1]}/openssh-key` : line);
     });
 }
+
+// Python for the client harnesses: a loopback HTTP server answering GETs with `lookup(path)` (which the harness
+// defines over its `tree`), recording each request path in `requests`, reachable at `base`. Interpolate it into a
+// String.raw harness after `lookup` is defined; it needs ThreadingHTTPServer, BaseHTTPRequestHandler and threading.
+export const PY_TREE_SERVER = String.raw`requests = []
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        requests.append(self.path)
+        body = lookup(self.path)
+        self.send_response(404 if body is None else 200)
+        self.send_header("Content-Length", "0" if body is None else str(len(body)))
+        self.end_headers()
+        if body is not None:
+            self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+base = "http://127.0.0.1:%d" % srv.server_address[1]`;
