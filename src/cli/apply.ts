@@ -2,12 +2,12 @@
 // place in one step (lima's create: all or nothing, a failed create leaves nothing behind), and an existing VM
 // gets its generated files swapped in one by one under its lock, state.json last, so a command killed half-way
 // leaves a state.json that still describes the old files and the next run redoes the update.
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { buildIso } from '../hypervisor/iso.js';
 import { newSecrets } from '../sidecar/files.js';
 import { stableJson } from '../render/tree.js';
-import { ensureDir, fsyncDir, writeFileAtomic } from '../state/atomic.js';
+import { ensureDir, fsyncDir, withPath } from '../state/atomic.js';
 import { acquireLock, releaseLock } from '../state/lock.js';
 import { FILES, GENERATED, stagingDir, type VmPaths } from '../state/paths.js';
 import { STATE_VERSION, encodeResolved, type StoredState } from '../state/store.js';
@@ -25,19 +25,55 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
-// Renders `plan` into a fresh staging folder and returns its path. On failure the folder is removed.
+// Nothing in the private staging folder is seen before the folder (new VM) or each file (update) is renamed into
+// place, so a per-file temp + rename + folder fsync buys nothing there: files are written plainly, several at
+// once, each fsynced, and every folder fsynced once before the commit renames anything (a create went from
+// ~170 sequential fsyncs to ~85 parallel ones, docs/performance.md).
+const WRITE_CONCURRENCY = 16;
+
+async function writeDurable(path: string, data: string | Uint8Array, mode: number): Promise<void> {
+  const fh = await open(path, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.chmod(mode); // the umask may have narrowed the open mode
+    await fh.sync();
+  } catch (err) {
+    throw withPath(err, path);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeAll(dir: string, files: Array<[string, string | Uint8Array, number]>, folders: Set<string>): Promise<void> {
+  const parents = [...new Set(files.map(([rel]) => dirname(join(dir, rel))))].sort();
+  for (const d of parents) {
+    if (!folders.has(d)) await mkdir(d, { recursive: true, mode: 0o700 });
+    for (let f = d; f.startsWith(dir) && !folders.has(f); f = dirname(f)) folders.add(f);
+  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const [rel, data, mode] = files[next++]!;
+      await writeDurable(join(dir, rel), data, mode);
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(WRITE_CONCURRENCY, files.length) }, worker));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+// Renders `plan` into a fresh staging folder and returns its path, every file and folder in it durable. On
+// failure the folder is removed.
 export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boolean): Promise<string> {
   const dir = stagingDir(p.root, p.name);
   await rm(dir, { recursive: true, force: true });
   await ensureDir(dir, 0o700);
+  const folders = new Set<string>([dir]);
   try {
     if (lock) await acquireLock(dir, p.name);
-    for (const [rel, f] of plan.files) {
-      const target = join(dir, rel);
-      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(target, f.data, { mode: f.mode });
-    }
-    await writeFileAtomic(join(dir, FILES.secrets), o.secrets ?? newSecrets(), { mode: 0o600 });
+    const files: Array<[string, string | Uint8Array, number]> = [...plan.files].map(([rel, f]) => [rel, f.data, f.mode]);
+    files.push([FILES.secrets, o.secrets ?? newSecrets(), 0o600]);
+    await writeAll(dir, files, folders);
     const isos: Array<[string, 'cidata' | 'config-2', Map<string, Uint8Array> | undefined]> = [
       [FILES.cidataIso, 'cidata', plan.isos.cidata],
       [FILES.configDriveIso, 'config-2', plan.isos.configDrive],
@@ -63,7 +99,8 @@ export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boole
       resolved: encodeResolved(plan.vm) as StoredState['resolved'],
       outputs: plan.outputs,
     };
-    await writeFileAtomic(join(dir, FILES.state), stableJson(state), { mode: 0o600 });
+    await writeDurable(join(dir, FILES.state), stableJson(state), 0o600);
+    await Promise.all([...folders].map((f) => fsyncDir(f)));
     return dir;
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
