@@ -1,7 +1,6 @@
 // The one place that runs an external program: a FileTree becomes an ISO 9660 image. Joliet and Rock Ridge are
 // both needed: without them the guest sees META_DAT instead of meta-data and NoCloud finds no seed
 // (guest-testing.md). genisoimage is what cloud-localds and Nova use; xorriso's mkisofs emulation is the fallback.
-import { execa } from 'execa';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, utimesSync, openSync, fsyncSync, closeSync, renameSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, basename, delimiter } from 'node:path';
@@ -52,6 +51,8 @@ export async function buildIso(tree: FileTree, opts: BuildIsoOptions): Promise<v
   try {
     writeTree(tree, staging);
     const { file, args } = isoCommand(tool, { volumeId: opts.volumeId, out: tmp, root: staging });
+    // Loaded here, not at the top: execa's import costs 55–90 ms that commands building no ISO should not pay.
+    const { execa } = await import('execa');
     try {
       await execa(file, args, { stdin: 'ignore', env: { LC_ALL: 'C.UTF-8' } });
     } catch (err) {
