@@ -1,13 +1,7 @@
-// Flag wiring for the commands that act on VMs in the state root.
+// Flag wiring for the commands that act on VMs in the state root; command modules load inside their actions.
 import type { Command } from 'commander';
 import { action, makeCtx, type Io } from './main.js';
 import { examples } from './program.js';
-import { create } from './commands/create.js';
-import { inspect } from './commands/inspect.js';
-import { list } from './commands/list.js';
-import { logs } from './commands/logs.js';
-import { start, stop } from './commands/start-stop.js';
-import { deleteVm } from './commands/delete.js';
 import { formatCreate } from './format-create.js';
 import { formatInspect } from './format-inspect.js';
 import { formatList, formatLogLine, formatStartStop, formatDelete } from './format-vm.js';
@@ -48,14 +42,14 @@ export function registerVmCommands(program: Command, io: Io): void {
       'vmmeta create --json vm1.yaml | jq -r \'.qemu.argv[]\'',
       'mapfile -t A < ~/.local/state/vmmeta/vm1/qemu-args.txt; qemu-system-x86_64 -accel tcg -m 1G "${A[@]}" -drive file=disk.qcow2,if=virtio',
     ))
-    .action(action(io, async (ctx, [spec], o) => create({ root: ctx.root, spec: spec!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
+    .action(action(io, async (ctx, [spec], o) => (await import('./commands/create.js')).create({ root: ctx.root, spec: spec!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
 
   createFlags(program.command('update'))
     .description('re-render an existing VM from a changed spec; its running sidecar serves the new documents at once')
     .argument('<vm>', 'the VM name (must match the spec\'s name)')
     .argument('<spec>', 'the VM spec (YAML)')
     .addHelpText('after', examples('vmmeta update vm1 vm1.yaml', 'vmmeta update vm1 vm1.yaml --suppress-nocloud'))
-    .action(action(io, async (ctx, [vm, spec], o) => create({ root: ctx.root, spec: spec!, vm: vm!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
+    .action(action(io, async (ctx, [vm, spec], o) => (await import('./commands/create.js')).create({ root: ctx.root, spec: spec!, vm: vm!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
 
   program
     .command('inspect')
@@ -64,14 +58,14 @@ export function registerVmCommands(program: Command, io: Io): void {
     .option('--show-secrets', 'show user-data, passwords and the token key instead of redacting them')
     .option('-n, --requests <n>', 'how many recent requests to show', count, 10)
     .addHelpText('after', examples('vmmeta inspect vm1', 'vmmeta inspect --json vm1 | jq .warnings', 'vmmeta inspect vm1 -n 50'))
-    .action(action(io, async (ctx, [vm], o) => inspect({ root: ctx.root, vm: vm!, showSecrets: Boolean(o.showSecrets), requests: o.requests as number }), formatInspect));
+    .action(action(io, async (ctx, [vm], o) => (await import('./commands/inspect.js')).inspect({ root: ctx.root, vm: vm!, showSecrets: Boolean(o.showSecrets), requests: o.requests as number }), formatInspect));
 
   program
     .command('list')
     .alias('ls')
     .description('list VMs with their sidecar state and predicted datasource')
     .addHelpText('after', examples('vmmeta list', 'vmmeta list --json | jq -r \'.vms[] | select(.sidecar.state != "running") | .name\''))
-    .action(action(io, async (ctx) => list({ root: ctx.root }), formatList));
+    .action(action(io, async (ctx) => (await import('./commands/list.js')).list({ root: ctx.root }), formatList));
 
   program
     .command('logs')
@@ -84,16 +78,16 @@ export function registerVmCommands(program: Command, io: Io): void {
     // line, as the sidecar wrote it) rather than one document, so `logs -f --json` can be piped line by line.
     .action(async (vm: string, o: Record<string, unknown>, cmd: Command) => {
       const ctx = makeCtx(io, cmd.optsWithGlobals());
-      await logs({ root: ctx.root, vm, lines: o.lines as number, follow: Boolean(o.follow), emit: (entry) => io.out(ctx.json ? `${entry.raw}\n` : formatLogLine(entry, ctx.fmt)) });
+      await (await import('./commands/logs.js')).logs({ root: ctx.root, vm, lines: o.lines as number, follow: Boolean(o.follow), emit: (entry) => io.out(ctx.json ? `${entry.raw}\n` : formatLogLine(entry, ctx.fmt)) });
     });
 
-  for (const [verb, fn, what] of [['start', start, 'start the VM\'s sidecar (no-op if it answers) and wait until it answers'], ['stop', stop, 'stop the VM\'s sidecar (SIGTERM) and wait until it is gone']] as const) {
+  for (const [verb, what] of [['start', 'start the VM\'s sidecar (no-op if it answers) and wait until it answers'], ['stop', 'stop the VM\'s sidecar (SIGTERM) and wait until it is gone']] as const) {
     program
       .command(verb)
       .description(what)
       .argument('<vm>', 'the VM name')
       .addHelpText('after', examples(`vmmeta ${verb} vm1`))
-      .action(action(io, async (ctx, [vm]) => fn({ root: ctx.root, vm: vm!, progress: ctx.progress }), formatStartStop));
+      .action(action(io, async (ctx, [vm]) => (await import('./commands/start-stop.js'))[verb]({ root: ctx.root, vm: vm!, progress: ctx.progress }), formatStartStop));
   }
 
   program
@@ -102,5 +96,5 @@ export function registerVmCommands(program: Command, io: Io): void {
     .description('stop the VM\'s sidecar and remove its state folder (exit 3 if there is no such VM)')
     .argument('<vm>', 'the VM name')
     .addHelpText('after', examples('vmmeta delete vm1'))
-    .action(action(io, async (ctx, [vm]) => deleteVm({ root: ctx.root, vm: vm! }), formatDelete));
+    .action(action(io, async (ctx, [vm]) => (await import('./commands/delete.js')).deleteVm({ root: ctx.root, vm: vm! }), formatDelete));
 }

@@ -1,13 +1,9 @@
 // Flag wiring only: each command is `commands/<verb>.ts` (an async function returning its result) and a
-// formatter from format-*.ts. Every command has --help with examples.
+// formatter from format-*.ts. Every command has --help with examples. A command's module is imported inside its
+// action, so `--help` and each command load only what they use (zod and yaml only where a spec is parsed).
 import { Command, Option } from 'commander';
 import { action, type Io } from './main.js';
 import { registerVmCommands } from './program-vm.js';
-import { validate } from './commands/validate.js';
-import { render } from './commands/render.js';
-import { explain } from './commands/explain.js';
-import { doctor } from './commands/doctor.js';
-import { libvirtPatch } from './commands/libvirt-patch.js';
 import { formatValidate, formatRender, formatExplain, formatDoctor, formatPatch } from './format-misc.js';
 import { EXIT } from './errors.js';
 
@@ -21,7 +17,7 @@ export function registerCommands(program: Command, io: Io): void {
     .description('check a VM spec; print every problem as "field: reason" (exit 2 when invalid)')
     .argument('<spec>', 'the VM spec (YAML)')
     .addHelpText('after', examples('vmmeta validate vm1.yaml', 'vmmeta validate --json vm1.yaml | jq .name'))
-    .action(action(io, async (_ctx, [spec]) => validate({ spec: spec! }), formatValidate));
+    .action(action(io, async (_ctx, [spec]) => (await import('./commands/validate.js')).validate({ spec: spec! }), formatValidate));
 
   program
     .command('render')
@@ -30,7 +26,7 @@ export function registerCommands(program: Command, io: Io): void {
     .requiredOption('--out <dir>', 'output folder (created if missing)')
     .addOption(new Option('--format <format>', 'which documents').choices(['openstack', 'ec2', 'nocloud', 'configdrive', 'all']).default('all'))
     .addHelpText('after', examples('vmmeta render vm1.yaml --out /tmp/vm1', 'vmmeta render vm1.yaml --out seed --format nocloud && genisoimage -o seed.iso -V cidata -J -r seed'))
-    .action(action(io, async (_ctx, [spec], o) => render({ spec: spec!, out: o.out as string, format: o.format as 'all' }), formatRender));
+    .action(action(io, async (_ctx, [spec], o) => (await import('./commands/render.js')).render({ spec: spec!, out: o.out as string, format: o.format as 'all' }), formatRender));
 
   program
     .command('explain')
@@ -39,7 +35,7 @@ export function registerCommands(program: Command, io: Io): void {
     .option('--suppress-nocloud', 'as if created with --suppress-nocloud')
     .option('--config-drive', 'as if created with --config-drive')
     .addHelpText('after', examples('vmmeta explain vm1.yaml', 'vmmeta explain vm1.yaml --suppress-nocloud', 'vmmeta explain vm1'))
-    .action(action(io, async (ctx, [target], o) => explain({ root: ctx.root, target: target!, suppressNocloud: Boolean(o.suppressNocloud), configDrive: Boolean(o.configDrive) }), formatExplain));
+    .action(action(io, async (ctx, [target], o) => (await import('./commands/explain.js')).explain({ root: ctx.root, target: target!, suppressNocloud: Boolean(o.suppressNocloud), configDrive: Boolean(o.configDrive) }), formatExplain));
 
   registerVmCommands(program, io);
 
@@ -47,7 +43,7 @@ export function registerCommands(program: Command, io: Io): void {
     .command('doctor')
     .description('check this host: Node, QEMU, ISO tool, libvirt validator, socat, state root, loopback ports')
     .addHelpText('after', examples('vmmeta doctor', 'vmmeta doctor --json | jq \'.checks[] | select(.status != "ok")\''))
-    .action(action(io, async (ctx) => doctor({ root: ctx.root }), formatDoctor, (r) => (r.checks.some((c) => c.status === 'fail') ? EXIT.failure : EXIT.ok)));
+    .action(action(io, async (ctx) => (await import('./commands/doctor.js')).doctor({ root: ctx.root }), formatDoctor, (r) => (r.checks.some((c) => c.status === 'fail') ? EXIT.failure : EXIT.ok)));
 
   const libvirt = program.command('libvirt').description('libvirt integration');
   libvirt
@@ -58,7 +54,7 @@ export function registerCommands(program: Command, io: Io): void {
     .option('--out <file>', 'write the result to a file (default: stdout)')
     .option('--in-place', 'rewrite <domain.xml> itself (atomically)')
     .addHelpText('after', examples('virsh dumpxml vm1 > vm1.xml && vmmeta libvirt patch vm1.xml vm1 --in-place && virsh define vm1.xml', 'vmmeta libvirt patch vm1.xml vm1 --out vm1-patched.xml'))
-    .action(action(io, async (ctx, [xml, vm], o) => libvirtPatch({ root: ctx.root, xml: xml!, vm: vm!, out: o.out as string | undefined, inPlace: Boolean(o.inPlace), stdout: !ctx.json && !o.out && !o.inPlace }), formatPatch));
+    .action(action(io, async (ctx, [xml, vm], o) => (await import('./commands/libvirt-patch.js')).libvirtPatch({ root: ctx.root, xml: xml!, vm: vm!, out: o.out as string | undefined, inPlace: Boolean(o.inPlace), stdout: !ctx.json && !o.out && !o.inPlace }), formatPatch));
   libvirt.exitOverride();
 
   program
