@@ -1,13 +1,16 @@
 // The small JSON files the sidecar shares with the CLI: secrets.json (read) and sidecar.json (written). Formats are
 // validated by hand to keep zod out of the sidecar.
 import { readFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 // secrets.json (0600): { "version": 1, "tokenKey": "<base64 of >= 32 random bytes>" }. `create` writes it once;
 // keeping the key across updates and restarts keeps issued IMDSv2 tokens valid.
 export const TOKEN_KEY_BYTES = 32;
 
+// Only the CLI calls this; node:crypto is required here, not imported at the top, so the sidecar that loads this
+// module for loadTokenKey does not initialise OpenSSL at start-up.
 export function newSecrets(): string {
+  const { randomBytes } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return JSON.stringify({ tokenKey: randomBytes(TOKEN_KEY_BYTES).toString('base64'), version: 1 }, null, 2) + '\n';
 }
 

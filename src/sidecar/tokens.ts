@@ -2,7 +2,14 @@
 // HMAC under the VM's key (secrets.json). Nothing grows with the number of PUTs, a restarted sidecar still
 // accepts the tokens it issued before, and a token from one VM's sidecar is worthless at another's.
 // (Firecracker seals the expiry with AES-GCM for the same reason: src/vmm/src/mmds/token.rs.)
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto is loaded on the first token PUT or check, not at start-up: initialising OpenSSL costs ~0.9 MB of
+// private memory per sidecar (docs/performance.md), and most guests never ask for an IMDSv2 token.
+let crypto: typeof import('node:crypto') | undefined;
+function lazyCrypto(): typeof import('node:crypto') {
+  return (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+}
 
 // AWS bounds (ec2-imds.md §6): 1 s .. 6 h.
 export const TOKEN_TTL_MIN = 1;
@@ -31,11 +38,11 @@ export function verifyToken(key: Uint8Array, token: string, nowMs: number): bool
   const raw = Buffer.from(token, 'base64url');
   if (raw.length !== TOKEN_BYTES) return false;
   const expiry = raw.subarray(0, EXPIRY_BYTES);
-  if (!timingSafeEqual(mac(key, expiry), raw.subarray(EXPIRY_BYTES))) return false;
+  if (!lazyCrypto().timingSafeEqual(mac(key, expiry), raw.subarray(EXPIRY_BYTES))) return false;
   const expiresAt = Number(expiry.readBigUInt64BE());
   return expiresAt > nowMs && expiresAt <= nowMs + TOKEN_TTL_MAX * 1000;
 }
 
 function mac(key: Uint8Array, expiry: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(DOMAIN).update(expiry).digest().subarray(0, MAC_BYTES);
+  return lazyCrypto().createHmac('sha256', key).update(DOMAIN).update(expiry).digest().subarray(0, MAC_BYTES);
 }
