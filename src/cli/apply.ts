@@ -62,6 +62,22 @@ async function writeAll(dir: string, files: Array<[string, string | Uint8Array, 
   if (failed) throw failed.reason;
 }
 
+async function buildIsos(plan: Plan, dir: string, o: StageOptions): Promise<void> {
+  const isos: Array<[string, 'cidata' | 'config-2', Map<string, Uint8Array> | undefined]> = [
+    [FILES.cidataIso, 'cidata', plan.isos.cidata],
+    [FILES.configDriveIso, 'config-2', plan.isos.configDrive],
+  ];
+  for (const [file, volumeId, tree] of isos) {
+    if (!tree) continue;
+    const timer = setTimeout(() => o.progress?.(`building ${file}…`), 1000);
+    try {
+      await buildIso(tree, { volumeId, out: join(dir, file), mode: 0o600 }); // it holds the user-data
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
 // Renders `plan` into a fresh staging folder and returns its path, every file and folder in it durable. On
 // failure the folder is removed.
 export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boolean): Promise<string> {
@@ -73,20 +89,11 @@ export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boole
     if (lock) await acquireLock(dir, p.name);
     const files: Array<[string, string | Uint8Array, number]> = [...plan.files].map(([rel, f]) => [rel, f.data, f.mode]);
     files.push([FILES.secrets, o.secrets ?? newSecrets(), 0o600]);
-    await writeAll(dir, files, folders);
-    const isos: Array<[string, 'cidata' | 'config-2', Map<string, Uint8Array> | undefined]> = [
-      [FILES.cidataIso, 'cidata', plan.isos.cidata],
-      [FILES.configDriveIso, 'config-2', plan.isos.configDrive],
-    ];
-    for (const [file, volumeId, tree] of isos) {
-      if (!tree) continue;
-      const timer = setTimeout(() => o.progress?.(`building ${file}…`), 1000);
-      try {
-        await buildIso(tree, { volumeId, out: join(dir, file), mode: 0o600 }); // it holds the user-data
-      } finally {
-        clearTimeout(timer);
-      }
-    }
+    // The ISOs are built from the plan, not from the staged files, so genisoimage runs while the files are
+    // written. allSettled: nothing may still be writing into the folder when a failure removes it.
+    const results = await Promise.allSettled([writeAll(dir, files, folders), buildIsos(plan, dir, o)]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     const now = o.now.toISOString();
     const state: StoredState = {
       version: STATE_VERSION,
