@@ -1,37 +1,23 @@
 // Shared by the CLI fuzz and fault tests: run the built CLI against a private state root, fingerprint a VM folder
 // byte for byte, mount small tmpfs state roots, and make sure no sidecar outlives a test.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { vmmeta as runCli, type Run } from '../helpers/cli.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(REPO, 'bin', 'vmmeta.js');
 export const EXAMPLES = join(REPO, 'templates', 'examples');
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { Run };
 
+// The CLI with this state root, SIGKILLed if it hangs (a fault must never wedge the suite).
 export function vmmeta(args: string[], opts: { root: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: '1', VMMETA_STATE_DIR: opts.root, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.on('error', rej);
-    child.on('close', (code) => (clearTimeout(timer), res({ code, stdout, stderr })));
-  });
+  return runCli(args, { root: opts.root, env: opts.env ?? {}, killAfterMs: opts.timeoutMs ?? 30_000 });
 }
 
 // Which CLI pieces are built; tests skip (naming the missing piece) rather than fail while others land.
@@ -97,14 +83,7 @@ export function sidecarPort(root: string, vm: string): number | undefined {
   return info.listen?.find((l) => l.kind === 'tcp')?.port;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
+export { isAlive as alive } from '../../src/state/pid.js';
 
 // Pids of `vmmeta serve <vm>` processes whose environment points at this state root.
 export function servePids(root: string): number[] {

@@ -3,7 +3,6 @@
 // sidecar behind, and the VM already there must be byte for byte what it was.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { canMount, fingerprint, missingCli, mountTmpfs, remount, servePids, stackTrace, tempDir, unmount, vmmeta, writeSpec } from './fault-kit.js';
 import { readdirSync, rmSync } from 'node:fs';
 

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { handleRequest, type HandlerContext, type SidecarRequest } from '../../../src/sidecar/handler.js';
-import { issueToken } from '../../../src/sidecar/tokens.js';
 import { handTree, TEST_KEY } from '../../helpers/sidecar.js';
 
 const NOW = 1_700_000_000_000;
