@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 // Routes `vmmeta serve` straight to the sidecar so each per-VM process loads only what serving needs
 // (no commander, zod or chalk); everything else goes to the full CLI.
+import { existsSync } from 'node:fs';
+
+const dist = new URL('../dist/src/', import.meta.url);
+if (!existsSync(new URL('cli/main.js', dist))) {
+  console.error('vmmeta: not built yet (no dist/): run `npm ci && npm run build` in the vmmeta folder first');
+  process.exit(1);
+}
 if (process.argv[2] === 'serve') {
-  const { serveMain } = await import('../dist/src/sidecar/main.js');
+  const { serveMain } = await import(new URL('sidecar/main.js', dist).href);
   await serveMain(process.argv.slice(3));
 } else {
-  const { main } = await import('../dist/src/cli/main.js');
+  const { main } = await import(new URL('cli/main.js', dist).href);
   await main(process.argv);
 }
