@@ -1,7 +1,7 @@
 // Where a VM's state lives, resolved without loading the CLI (the sidecar must stay lean). The resolution order
 // and the names of the files the sidecar touches must agree with src/state/paths.ts, which owns the full layout;
 // test/unit/sidecar/state-root.test.ts checks that they do once paths.ts is present.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 
 export interface StateRootInput {
@@ -12,11 +12,13 @@ export interface StateRootInput {
 }
 
 // --state-dir > $VMMETA_STATE_DIR > /var/lib/vmmeta as root > $XDG_STATE_HOME/vmmeta > ~/.local/state/vmmeta.
+// A relative --state-dir or $VMMETA_STATE_DIR is made absolute here, once: the sidecar runs with its VM folder as
+// cwd, and its socket path must be absolute for QEMU's guestfwd connector.
 export function resolveStateRoot(input: StateRootInput): string {
-  if (input.flag) return input.flag;
-  if (input.env.VMMETA_STATE_DIR) return input.env.VMMETA_STATE_DIR;
+  if (input.flag) return resolve(input.flag);
+  if (input.env.VMMETA_STATE_DIR) return resolve(input.env.VMMETA_STATE_DIR);
   if (input.uid === 0) return '/var/lib/vmmeta';
-  if (input.env.XDG_STATE_HOME) return join(input.env.XDG_STATE_HOME, 'vmmeta');
+  if (input.env.XDG_STATE_HOME) return join(resolve(input.env.XDG_STATE_HOME), 'vmmeta');
   return join(input.home ?? homedir(), '.local', 'state', 'vmmeta');
 }
 

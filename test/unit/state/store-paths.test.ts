@@ -41,6 +41,11 @@ test('state root: flag > env > /var/lib/vmmeta for root > XDG > ~/.local/state',
   assert.equal(resolveStateRoot({ env: {}, uid: 1000, home: '/home/u' }), '/home/u/.local/state/vmmeta');
 });
 
+test('a relative state root becomes absolute (the socket path QEMU is given must be)', () => {
+  assert.equal(resolveStateRoot({ flag: './.vmmeta-state', env: {}, uid: 0 }), join(process.cwd(), '.vmmeta-state'));
+  assert.equal(resolveStateRoot({ env: { VMMETA_STATE_DIR: 'st' }, uid: 0 }), join(process.cwd(), 'st'));
+});
+
 test('user-data bytes survive the state.json round trip exactly', () => {
   const bytes = new Uint8Array([0x1f, 0x8b, 0, 255, 10, 13]);
   const vm = { name: 'a', uuid: 'u', hostname: 'a', instanceId: 'u', userData: bytes } as unknown as ResolvedVm;
