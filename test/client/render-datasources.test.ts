@@ -16,7 +16,7 @@ import { noCloudNetworkConfig } from '../../src/render/nocloud-network.js';
 import { ec2Nics } from '../../src/render/ec2-meta.js';
 import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
 import { EXAMPLE_NAMES, loadExample, treeJson, writeTree } from '../helpers/render-io.js';
-import { PY_TREE_SERVER } from '../helpers/render-lookup.js';
+import { PY_TREE_LOOKUP, PY_TREE_SERVER } from '../helpers/render-lookup.js';
 import { resolve } from '../helpers/vm-fixtures.js';
 import type { ResolvedVm } from '../../src/spec/schema.js';
 
@@ -31,13 +31,7 @@ tree_file, root, macs_json, want_net = sys.argv[1], sys.argv[2], sys.argv[3], sy
 macs = json.loads(macs_json)
 net.get_interfaces_by_mac = lambda *a, **k: dict(macs)
 tree = {p: base64.b64decode(b) for p, b in json.load(open(tree_file)).items()}
-def lookup(path):
-    p = path.split("?")[0]
-    while "//" in p:
-        p = p.replace("//", "/")
-    if len(p) > 1 and p.endswith("/"):
-        p = p[:-1]
-    return tree.get("/") if p == "/" else tree.get(p, tree.get(p + "/"))
+${PY_TREE_LOOKUP}
 ${PY_TREE_SERVER}
 paths = helpers.Paths({"cloud_dir": root + "/cloud", "run_dir": root + "/run"})
 distro = distros.fetch("debian")("debian", {}, paths)

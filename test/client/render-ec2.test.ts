@@ -12,7 +12,7 @@ import { renderHttpTree } from '../../src/render/http.js';
 import { openStackNetworkData } from '../../src/render/openstack-network.js';
 import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
 import { EXAMPLE_NAMES, loadExample, treeJson } from '../helpers/render-io.js';
-import { PY_TREE_SERVER } from '../helpers/render-lookup.js';
+import { PY_TREE_LOOKUP, PY_TREE_SERVER } from '../helpers/render-lookup.js';
 
 const HARNESS = String.raw`
 import sys, json, base64, hashlib, threading, posixpath
@@ -28,15 +28,7 @@ from cloudinit import url_helper
 tree = {p: base64.b64decode(b) for p, b in json.load(open(sys.argv[1])).items()}
 macs = json.loads(sys.argv[2])
 
-def lookup(path):
-    p = path.split("?")[0]
-    while "//" in p:
-        p = p.replace("//", "/")
-    if len(p) > 1 and p.endswith("/"):
-        p = p[:-1]
-    if p == "/":
-        return tree.get("/")
-    return tree.get(p, tree.get(p + "/"))
+${PY_TREE_LOOKUP}
 
 ${PY_TREE_SERVER}
 out = {}

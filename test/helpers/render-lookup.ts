@@ -24,6 +24,15 @@ export function listedPaths(tree: FileTree, listingPath: string): string[] {
     });
 }
 
+// Python twin of lookup() above, over a harness's `tree` dict (the query string is dropped, as the sidecar does).
+export const PY_TREE_LOOKUP = String.raw`def lookup(path):
+    p = path.split("?")[0]
+    while "//" in p:
+        p = p.replace("//", "/")
+    if len(p) > 1 and p.endswith("/"):
+        p = p[:-1]
+    return tree.get("/") if p == "/" else tree.get(p, tree.get(p + "/"))`;
+
 // Python for the client harnesses: a loopback HTTP server answering GETs with `lookup(path)` (which the harness
 // defines over its `tree`), recording each request path in `requests`, reachable at `base`. Interpolate it into a
 // String.raw harness after `lookup` is defined; it needs ThreadingHTTPServer, BaseHTTPRequestHandler and threading.
