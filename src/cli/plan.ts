@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import type { LoadedSpec } from '../spec/load.js';
 import type { ResolvedVm } from '../spec/schema.js';
 import { stableJson, type FileTree } from '../render/tree.js';
-import { renderHttpTree } from '../render/http.js';
+import { leavesOnly, renderHttpTree } from '../render/http.js';
 import { renderNoCloud } from '../render/nocloud.js';
 import { renderConfigDrive } from '../render/configdrive.js';
-import { FORMATS } from '../render/formats.js';
+import { renderOpenStackDisk } from '../render/openstack.js';
 import { resolveSmbios, smbiosText, type Smbios } from '../hypervisor/smbios.js';
 import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, DEFAULT_CDROM_BUS, METADATA_ADDRESS, type CdromBus } from '../hypervisor/qemu-args.js';
 import { guestfwdConnector } from '../hypervisor/connector.js';
@@ -24,10 +24,6 @@ const PLAN_VERSION = 1;
 // Where a nocloud-net seed points: the address the guest dials for metadata (guestfwd or DNAT).
 export const NOCLOUD_SEED_URL = `http://${METADATA_ADDRESS}/nocloud/`;
 
-// meta/ is for people: every OpenStack version (small, and they differ), NoCloud, and EC2's `latest/` only (the
-// dated EC2 trees repeat it ~15 times over hundreds of tiny files). The config drive is the openstack/ and ec2/
-// trees again; it exists as config-2.iso when asked for. All of it is served over HTTP regardless.
-const META_FORMATS = new Set(['openstack', 'nocloud', 'ec2']);
 
 export interface Overrides {
   suppressNocloud?: boolean;
@@ -98,14 +94,17 @@ export function buildPlan(loaded: LoadedSpec, overrides: Overrides, p: VmPaths):
   put(FILES.spec, loaded.text, 0o600); // may hold inline user-data, vendor-data or an admin password
   const httpTree = renderHttpTree(vm);
   put(FILES.served, encodeServed(httpTree, { vm: vm.name, uuid: vm.uuid, imds: { tokens: vm.imds.tokens }, listen: outputs.listen }), 0o600);
-  for (const format of FORMATS) {
-    if (!META_FORMATS.has(format.name)) continue;
-    for (const [path, bytes] of format.render(vm)) {
-      if (path.endsWith('/')) continue; // an HTTP listing, not a document
-      if (format.name === 'ec2' && !path.startsWith('latest/')) continue;
-      const rel = path.replace(/^\/+/, '');
-      put(`${FILES.meta}/${format.name}/${rel}`, bytes, isSensitiveDocument(rel) ? 0o600 : 0o644);
-    }
+  const noCloud = renderNoCloud(vm);
+  // meta/ is for people: every OpenStack version (small, and they differ), NoCloud, and EC2's `latest/` only (the
+  // dated EC2 trees repeat it ~15 times over hundreds of tiny files), taken from the served tree rather than
+  // rendered again. The config drive is the openstack/ and ec2/ trees again; it exists as config-2.iso when asked for.
+  const metaTrees: Array<[string, FileTree]> = [
+    ['openstack', renderOpenStackDisk(vm)],
+    ['ec2', leavesOnly(new Map([...httpTree].filter(([path]) => path.startsWith('/latest/'))))],
+    ['nocloud', noCloud],
+  ];
+  for (const [name, tree] of metaTrees) {
+    for (const [rel, bytes] of tree) put(`${FILES.meta}/${name}/${rel}`, bytes, isSensitiveDocument(rel) ? 0o600 : 0o644);
   }
   put(FILES.smbios, smbiosText(smbios));
   put(FILES.qemuArgsTxt, argsFileText(argv));
@@ -115,7 +114,7 @@ export function buildPlan(loaded: LoadedSpec, overrides: Overrides, p: VmPaths):
   put(FILES.sysinfoXml, sysinfoXml(smbios));
 
   const isos: Plan['isos'] = {};
-  if (cdrom) isos.cidata = renderNoCloud(vm);
+  if (cdrom) isos.cidata = noCloud;
   if (vm.datasource.configDrive) isos.configDrive = renderConfigDrive(vm);
   const verdict = predictDatasource(verdictInput(vm, smbios, outputs, { sidecar: true }));
   return { vm, specText: loaded.text, specHash: specHash(vm, loaded.text), outputs, httpTree, smbios, qemuArgs: argv, files, isos, verdict };
