@@ -21,6 +21,9 @@ function run(cmd: string, input: string): Promise<{ stdout: string; stderr: stri
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ stdout, stderr, code, ms: Date.now() - t0 }));
+    // Without a sidecar the connector exits before reading its input, and the write can then fail with EPIPE
+    // (seen in 2 of 1,500 runs, more under load): that is the behaviour under test, not a harness error.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }
