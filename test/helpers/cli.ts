@@ -35,6 +35,8 @@ export function vmmeta(args: string[], o: RunOptions = {}): Promise<Run> {
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // A command may exit without reading its input (a hook ignoring a phase): EPIPE is then its answer, not ours.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(o.input ?? '');
     const timer = o.killAfterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), o.killAfterMs) : undefined;
     child.on('error', reject);
