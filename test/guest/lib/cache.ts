@@ -5,6 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_CACHE } from '../../helpers/cloud-init.js';
+import { timed, type TimingKind } from '../../helpers/timings.js';
 
 export { TEST_CACHE };
 
@@ -64,6 +65,8 @@ export async function withBuildLock<T>(name: string, fn: () => Promise<T>, timeo
   }
 }
 
+const timingKind = (dir: string): TimingKind => (dir.includes('/initramfs/') ? 'initramfs-build' : 'image-build');
+
 // Builds `dir` once: `build(tmp)` fills a scratch folder, which is renamed into place with a `.complete` stamp.
 export async function cachedDir(dir: string, build: (tmp: string) => Promise<void>): Promise<string> {
   if (existsSync(join(dir, '.complete'))) return dir;
@@ -71,11 +74,13 @@ export async function cachedDir(dir: string, build: (tmp: string) => Promise<voi
     if (existsSync(join(dir, '.complete'))) return dir;
     const tmp = `${dir}.tmp-${process.pid}`;
     // Under the lock, any scratch folder of this artefact belongs to a killed builder.
+    // On a cold cache the parent does not exist yet: make it before listing it.
+    await mkdir(dirname(dir), { recursive: true });
     const base = dir.split('/').pop()!;
     for (const e of await readdir(dirname(dir))) if (e.startsWith(`${base}.tmp-`)) await rm(join(dirname(dir), e), { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     try {
-      await build(tmp);
+      await timed(timingKind(dir), dir.slice(guestCache().length + 1), () => build(tmp));
       await writeFile(join(tmp, '.complete'), new Date().toISOString() + '\n');
       await rm(dir, { recursive: true, force: true });
       await rename(tmp, dir);
