@@ -5,11 +5,17 @@
 // sidecar load) do not fight over the two cores.
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
-import { readdirSync, statSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { readdirSync, statSync, existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'test');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(repo, 'dist', 'test');
+// Slow steps inside the tests (image builds, package downloads, boots) append here; see test/helpers/timings.ts.
+const timingsFile = join(repo, 'test-artifacts', 'timings.ndjson');
+mkdirSync(dirname(timingsFile), { recursive: true });
+writeFileSync(timingsFile, '');
+process.env.VMMETA_TEST_TIMINGS = timingsFile;
 const LAYERS = [
   { name: 'unit', concurrency: true },
   { name: 'golden', concurrency: true },
@@ -38,15 +44,29 @@ if (unknown.length) {
 }
 const layers = wanted.length ? LAYERS.filter((l) => wanted.includes(l.name)) : LAYERS;
 const totals = { passed: 0, failed: 0, skipped: 0 };
+const skips = [];
+const layerSeconds = [];
+const fileSeconds = new Map();
+const started = Date.now();
 
 for (const layer of layers) {
   const files = testFiles(join(root, layer.name));
   if (!files.length) continue;
   console.log(`\n── ${layer.name} (${files.length} files)`);
+  const layerStarted = Date.now();
   const stream = run({ files, concurrency: layer.concurrency });
+  const countFile = (e) => {
+    if (e.nesting !== 0 || !e.file) return;
+    fileSeconds.set(e.file, (fileSeconds.get(e.file) ?? 0) + (e.details?.duration_ms ?? 0) / 1000);
+  };
+  stream.on('test:pass', countFile);
+  stream.on('test:fail', countFile);
   stream.on('test:pass', (e) => {
     if (e.details?.type === 'suite') return;
-    if (e.skip || e.todo) totals.skipped++;
+    if (e.skip || e.todo) {
+      totals.skipped++;
+      skips.push(`${relative(root, e.file ?? '?')}: ${e.name} (${typeof e.skip === 'string' ? e.skip : 'skipped'})`);
+    }
     else totals.passed++;
   });
   stream.on('test:fail', (e) => {
@@ -59,7 +79,36 @@ for (const layer of layers) {
     out.on('end', resolve);
     out.on('error', reject);
   });
+  layerSeconds.push([layer.name, (Date.now() - layerStarted) / 1000]);
 }
 
+// Where the time went, so a cold run can be budgeted: layers, the slowest files, and the slow steps inside them.
+const fmt = (s) => (s >= 90 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`);
+console.log('\n── time');
+for (const [name, s] of layerSeconds) console.log(`  layer ${name.padEnd(12)} ${fmt(s)}`);
+const slowest = [...fileSeconds].sort((a, b) => b[1] - a[1]).slice(0, 8);
+for (const [file, s] of slowest) console.log(`  file  ${relative(root, file).padEnd(48)} ${fmt(s)}`);
+const steps = readFileSync(timingsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const byKind = new Map();
+for (const t of steps) {
+  const k = byKind.get(t.kind) ?? { count: 0, seconds: 0, items: [] };
+  k.count++;
+  k.seconds += t.seconds;
+  k.items.push(`${t.name} ${fmt(t.seconds)}`);
+  byKind.set(t.kind, k);
+}
+for (const [kind, k] of byKind) {
+  const items = kind === 'boot' ? '' : `: ${k.items.join(', ')}`;
+  console.log(`  step  ${kind.padEnd(16)} ${String(k.count).padStart(3)} × = ${fmt(k.seconds)}${items}`);
+}
+console.log(`  total ${fmt((Date.now() - started) / 1000)} (steps listed in ${relative(repo, timingsFile)})`);
+
+// A test skips when a tool it needs is missing. On a developer's laptop that is a convenience; in CI
+// (VMMETA_TEST_NO_SKIP=1, set by .ci/run) it would hide a package that only this machine had installed by hand.
+const noSkip = process.env.VMMETA_TEST_NO_SKIP === '1';
+if (skips.length) {
+  console.log(`\n── skipped${noSkip ? ' (VMMETA_TEST_NO_SKIP=1: each counts as a failure)' : ''}`);
+  for (const s of skips) console.log(`  ${s}`);
+}
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
-process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);
+process.exit(totals.failed > 0 || totals.passed === 0 || (noSkip && totals.skipped > 0) ? 1 : 0);

@@ -5,6 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, rmSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { recordTiming, timedSync } from './timings.js';
 
 export type Suite = 'bullseye' | 'bookworm' | 'trixie';
 export const SUITES: Suite[] = ['bullseye', 'bookworm', 'trixie'];
@@ -66,8 +67,12 @@ export function aptUpdate(): void {
   if (listsUpdated) return;
   const lists = join(aptDir(), 'lists');
   const fresh = readdirSync(lists).some((f) => f.includes('trixie'));
-  if (!fresh) execFileSync('apt-get', [...aptOptions(), 'update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!fresh) forceAptUpdate();
   listsUpdated = true;
+}
+
+function forceAptUpdate(): void {
+  timedSync('apt-update', 'private apt lists', () => execFileSync('apt-get', [...aptOptions(), 'update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] }));
 }
 
 // Downloads (once) the newest version of `pkg` that `suite` serves and unpacks it under the cache.
@@ -76,11 +81,20 @@ export function unpackPackage(pkg: string, suite: Suite): string {
   if (existsSync(join(root, '.complete'))) return root;
   return withCacheLock(`${pkg}-${suite}`, () => {
     if (existsSync(join(root, '.complete'))) return root;
+    const started = Date.now();
     aptUpdate();
-    const version = candidateVersion(pkg, suite);
     const dl = join(TEST_CACHE, 'debs');
     mkdirSync(dl, { recursive: true });
-    execFileSync('apt-get', [...aptOptions(), 'download', `${pkg}=${version}`], { cwd: dl, stdio: ['ignore', 'ignore', 'inherit'] });
+    let version = candidateVersion(pkg, suite);
+    try {
+      execFileSync('apt-get', [...aptOptions(), 'download', `${pkg}=${version}`], { cwd: dl, stdio: ['ignore', 'ignore', 'inherit'] });
+    } catch {
+      // Lists kept in a warm cache go stale: the mirror drops superseded versions, so the download 404s. Fetch
+      // fresh lists once and ask again.
+      forceAptUpdate();
+      version = candidateVersion(pkg, suite);
+      execFileSync('apt-get', [...aptOptions(), 'download', `${pkg}=${version}`], { cwd: dl, stdio: ['ignore', 'ignore', 'inherit'] });
+    }
     const deb = readdirSync(dl).find((f) => f.startsWith(`${pkg}_${version.replace(/^\d+:/, '')}_`));
     if (!deb) throw new Error(`apt-get download ${pkg}=${version} produced no .deb`);
     const tmp = `${root}.tmp-${process.pid}`;
@@ -90,6 +104,7 @@ export function unpackPackage(pkg: string, suite: Suite): string {
     writeFileSync(join(tmp, '.complete'), version + '\n');
     rmSync(root, { recursive: true, force: true });
     renameSync(tmp, root);
+    recordTiming('package-unpack', `${pkg} (${suite})`, (Date.now() - started) / 1000);
     return root;
   });
 }

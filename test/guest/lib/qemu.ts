@@ -2,9 +2,10 @@
 // memory, TCG, serial, root disk, extra NICs), captures the serial console, and never lets a guest outlive its
 // deadline or the test process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactsDir } from './cache.js';
+import { recordTiming } from '../../helpers/timings.js';
 
 export interface BootOptions {
   name: string; // names the artifacts
@@ -85,7 +86,7 @@ export function boot(o: BootOptions): Promise<BootResult> {
       const text = (log + (stderr ? `\n--- qemu stderr ---\n${stderr}` : '')).replaceAll('\r\n', '\n');
       const logPath = join(artifactsDir(), `${o.name}.serial.log`);
       writeFileSync(logPath, `# ${durationMs} ms, exit ${code}${timedOut ? ', TIMED OUT' : ''}\n# qemu-system-x86_64 ${JSON.stringify(argv)}\n${text}`);
-      appendFileSync(join(artifactsDir(), 'boot-times.ndjson'), JSON.stringify({ name: o.name, at: new Date(started).toISOString(), seconds: durationMs / 1000, exitCode: code, timedOut }) + '\n');
+      recordTiming('boot', o.name, durationMs / 1000, { exitCode: code, timedOut });
       resolve({ name: o.name, log: text, durationMs, exitCode: code, timedOut, logPath, argv });
     });
   });
