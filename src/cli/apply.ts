@@ -12,11 +12,13 @@ import { acquireLock, releaseLock } from '../state/lock.js';
 import { FILES, GENERATED, stagingDir, type VmPaths } from '../state/paths.js';
 import { STATE_VERSION, encodeResolved, type StoredState } from '../state/store.js';
 import { EXIT, UserError } from './errors.js';
-import type { Plan } from './plan.js';
+import { sha256, type Plan } from './plan.js';
 
 export interface StageOptions {
   secrets?: string; // the existing secrets.json text: the token key survives updates
   createdAt?: string;
+  source?: string; // the spec file's absolute path, recorded in state.json
+  keepDomainXml?: boolean; // domain.xml was edited: vmmeta's copy goes to domain.vmmeta.xml instead
   now: Date;
   progress?: (line: string) => void;
 }
@@ -87,7 +89,7 @@ export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boole
   const folders = new Set<string>([dir]);
   try {
     if (lock) await acquireLock(dir, p.name);
-    const files: Array<[string, string | Uint8Array, number]> = [...plan.files].map(([rel, f]) => [rel, f.data, f.mode]);
+    const files: Array<[string, string | Uint8Array, number]> = [...plan.files].map(([rel, f]) => [rel === FILES.domainXml && o.keepDomainXml ? FILES.domainXmlCopy : rel, f.data, f.mode]);
     files.push([FILES.secrets, o.secrets ?? newSecrets(), 0o600]);
     // The ISOs are built from the plan, not from the staged files, so genisoimage runs while the files are
     // written. allSettled: nothing may still be writing into the folder when a failure removes it.
@@ -105,6 +107,10 @@ export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boole
       updatedAt: now,
       resolved: encodeResolved(plan.vm) as StoredState['resolved'],
       outputs: plan.outputs,
+      overrides: plan.overrides,
+      settings: plan.settings,
+      ...(o.source ? { source: o.source } : {}),
+      rendered: { [FILES.domainXml]: sha256(plan.files.get(FILES.domainXml)!.data) },
     };
     await writeDurable(join(dir, FILES.state), stableJson(state), 0o600);
     await Promise.all([...folders].map((f) => fsyncDir(f)));
@@ -140,29 +146,47 @@ export async function commitNew(staged: string, p: VmPaths): Promise<void> {
 }
 
 // An existing VM (caller holds the lock): swap generated files in, drop the ones the new plan no longer has
-// (an ISO after --suppress-nocloud), state.json last. Runtime files (sidecar.*, access log, password) stay.
-export async function commitUpdate(staged: string, p: VmPaths): Promise<void> {
-  try {
-    for (const file of GENERATED) {
-      const from = join(staged, file);
-      const to = join(p.dir, file);
-      if (!(await exists(from))) {
-        await rm(to, { recursive: true, force: true });
-      } else if (file === FILES.meta) {
-        // rename(2) cannot replace a non-empty folder: move the old one into the staging folder first.
-        if (await exists(to)) await rename(to, join(staged, `${FILES.meta}.old`));
-        await rename(from, to);
-      } else {
-        await rename(from, to);
-      }
-    }
-    await rename(join(staged, FILES.state), p.state);
-    await fsyncDir(p.dir);
-  } finally {
-    await rm(staged, { recursive: true, force: true });
-  }
+// (an ISO after --suppress-nocloud), state.json last. Runtime files (sidecar.*, access log, password) stay, and
+// so do the `keep` files (an edited domain.xml). The old files are moved into the staging folder rather than
+// removed, so an update whose sidecar then fails can put the VM back as it was (`restore`); `discard` drops them.
+export interface Committed {
+  restore(): Promise<void>;
+  discard(): Promise<void>;
 }
 
+export async function commitUpdate(staged: string, p: VmPaths, keep: readonly string[] = []): Promise<Committed> {
+  const old = join(staged, '.old');
+  await mkdir(old, { mode: 0o700 });
+  const moved: Array<{ file: string; had: boolean; put: boolean }> = [];
+  const restore = async (): Promise<void> => {
+    for (const m of moved.reverse()) {
+      const to = m.file === FILES.state ? p.state : join(p.dir, m.file);
+      if (m.put) await rm(to, { recursive: true, force: true });
+      if (m.had) await rename(join(old, m.file), to);
+    }
+    moved.length = 0;
+    await fsyncDir(p.dir);
+    await rm(staged, { recursive: true, force: true });
+  };
+  try {
+    for (const file of [...GENERATED, FILES.state]) {
+      if (keep.includes(file)) continue;
+      const from = join(staged, file);
+      const to = join(p.dir, file);
+      const m = { file, had: await exists(to), put: await exists(from) };
+      if (!m.had && !m.put) continue;
+      // rename(2) cannot replace a non-empty folder (meta/), so the old one always moves aside first.
+      if (m.had) await rename(to, join(old, file));
+      moved.push(m);
+      if (m.put) await rename(from, to);
+    }
+    await fsyncDir(p.dir);
+  } catch (err) {
+    await restore().catch(() => undefined);
+    throw err;
+  }
+  return { restore, discard: () => rm(staged, { recursive: true, force: true }) };
+}
 export async function releaseNewVmLock(p: VmPaths): Promise<void> {
   await releaseLock(p.dir);
 }

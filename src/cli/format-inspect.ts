@@ -3,7 +3,7 @@ import type { InspectResult } from './commands/inspect.js';
 import type { AccessRecord } from './access-log.js';
 import { ago, fields, paint, section, type FormatOptions } from './output.js';
 import { smbiosLines } from './format-create.js';
-import { verdictLines } from './format-misc.js';
+import { settingFields, verdictLines } from './format-misc.js';
 import { formatLogLine } from './format-vm.js';
 
 export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now()): string {
@@ -31,6 +31,7 @@ export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now
   out.push(section('SMBIOS', smbiosLines(r.smbios, o), o));
   const cd = r.cdrom.attached ? `attached: ${r.cdrom.path} (bus ${r.cdrom.bus})${r.cdrom.present ? '' : c.red(' — file missing')}` : r.nocloud === 'net' ? 'none (NoCloud seed URL in the SMBIOS serial)' : 'suppressed';
   out.push(section('Disks', fields([['NoCloud CD', cd], ['config drive', r.configDrive.attached ? r.configDrive.path! : 'none']], o, '  '), o));
+  if (r.settings) out.push(section('Settings', fields(settingFields(r.settings), o, '  '), o));
   out.push(section('Datasource', verdictLines(r.datasource.predicted, r.datasource.reasons, [], o).replace(/^(?=.)/gm, '  '), o));
   const sc = r.sidecar;
   const state = sc.state === 'running' ? (sc.answering ? c.green('running, answering') : c.red('running, NOT answering')) : c.red(sc.state);

@@ -2,6 +2,7 @@
 import type { ValidateResult } from './commands/validate.js';
 import type { RenderResult } from './commands/render.js';
 import type { ExplainResult } from './commands/explain.js';
+import type { Settings } from './overrides.js';
 import type { Check } from './commands/doctor.js';
 import type { PatchResult } from './commands/libvirt-patch.js';
 import { fields, paint, plural, table, type FormatOptions } from './output.js';
@@ -37,10 +38,20 @@ export function formatExplain(r: ExplainResult, o: FormatOptions): string {
   return (
     `${c.bold(r.name)} (${r.source === 'spec' ? `from ${r.target}, as create would set it up` : 'as created, sidecar as it is now'})\n` +
     fields([['guest', `${r.arch}, cloud-init ${r.cloudInit}`], ['disks', disks], ['sidecar', r.sidecar ? 'answering' : 'not answering']], o, '  ') +
+    (r.settings ? fields(settingFields(r.settings), o, '  ') : '') +
     smbiosLines(r.smbios, o) +
     verdictLines(r.predicted, r.reasons, r.warnings, o) +
     generations(r, o)
   );
+}
+
+// "nocloud  none (from the flag --nocloud none)" lines: where each override-able setting came from.
+export function settingFields(s: Settings): Array<[string, string]> {
+  return Object.entries(s).map(([name, { value, source }]) => {
+    const v = Array.isArray(value) ? value.join(', ') : String(value);
+    const from = source === 'flag' ? `from a command-line flag; drop it with --from-spec ${name}` : source === 'spec' ? 'from the spec' : 'default';
+    return [name, `${v} (${from})`];
+  });
 }
 
 // The same VM under each cloud-init generation vmmeta models, when they do not all agree.

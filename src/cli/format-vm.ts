@@ -10,7 +10,7 @@ export function formatList(r: { root: string; vms: ListEntry[] }, o: FormatOptio
   const c = paint(o);
   const rows = r.vms.map((v) => [
     v.name,
-    v.error ? 'error' : v.sidecar.state === 'running' && !v.sidecar.answering ? 'not answering' : v.sidecar.state,
+    v.sidecar.state === 'unknown' ? 'error' : v.sidecar.state === 'running' && !v.sidecar.answering ? 'not answering' : v.sidecar.state,
     v.nocloud === 'cd' ? 'cidata' : (v.nocloud ?? '-'),
     v.datasource ?? (v.error ? '-' : 'disabled'),
     v.uuid ?? '-',

@@ -18,6 +18,7 @@ import { encodeServed } from '../sidecar/served.js';
 import { encodeResolved, type VmOutputs } from '../state/store.js';
 import { FILES, isSensitiveDocument, type VmPaths } from '../state/paths.js';
 import { verdictInput } from './verdict-input.js';
+import { applyOverrides, settingSources, type Overrides, type Settings } from './overrides.js';
 
 // Bump when the same spec must produce different files (forces an update of existing VMs on re-create).
 const PLAN_VERSION = 1;
@@ -25,11 +26,6 @@ const PLAN_VERSION = 1;
 export const NOCLOUD_SEED_URL = `http://${METADATA_ADDRESS}/nocloud/`;
 
 
-export interface Overrides {
-  suppressNocloud?: boolean;
-  configDrive?: boolean;
-  listen?: string[];
-}
 
 export interface PlannedFile {
   data: string | Uint8Array;
@@ -47,19 +43,20 @@ export interface Plan {
   httpTree: FileTree; // what the sidecar serves
   isos: { cidata?: FileTree; configDrive?: FileTree };
   verdict: Verdict;
+  overrides: Overrides; // recorded in state.json
+  settings: Settings; // each override-able setting and where it came from
 }
 
-export function applyOverrides(vm: ResolvedVm, o: Overrides): ResolvedVm {
-  const datasource = { ...vm.datasource };
-  if (o.suppressNocloud && datasource.nocloud === 'cd') datasource.nocloud = 'none';
-  if (o.configDrive) datasource.configDrive = true;
-  const sidecar = o.listen?.length ? { listen: [...o.listen] } : vm.sidecar;
-  return { ...vm, datasource, sidecar };
+// Over the resolved VM (user-data file bytes included, overrides applied), the spec text (spec.yaml is kept)
+// and the recorded overrides (a flag equal to the spec's value is still recorded). No overrides: the hash
+// states written before overrides were recorded carry.
+export function specHash(vm: ResolvedVm, text: string, overrides: Overrides = {}): string {
+  const recorded = Object.keys(overrides).length ? { overrides } : {};
+  return createHash('sha256').update(stableJson({ plan: PLAN_VERSION, text, vm: encodeResolved(vm), ...recorded })).digest('hex');
 }
 
-// Over the resolved VM (user-data file bytes included, overrides applied) and the spec text (spec.yaml is kept).
-export function specHash(vm: ResolvedVm, text: string): string {
-  return createHash('sha256').update(stableJson({ plan: PLAN_VERSION, text, vm: encodeResolved(vm) })).digest('hex');
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 // The metadata NIC carries the guest's first physical MAC, so network_data.json's link for it matches the
@@ -71,7 +68,7 @@ export function metadataNic(vm: ResolvedVm, p: VmPaths): { id: string; mac: stri
   return { id: 'vmmeta0', mac, connector: guestfwdConnector(p.sidecarSock) };
 }
 
-export function buildPlan(loaded: LoadedSpec, overrides: Overrides, p: VmPaths): Plan {
+export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overrides: Overrides, p: VmPaths): Plan {
   const vm = applyOverrides(loaded.vm, overrides);
   const nocloud = vm.datasource.nocloud;
   const seedUrl = nocloud === 'net' ? NOCLOUD_SEED_URL : null;
@@ -117,6 +114,7 @@ export function buildPlan(loaded: LoadedSpec, overrides: Overrides, p: VmPaths):
   if (cdrom) isos.cidata = noCloud;
   if (vm.datasource.configDrive) isos.configDrive = renderConfigDrive(vm);
   const verdict = predictDatasource(verdictInput(vm, smbios, outputs, { sidecar: true }));
-  return { vm, specText: loaded.text, specHash: specHash(vm, loaded.text), outputs, httpTree, smbios, qemuArgs: argv, files, isos, verdict };
+  const settings = settingSources(loaded.vm, loaded.raw, overrides);
+  return { vm, specText: loaded.text, specHash: specHash(vm, loaded.text, overrides), outputs, httpTree, smbios, qemuArgs: argv, files, isos, verdict, overrides, settings };
 }
 

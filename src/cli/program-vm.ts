@@ -1,26 +1,33 @@
 // Flag wiring for the commands that act on VMs in the state root; command modules load inside their actions.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { action, makeCtx, type Io } from './main.js';
 import { examples } from './program.js';
 import { formatCreate } from './format-create.js';
 import { formatInspect } from './format-inspect.js';
 import { formatList, formatLogLine, formatStartStop, formatDelete } from './format-vm.js';
 import { UserError, EXIT } from './errors.js';
+import { SETTING_NAMES } from './overrides.js';
 
+// The settings flags are recorded with the VM: a later update or create keeps them until told otherwise.
 function createFlags(cmd: Command): Command {
   return cmd
-    .option('--suppress-nocloud', 'leave the NoCloud cidata CD out, so the OpenStack metadata service wins')
+    .addOption(new Option('--nocloud <mode>', 'NoCloud: cd (attach the cidata CD), none (OpenStack wins), net (seed URL in SMBIOS); replaces datasource.nocloud').choices(['cd', 'none', 'net']))
+    .option('--suppress-nocloud', 'leave the NoCloud cidata CD out, so the OpenStack metadata service wins (--nocloud none where the CD would be attached)')
     .option('--config-drive', 'also build a config-2 ISO (for guests with no network path to the sidecar)')
+    .option('--no-config-drive', 'no config-2 ISO, whatever the spec says')
     .option('--listen <addr>', 'sidecar address: unix, 127.0.0.1:0, ADDR:PORT (repeatable; replaces the spec\'s sidecar.listen)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--force', 'allow changes that lose something (a new uuid makes the guest a new instance)')
+    .option('--from-spec <setting>', `forget a recorded flag, so the spec (or its default) decides again: ${[...SETTING_NAMES, 'all'].join(', ')} (repeatable)`, (v: string, prev: string[] = []) => [...prev, v])
+    .option('--force', 'allow changes that lose something (a new uuid makes the guest a new instance; another spec file for an existing VM; rebuild a VM whose state.json is damaged)')
     .option('--no-start', 'write everything but do not start the sidecar');
 }
 
 function createOpts(o: Record<string, unknown>) {
   return {
+    ...(o.nocloud ? { nocloud: o.nocloud as 'cd' | 'none' | 'net' } : {}),
     suppressNocloud: Boolean(o.suppressNocloud),
-    configDrive: Boolean(o.configDrive),
+    ...(typeof o.configDrive === 'boolean' ? { configDrive: o.configDrive } : {}),
     ...(o.listen ? { listen: o.listen as string[] } : {}),
+    ...(o.fromSpec ? { fromSpec: o.fromSpec as string[] } : {}),
     force: Boolean(o.force),
     start: o.start !== false,
   };
@@ -38,7 +45,9 @@ export function registerVmCommands(program: Command, io: Io): void {
     .argument('<spec>', 'the VM spec (YAML)')
     .addHelpText('after', examples(
       'vmmeta create vm1.yaml',
-      'vmmeta create vm1.yaml --suppress-nocloud        # OpenStack datasource wins',
+      'vmmeta create vm1.yaml --suppress-nocloud        # OpenStack datasource wins; kept by later updates',
+      'vmmeta create vm1.yaml --nocloud cd              # attach the CD again',
+      'vmmeta create vm1.yaml --from-spec all           # forget recorded flags: the spec decides',
       'vmmeta create --json vm1.yaml | jq -r \'.qemu.argv[]\'',
       'mapfile -t A < ~/.local/state/vmmeta/vm1/qemu-args.txt; qemu-system-x86_64 -accel tcg -m 1G "${A[@]}" -drive file=disk.qcow2,if=virtio',
     ))
@@ -48,7 +57,12 @@ export function registerVmCommands(program: Command, io: Io): void {
     .description('re-render an existing VM from a changed spec; its running sidecar serves the new documents at once')
     .argument('<vm>', 'the VM name (must match the spec\'s name)')
     .argument('<spec>', 'the VM spec (YAML)')
-    .addHelpText('after', examples('vmmeta update vm1 vm1.yaml', 'vmmeta update vm1 vm1.yaml --suppress-nocloud'))
+    .addHelpText('after', examples(
+      'vmmeta update vm1 vm1.yaml                        # keeps --suppress-nocloud, --config-drive, --listen given before',
+      'vmmeta update vm1 vm1.yaml --nocloud cd            # attach the CD again',
+      'vmmeta update vm1 vm1.yaml --no-config-drive --from-spec listen',
+      'vmmeta update --json vm1 vm1.yaml | jq .changes    # what the next boot sees differently',
+    ))
     .action(action(io, async (ctx, [vm, spec], o) => (await import('./commands/create.js')).create({ root: ctx.root, spec: spec!, vm: vm!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
 
   program

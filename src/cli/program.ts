@@ -32,10 +32,11 @@ export function registerCommands(program: Command, io: Io): void {
     .command('explain')
     .description('predict which datasource cloud-init will pick, and why (ds-identify + cloud-init stages)')
     .argument('<spec-or-vm>', 'a spec file, or the name of a created VM')
+    .addOption(new Option('--nocloud <mode>', 'as if created with --nocloud cd|none|net').choices(['cd', 'none', 'net']))
     .option('--suppress-nocloud', 'as if created with --suppress-nocloud')
     .option('--config-drive', 'as if created with --config-drive')
     .addHelpText('after', examples('vmmeta explain vm1.yaml', 'vmmeta explain vm1.yaml --suppress-nocloud', 'vmmeta explain vm1'))
-    .action(action(io, async (ctx, [target], o) => (await import('./commands/explain.js')).explain({ root: ctx.root, target: target!, suppressNocloud: Boolean(o.suppressNocloud), configDrive: Boolean(o.configDrive) }), formatExplain));
+    .action(action(io, async (ctx, [target], o) => (await import('./commands/explain.js')).explain({ root: ctx.root, target: target!, ...(o.nocloud ? { nocloud: o.nocloud as 'cd' } : {}), suppressNocloud: Boolean(o.suppressNocloud), ...(o.configDrive ? { configDrive: true } : {}) }), formatExplain));
 
   registerVmCommands(program, io);
 

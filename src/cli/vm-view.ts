@@ -19,6 +19,13 @@ export interface VmView {
   verdict: Verdict; // with the sidecar as it is now
 }
 
+// The datasource the guest would pick with the VM's stored outputs (the sidecar answering or not).
+export function storedPrediction(state: StoredState, sidecar: boolean): Verdict {
+  const vm = decodeResolved(state.resolved);
+  const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
+  return predictDatasource(verdictInput(vm, smbios, state.outputs, { sidecar }));
+}
+
 export async function viewVm(p: VmPaths, probeTimeoutMs = 1000): Promise<VmView> {
   const state = await readState(p);
   const vm = decodeResolved(state.resolved);

@@ -2,7 +2,8 @@
 // reload() swaps one reference; each request reads it once, so an answer comes wholly from the old or the new
 // documents. Limits follow what a metadata client needs (small GETs) rather than node's generous defaults.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { rm } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { handleRequest, type HandlerContext } from './handler.js';
@@ -150,6 +151,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
 
   const servers: Server[] = [];
   const addresses: ListenAddress[] = [];
+  const sockets = new Map<string, Stats>(); // unix path -> the file we bound (dev, ino)
   try {
     for (const spec of opts.listen) {
       const server = createServer(
@@ -167,7 +169,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       server.timeout = 30_000; // backstop for a client that stops reading mid-response
       server.on('clientError', onClientError);
       servers.push(server);
-      addresses.push(await listen(server, spec));
+      const address = await listen(server, spec);
+      addresses.push(address);
+      if (address.kind === 'unix') sockets.set(address.path, await lstat(address.path));
     }
   } catch (err) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -188,7 +192,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       const timer = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), graceMs);
       await Promise.all(closed);
       clearTimeout(timer);
-      for (const a of addresses) if (a.kind === 'unix') await rm(a.path, { force: true });
+      // Only the socket file this process bound: after `mv vm vm.orig` and a new `create vm`, the path names
+      // the new VM's socket, and unlinking it by path would cut that VM's guest off.
+      for (const [path, bound] of sockets) {
+        const now = await lstat(path).catch(() => undefined);
+        if (now && now.ino === bound.ino && now.dev === bound.dev) await rm(path, { force: true });
+      }
       await log?.close();
     },
   };

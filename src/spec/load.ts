@@ -15,6 +15,7 @@ export interface LoadedSpec {
   source: string; // the path as given, for messages
   text: string; // the spec text, byte for byte (stored as spec.yaml)
   spec: Spec;
+  raw: unknown; // the YAML as written, before defaults
   vm: ResolvedVm;
 }
 
@@ -93,5 +94,5 @@ export async function loadSpecFile(file: string, opts: LoadOptions = {}): Promis
     userData = read.bytes;
   }
   const ids = opts.ids ?? generateIds((n) => new Uint8Array(randomBytes(n)));
-  return { source: file, text, spec, vm: normalizeSpec(spec, userData === undefined ? { ids } : { ids, userData }) };
+  return { source: file, text, spec, raw: parsed.raw, vm: normalizeSpec(spec, userData === undefined ? { ids } : { ids, userData }) };
 }

@@ -7,7 +7,8 @@ import { checkRules } from './rules.js';
 import { SpecSchema, type Spec } from './schema.js';
 import { mapZodIssues } from './zod-issues.js';
 
-export type ParseResult = { ok: true; spec: Spec } | { ok: false; issues: SpecIssue[] };
+// raw: the YAML as written, before defaults (to tell a setting the spec states from a default).
+export type ParseResult = { ok: true; spec: Spec; raw: unknown } | { ok: false; issues: SpecIssue[] };
 
 const MAX_YAML_ISSUES = 10;
 
@@ -104,5 +105,5 @@ export function parseSpecText(text: string, source: string): ParseResult {
   const parsed = SpecSchema.safeParse(yaml.value, { reportInput: true });
   if (!parsed.success) return { ok: false, issues: capped(mapZodIssues(parsed.error.issues, yaml.value)) };
   const issues = checkRules(parsed.data);
-  return issues.length ? { ok: false, issues: capped(issues) } : { ok: true, spec: parsed.data };
+  return issues.length ? { ok: false, issues: capped(issues) } : { ok: true, spec: parsed.data, raw: yaml.value };
 }

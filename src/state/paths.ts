@@ -20,6 +20,7 @@ export const FILES = {
   qemuArgsSh: 'qemu-args.sh', // one shell-quoted line
   qemuArgsJson: 'qemu-args.json',
   domainXml: 'domain.xml',
+  domainXmlCopy: 'domain.vmmeta.xml', // vmmeta's domain.xml when the operator edited domain.xml (theirs is kept)
   sysinfoXml: 'sysinfo.xml',
   secrets: SIDECAR_FILES.secrets, // 0600: IMDSv2 token key
   password: SIDECAR_FILES.password, // 0600: what a guest POSTed to /openstack/<ver>/password
@@ -34,7 +35,7 @@ export const FILES = {
 // Files a command writes from a spec. Everything else in the folder is runtime state and survives an update.
 export const GENERATED = [
   FILES.spec, FILES.served, FILES.meta, FILES.cidataIso, FILES.configDriveIso, FILES.smbios, FILES.qemuArgsTxt,
-  FILES.qemuArgsSh, FILES.qemuArgsJson, FILES.domainXml, FILES.sysinfoXml, FILES.secrets,
+  FILES.qemuArgsSh, FILES.qemuArgsJson, FILES.domainXml, FILES.domainXmlCopy, FILES.sysinfoXml, FILES.secrets,
 ] as const;
 
 export type VmPaths = { root: string; name: string; dir: string } & { [K in keyof typeof FILES]: string };

@@ -32,6 +32,14 @@ const stateSchema = z.object({
   updatedAt: z.string(),
   resolved: z.looseObject({ name: z.string(), uuid: z.string(), hostname: z.string(), instanceId: z.string() }),
   outputs: outputsSchema,
+  // Added after version 1 shipped, so optional: states written before read as "nothing recorded".
+  // The command-line settings `create`/`update` were given (cli/overrides.ts); kept by later updates.
+  overrides: z.object({ nocloud: z.enum(['cd', 'none', 'net']).optional(), configDrive: z.boolean().optional(), listen: z.array(z.string()).optional() }).optional(),
+  // Each such setting's value and where it came from (flag, spec, default), for inspect and explain.
+  settings: z.record(z.string(), z.object({ value: z.unknown(), source: z.enum(['flag', 'spec', 'default']) })).optional(),
+  source: z.string().optional(), // the spec file's absolute path at the last create/update
+  // sha256 of files people may edit (domain.xml) as vmmeta last rendered them, to tell an edit apart.
+  rendered: z.record(z.string(), z.string()).optional(),
 });
 export type StoredState = z.infer<typeof stateSchema>;
 
@@ -68,11 +76,41 @@ export async function vmExists(root: string, name: string): Promise<boolean> {
   }
 }
 
-// The paths of an existing VM, or exit 3.
-export async function requireVm(root: string, name: string): Promise<VmPaths> {
+// What is at $root/<name>: a VM, a non-empty folder without state.json (an orphan: state.json removed or lost,
+// while its sidecar may still serve), or nothing (an empty folder counts as nothing: create renames over it).
+export async function vmFolderKind(root: string, name: string): Promise<'vm' | 'orphan' | 'none'> {
+  if (await vmExists(root, name)) return 'vm';
+  const entries = await readdir(join(root, name)).catch(() => [] as string[]);
+  return entries.length ? 'orphan' : 'none';
+}
+
+export function orphanError(p: VmPaths): UserError {
+  return new UserError(`${p.dir} exists but has no ${FILES.state}: its state is lost`, {
+    details: [`its sidecar may still be running (see ${p.sidecarLog})`],
+    hint: `rebuild it from its spec, keeping the uuid its sidecar serves: vmmeta create --force <spec.yaml>; or remove it with its sidecar: vmmeta delete ${p.name}`,
+  });
+}
+
+// The paths of an existing VM, or exit 3. An orphan folder is an error of its own (exit 1), never "no VM";
+// `stop` and `delete` pass orphanOk, since stopping its sidecar and removing it is what it needs.
+export async function requireVm(root: string, name: string, o: { orphanOk?: boolean } = {}): Promise<VmPaths> {
   checkVmName(name);
-  if (!(await vmExists(root, name))) throw notFound(root, name);
+  const kind = await vmFolderKind(root, name);
+  if (kind === 'none') throw notFound(root, name);
+  if (kind === 'orphan' && !o.orphanOk) throw orphanError(vmPaths(root, name));
   return vmPaths(root, name);
+}
+
+// A state.json that cannot be used. `create --force` rebuilds the VM from a spec, keeping what it can read.
+export class DamagedStateError extends UserError {}
+
+function readableSource(raw: string): string | undefined {
+  try {
+    const s = (JSON.parse(raw) as { source?: unknown }).source;
+    return typeof s === 'string' ? s : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function readState(p: VmPaths): Promise<StoredState> {
@@ -91,12 +129,40 @@ export async function readState(p: VmPaths): Promise<StoredState> {
   }
   const r = stateSchema.safeParse(parsed);
   if (!r.success) {
-    throw new UserError(`${p.state} is damaged or from another vmmeta version`, {
+    // Not the stored spec.yaml: a relative userDataFile in it is relative to the operator's folder, not ours.
+    const source = readableSource(raw) ?? '<the spec file it was created from>';
+    throw new DamagedStateError(`${p.state} is damaged or from another vmmeta version`, {
       details: r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-      hint: `re-create it from its spec: vmmeta create --force ${p.spec}`,
+      hint: `rebuild it from its spec (the uuid is kept): vmmeta create --force ${source}`,
     });
   }
   return r.data;
+}
+
+// Which other VM in the root has this uuid (a uuid belongs to one VM on a host: libvirt refuses two domains
+// with one, and cloud-init takes them for one instance). Unreadable states are skipped.
+export async function uuidOwner(root: string, uuid: string, except: string): Promise<string | undefined> {
+  for (const name of await listVmNames(root)) {
+    if (name === except) continue;
+    const stored = await readFile(join(root, name, FILES.state), 'utf8').then((t) => JSON.parse(t) as { uuid?: unknown }, () => undefined);
+    if (typeof stored?.uuid === 'string' && stored.uuid.toLowerCase() === uuid.toLowerCase()) return name;
+  }
+  return undefined;
+}
+
+// VMs and orphan folders (no state.json), for `list`.
+export async function listVmFolders(root: string): Promise<Array<{ name: string; kind: 'vm' | 'orphan' }>> {
+  const entries = await readdir(root).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const out: Array<{ name: string; kind: 'vm' | 'orphan' }> = [];
+  for (const e of entries.sort()) {
+    if (!vmNameSchema.safeParse(e).success) continue;
+    const kind = await vmFolderKind(root, e);
+    if (kind !== 'none') out.push({ name: e, kind });
+  }
+  return out;
 }
 
 export async function listVmNames(root: string): Promise<string[]> {

@@ -11,7 +11,7 @@ export interface DeleteResult {
 }
 
 export async function deleteVm(o: { root: string; vm: string }): Promise<DeleteResult> {
-  const p = await requireVm(o.root, o.vm);
+  const p = await requireVm(o.root, o.vm, { orphanOk: true }); // a folder without state.json goes too
   // The lock goes away with the folder: never released, so no other command can slip in between.
   await acquireLock(p.dir, o.vm);
   let stopped: number[];

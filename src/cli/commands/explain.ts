@@ -7,6 +7,7 @@ import { predictDatasource, type Verdict } from '../../hypervisor/verdict.js';
 import { vmPaths } from '../../state/paths.js';
 import { decodeResolved, readState, requireVm } from '../../state/store.js';
 import { buildPlan } from '../plan.js';
+import { mergeOverrides, type OverrideFlags, type Settings } from '../overrides.js';
 import { sidecarStatus } from '../sidecar-control.js';
 import { verdictInput } from '../verdict-input.js';
 
@@ -23,19 +24,20 @@ export interface ExplainResult {
   reasons: string[];
   warnings: string[];
   verdict: Verdict;
+  settings: Settings | null; // the NoCloud mode, config drive and listen addresses, and where each came from
 }
 
 async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
 }
 
-export async function explain(o: { root: string; target: string; suppressNocloud?: boolean; configDrive?: boolean }): Promise<ExplainResult> {
+export async function explain(o: { root: string; target: string } & OverrideFlags): Promise<ExplainResult> {
   const looksLikeFile = (await isFile(o.target)) || /[/.]/.test(o.target);
   if (looksLikeFile) {
     const loaded = await loadSpecFile(o.target);
-    const plan = buildPlan(loaded, { suppressNocloud: Boolean(o.suppressNocloud), configDrive: Boolean(o.configDrive) }, vmPaths(o.root, loaded.vm.name));
+    const plan = buildPlan(loaded, mergeOverrides({}, o, loaded.vm), vmPaths(o.root, loaded.vm.name));
     const input = verdictInput(plan.vm, plan.smbios, plan.outputs, { sidecar: true });
-    return result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict);
+    return result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings);
   }
   const p = await requireVm(o.root, o.target);
   const state = await readState(p);
@@ -43,10 +45,10 @@ export async function explain(o: { root: string; target: string; suppressNocloud
   const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
   const running = (await sidecarStatus(p)).state === 'running';
   const input = verdictInput(vm, smbios, state.outputs, { sidecar: running });
-  return result('vm', o.target, vm.name, input, smbios, predictDatasource(input));
+  return result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null);
 }
 
-function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict): ExplainResult {
+function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null): ExplainResult {
   return {
     source,
     target,
@@ -60,5 +62,6 @@ function result(source: 'spec' | 'vm', target: string, name: string, input: Retu
     reasons: verdict.reasons,
     warnings: verdict.warnings,
     verdict,
+    settings,
   };
 }

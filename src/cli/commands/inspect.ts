@@ -13,6 +13,10 @@ import { inspectWarnings, type Warning } from '../inspect-warnings.js';
 import type { ProbeResult } from '../probe.js';
 import { sidecarSummary, type SidecarSummary } from '../summary.js';
 import { viewVm } from '../vm-view.js';
+import { decodeResolved } from '../../state/store.js';
+import { buildPlan } from '../plan.js';
+import { derivedDamage, type Damage } from '../derived.js';
+import type { Settings } from '../overrides.js';
 
 export const REDACTED = '<redacted: --show-secrets>';
 
@@ -45,6 +49,8 @@ export interface InspectResult {
   sidecar: { state: string; pid: number | null; answering: boolean; probes: ProbeResult[]; uptimeSeconds: number | null } & Omit<Partial<SidecarSummary>, 'pid'>;
   requests: { total: number; last: AccessRecord[]; firstAt: string | null; lastAt: string | null };
   secrets: { tokenKey: string | null; password: string | null };
+  settings: Settings | null; // NoCloud mode, config drive, listen addresses and where each came from (null: not recorded)
+  damaged: Damage[]; // generated files missing or not what state.json says (create/update rebuild them)
   warnings: Warning[];
 }
 
@@ -63,6 +69,15 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
   const password = await readFile(p.password, 'utf8').catch(() => null);
   const cdPresent = await readFile(p.cidataIso).then(() => true, () => false);
   const now = o.now ?? Date.now();
+  // Every generated file follows from state.json and spec.yaml: rebuild the plan and compare (reads only).
+  const specText = await readFile(p.spec, 'utf8').catch(() => '');
+  const plan = buildPlan({ text: specText, vm: decodeResolved(v.state.resolved), raw: undefined }, v.state.overrides ?? {}, p);
+  const damaged = await derivedDamage(p, plan);
+  const damage: Warning[] = damaged.length ? [{
+    code: 'derived-damaged',
+    message: `generated files missing or damaged: ${damaged.map((d) => `${d.file} (${d.problem})`).join(', ')}`,
+    hint: `rebuild them: vmmeta update ${v.vm.name} <spec.yaml> (or vmmeta create <spec.yaml>)`,
+  }] : [];
   const startedAt = v.sidecar.info?.startedAt;
   return {
     name: v.vm.name,
@@ -100,7 +115,9 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
     },
     requests: { total: guest.length, last: guest.slice(-(o.requests ?? 10)).map(({ raw: _raw, probe: _probe, ...e }) => e), firstAt: guest[0]?.time ?? null, lastAt: guest.at(-1)?.time ?? null },
     secrets: { tokenKey: hide(secrets.tokenKey), password: hide(password) },
-    warnings: inspectWarnings(v, guest, leftovers),
+    settings: (v.state.settings as Settings | undefined) ?? null,
+    damaged,
+    warnings: [...damage, ...inspectWarnings(v, guest, leftovers)],
   };
 }
 

@@ -1,7 +1,9 @@
 // vmmeta list: every VM in the state root with its sidecar state (checked live) and predicted datasource.
 // A VM whose state cannot be read is listed with its error instead of failing the whole list.
 import { vmPaths } from '../../state/paths.js';
-import { listVmNames } from '../../state/store.js';
+import { FILES } from '../../state/paths.js';
+import { listVmFolders } from '../../state/store.js';
+import { sidecarStatus } from '../sidecar-control.js';
 import { sidecarSummary, type SidecarSummary } from '../summary.js';
 import { viewVm } from '../vm-view.js';
 
@@ -15,9 +17,14 @@ export interface ListEntry {
 }
 
 export async function list(o: { root: string }): Promise<{ root: string; vms: ListEntry[] }> {
-  const names = await listVmNames(o.root);
+  const folders = await listVmFolders(o.root);
   const vms = await Promise.all(
-    names.map(async (name): Promise<ListEntry> => {
+    folders.map(async ({ name, kind }): Promise<ListEntry> => {
+      if (kind === 'orphan') {
+        // Listed, not hidden: its sidecar may still serve (stop or delete it; create --force rebuilds it).
+        const s = await sidecarStatus(vmPaths(o.root, name));
+        return { name, uuid: null, nocloud: null, datasource: null, sidecar: { state: s.state, answering: false, ...(s.pid ? { pid: s.pid } : {}) }, error: `no ${FILES.state} (state lost)` };
+      }
       try {
         const v = await viewVm(vmPaths(o.root, name));
         return {

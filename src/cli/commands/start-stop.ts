@@ -21,7 +21,7 @@ export async function start(o: { root: string; vm: string; progress?: (line: str
 }
 
 export async function stop(o: { root: string; vm: string }): Promise<StartStopResult> {
-  const p = await requireVm(o.root, o.vm);
+  const p = await requireVm(o.root, o.vm, { orphanOk: true }); // an orphan's sidecar can still be stopped
   return withVmLock(p.dir, async () => {
     const { stopped } = await stopSidecar(p);
     return { name: o.vm, action: stopped.length ? 'stopped' : 'not running', sidecar: null, pids: stopped };

@@ -5,7 +5,7 @@ import { inspectWarnings } from '../../../src/cli/inspect-warnings.js';
 import type { VmView } from '../../../src/cli/vm-view.js';
 import type { LogEntry } from '../../../src/cli/access-log.js';
 import { parseLines } from '../../../src/cli/access-log.js';
-import { applyOverrides } from '../../../src/cli/plan.js';
+import { applyOverrides, mergeOverrides } from '../../../src/cli/overrides.js';
 import type { ResolvedVm } from '../../../src/spec/schema.js';
 
 function view(over: { cdrom?: boolean; listen?: string[]; guestfwd?: string | null; arch?: string; userData?: number; sidecar?: VmView['sidecar']['state']; answering?: boolean; product?: string } = {}): VmView {
@@ -72,9 +72,10 @@ test('access log: vmmeta probes are told apart, broken lines skipped', () => {
 
 test('command-line overrides: --suppress-nocloud drops only a CD, --listen replaces the spec\'s addresses', () => {
   const vm = { datasource: { nocloud: 'cd', configDrive: false }, sidecar: { listen: ['unix'] } } as unknown as ResolvedVm;
-  const o = applyOverrides(vm, { suppressNocloud: true, configDrive: true, listen: ['127.0.0.1:0'] });
+  const o = applyOverrides(vm, mergeOverrides({}, { suppressNocloud: true, configDrive: true, listen: ['127.0.0.1:0'] }, vm));
   assert.deepEqual([o.datasource, o.sidecar], [{ nocloud: 'none', configDrive: true }, { listen: ['127.0.0.1:0'] }]);
-  const net = applyOverrides({ ...vm, datasource: { nocloud: 'net', configDrive: false } } as ResolvedVm, { suppressNocloud: true });
+  const netVm = { ...vm, datasource: { nocloud: 'net', configDrive: false } } as ResolvedVm;
+  const net = applyOverrides(netVm, mergeOverrides({}, { suppressNocloud: true }, netVm));
   assert.equal(net.datasource.nocloud, 'net');
   assert.equal(vm.datasource.nocloud, 'cd', 'the input is not modified');
 });

@@ -1,0 +1,147 @@
+// `create` of an existing VM, and `vmmeta update`, under the VM's lock. All or nothing, like a new VM: the new
+// files are swapped in with the old ones kept aside, and if the sidecar then cannot serve them the old files go
+// back and the old sidecar serves again; the error says so. Recorded command-line settings are kept
+// (overrides.ts), the derived files are checked and rebuilt when damaged, and an edited domain.xml is kept.
+import { readFile, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadSpecFile } from '../../spec/load.js';
+import { FILES, type VmPaths } from '../../state/paths.js';
+import { DamagedStateError, readState, type StoredState } from '../../state/store.js';
+import { EXIT, UserError } from '../errors.js';
+import { buildPlan, sha256, type Plan } from '../plan.js';
+import { mergeOverrides } from '../overrides.js';
+import { commitUpdate, stage } from '../apply.js';
+import { bootChanges } from '../changes.js';
+import { derivedDamage } from '../derived.js';
+import { ensureSidecar, reloadSidecar, sidecarStatus, stopSidecar, type SidecarInfo } from '../sidecar-control.js';
+import { servesPlan, waitServing } from '../reload.js';
+import { storedPrediction } from '../vm-view.js';
+import { recoverState } from './recover.js';
+import { checkUuidFree, progress, result, type CreateOptions, type CreateResult } from './create.js';
+
+export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<CreateResult> {
+  let state: StoredState;
+  let recovered = false;
+  try {
+    state = await readState(p);
+  } catch (err) {
+    // --force rebuilds a VM whose state.json is damaged (the hint of DamagedStateError says so) or gone.
+    if (!o.force || !(err instanceof DamagedStateError || (err instanceof UserError && err.exitCode === EXIT.notFound))) throw err;
+    state = await recoverState(p);
+    recovered = true;
+  }
+  const loaded = await loadSpecFile(o.spec, { ids: { uuid: state.uuid, randomSeed: state.randomSeed } });
+  const plan = buildPlan(loaded, mergeOverrides(state.overrides ?? {}, o, loaded.vm), p);
+  let repaired: string[] = recovered ? [FILES.state] : [];
+  if (!recovered && plan.specHash === state.specHash) {
+    repaired = (await derivedDamage(p, plan)).map((d) => d.file);
+    if (!repaired.length) return unchanged(o, p, plan);
+  } else {
+    checkLoss(state, plan, o);
+    checkSource(state, o);
+    if (plan.vm.uuid !== state.uuid) await checkUuidFree(p.root, p.name, plan.vm.uuid);
+  }
+  const secrets = await readFile(p.secrets, 'utf8').then((t) => (typeof JSON.parse(t).tokenKey === 'string' ? t : undefined)).catch(() => undefined);
+  const keepDomainXml = await domainXmlEdited(p, state);
+  const before = await sidecarStatus(p);
+  const staged = await stage(plan, p, { now: (o.now ?? (() => new Date()))(), createdAt: state.createdAt, source: resolve(o.spec), keepDomainXml, ...(secrets ? { secrets } : {}), ...progress(o) }, false);
+  const committed = await commitUpdate(staged, p, keepDomainXml ? [FILES.domainXml] : []);
+  let refreshed: { info: SidecarInfo | null; action: CreateResult['sidecarAction'] };
+  try {
+    refreshed = await refreshSidecar(o, p, plan, state, recovered);
+  } catch (err) {
+    await committed.restore();
+    throw await rolledBack(err, p, before.state === 'running' || before.state === 'starting', o);
+  }
+  await committed.discard();
+  if (plan.vm.uuid !== state.uuid) await rm(p.password, { force: true }); // the old instance's password
+  const changes = recovered ? [] : bootChanges({ outputs: state.outputs, predicted: storedPrediction(state, true).winner }, { outputs: plan.outputs, predicted: plan.verdict.winner });
+  const kept = keepDomainXml ? [{ file: p.domainXml, copy: p.domainXmlCopy, message: `${FILES.domainXml} was edited: kept as it is; vmmeta's new copy is ${p.domainXmlCopy} (or apply the changes with: vmmeta libvirt patch ${p.domainXml} ${p.name} --in-place)` }] : [];
+  return { ...result(p, plan, refreshed.info), action: 'updated', sidecarAction: refreshed.action, changes, repaired, kept };
+}
+
+// Same spec, files intact: make sure the sidecar serves this plan. `update` leaves a stopped sidecar stopped
+// (docs/cli.md); `create` starts it.
+async function unchanged(o: CreateOptions, p: VmPaths, plan: Plan): Promise<CreateResult> {
+  const base = { ...result(p, plan, null), action: 'unchanged' as const };
+  if (o.start === false) return { ...base, sidecarAction: 'not started' };
+  const status = await sidecarStatus(p);
+  if (o.vm !== undefined && status.state !== 'running' && status.state !== 'starting') return { ...base, sidecarAction: 'not started' };
+  const { info, started } = await ensureSidecar(p, progress(o));
+  if (!started && !(await servesPlan(info, plan))) {
+    // An earlier update committed the files but was killed before the sidecar reloaded them.
+    reloadSidecar(info.pid);
+    await waitServing(info, plan);
+    return { ...base, ...result(p, plan, info), action: 'unchanged', sidecarAction: 'reloaded' };
+  }
+  return { ...base, ...result(p, plan, info), action: 'unchanged', sidecarAction: started ? 'started' : 'kept' };
+}
+
+// A running sidecar reloads served.json on SIGHUP; new listen addresses need a restart.
+async function refreshSidecar(o: CreateOptions, p: VmPaths, plan: Plan, state: StoredState, recovered: boolean): Promise<{ info: SidecarInfo | null; action: CreateResult['sidecarAction'] }> {
+  const status = await sidecarStatus(p);
+  const sameListen = !recovered && JSON.stringify(state.outputs.listen) === JSON.stringify(plan.outputs.listen);
+  if (status.state === 'running' && status.info && sameListen) {
+    reloadSidecar(status.info.pid);
+    await waitServing(status.info, plan);
+    return { info: status.info, action: 'reloaded' };
+  }
+  const wasUp = status.state === 'running' || status.state === 'starting';
+  if (wasUp) await stopSidecar(p);
+  // update leaves a stopped sidecar stopped (someone stopped it, or systemd owns it); create makes it run.
+  if (!wasUp && (o.start === false || o.vm !== undefined)) return { info: null, action: 'not started' };
+  return { info: (await ensureSidecar(p, progress(o))).info, action: wasUp ? 'restarted' : 'started' };
+}
+
+// The old files are back; bring the old sidecar back too, and say both.
+async function rolledBack(err: unknown, p: VmPaths, wasUp: boolean, o: CreateOptions): Promise<unknown> {
+  if (!(err instanceof UserError)) return err;
+  let sidecar = 'its sidecar was not running and stays stopped';
+  if (wasUp) {
+    const now = await sidecarStatus(p);
+    try {
+      if (now.state === 'running' && now.info) {
+        reloadSidecar(now.info.pid); // still the old process: make it drop anything it may have loaded
+        sidecar = `its sidecar (pid ${now.info.pid}) serves them`;
+      } else {
+        const { info } = await ensureSidecar(p, progress(o));
+        sidecar = `its sidecar was restarted on them (pid ${info.pid})`;
+      }
+    } catch (again) {
+      sidecar = `but its sidecar could not be restarted (${(again as Error).message}): vmmeta start ${p.name}`;
+    }
+  }
+  return new UserError(`update of ${p.name} failed: ${err.message}`, {
+    exitCode: err.exitCode,
+    details: [...err.details, `nothing changed: ${p.name} keeps its previous documents and settings, and ${sidecar}`],
+    ...(err.hint ? { hint: err.hint } : {}),
+  });
+}
+
+function checkLoss(state: StoredState, plan: Plan, o: CreateOptions): void {
+  if (plan.vm.uuid === state.uuid || o.force) return;
+  throw new UserError(`the spec changes the uuid of ${plan.vm.name} from ${state.uuid} to ${plan.vm.uuid}`, {
+    exitCode: EXIT.conflict,
+    details: ['cloud-init would treat the guest as a new instance: new host keys, per-instance modules run again, the stored password dropped'],
+    hint: `re-run with --force if that is what you want: vmmeta create --force ${o.spec}`,
+  });
+}
+
+// `create` from another spec file than the VM was made from would replace its keys and user-data under the
+// same name: that takes `update <vm>` (which names the VM) or --force.
+function checkSource(state: StoredState, o: CreateOptions): void {
+  if (o.vm !== undefined || o.force || state.source === undefined || state.source === resolve(o.spec)) return;
+  throw new UserError(`${state.name} already exists, created from ${state.source}, not ${o.spec}`, {
+    exitCode: EXIT.conflict,
+    details: [`${o.spec} would replace its spec: ssh keys, user-data, networks`],
+    hint: `if that is meant: vmmeta update ${state.name} ${o.spec} (or create --force); for a second VM, give the spec another name`,
+  });
+}
+
+// domain.xml is a starter for people to adjust ("then: virsh define"): an edit is theirs to keep.
+async function domainXmlEdited(p: VmPaths, state: StoredState): Promise<boolean> {
+  const want = state.rendered?.[FILES.domainXml];
+  if (want === undefined) return false;
+  const text = await readFile(p.domainXml).catch(() => undefined);
+  return text !== undefined && sha256(text) !== want;
+}

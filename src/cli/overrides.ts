@@ -1,0 +1,120 @@
+// Command-line settings that change what a VM gets (`--nocloud`/`--suppress-nocloud`, `--config-drive`,
+// `--listen`). They are recorded in state.json when given, so `update` and a re-run of `create` keep them: an
+// update without the flag must never quietly re-attach the CD or move the sidecar (issue 18). `--from-spec X`
+// forgets one. Adding such a flag later is one more row in SETTINGS. Pure: no I/O.
+import type { ResolvedVm } from '../spec/schema.js';
+import { UserError, EXIT } from './errors.js';
+
+export type NocloudMode = 'cd' | 'none' | 'net';
+
+// What state.json records: only the settings the command line decided.
+export interface Overrides {
+  nocloud?: NocloudMode;
+  configDrive?: boolean;
+  listen?: string[];
+}
+
+// What one command line says about them.
+export interface OverrideFlags {
+  nocloud?: NocloudMode;
+  suppressNocloud?: boolean; // `--nocloud none`, but only where the CD would be attached (net keeps its seed)
+  configDrive?: boolean; // --config-drive / --no-config-drive
+  listen?: string[];
+  fromSpec?: string[]; // setting names (or "all") whose recorded flag is forgotten
+}
+
+export type SettingSource = 'flag' | 'spec' | 'default';
+export interface Setting {
+  value: unknown;
+  source: SettingSource;
+}
+export type Settings = Record<SettingName, Setting>;
+
+interface Row<K extends keyof Overrides> {
+  name: string; // as --from-spec and the output name it
+  key: K;
+  specValue(vm: ResolvedVm): NonNullable<Overrides[K]>;
+  inSpec(raw: unknown): boolean; // written in the spec (rather than left to its default)
+  apply(vm: ResolvedVm, value: NonNullable<Overrides[K]>): ResolvedVm;
+}
+
+function written(raw: unknown, section: string, key: string): boolean {
+  const sec = (raw as Record<string, unknown> | null)?.[section];
+  return typeof sec === 'object' && sec !== null && (sec as Record<string, unknown>)[key] !== undefined;
+}
+
+const SETTINGS = [
+  {
+    name: 'nocloud',
+    key: 'nocloud',
+    specValue: (vm) => vm.datasource.nocloud,
+    inSpec: (raw) => written(raw, 'datasource', 'nocloud'),
+    apply: (vm, nocloud) => ({ ...vm, datasource: { ...vm.datasource, nocloud } }),
+  } satisfies Row<'nocloud'>,
+  {
+    name: 'config-drive',
+    key: 'configDrive',
+    specValue: (vm) => vm.datasource.configDrive,
+    inSpec: (raw) => written(raw, 'datasource', 'configDrive'),
+    apply: (vm, configDrive) => ({ ...vm, datasource: { ...vm.datasource, configDrive } }),
+  } satisfies Row<'configDrive'>,
+  {
+    name: 'listen',
+    key: 'listen',
+    specValue: (vm) => [...vm.sidecar.listen],
+    inSpec: (raw) => written(raw, 'sidecar', 'listen'),
+    apply: (vm, listen) => ({ ...vm, sidecar: { ...vm.sidecar, listen: [...listen] } }),
+  } satisfies Row<'listen'>,
+] as const;
+
+export type SettingName = (typeof SETTINGS)[number]['name'];
+export const SETTING_NAMES: string[] = SETTINGS.map((s) => s.name);
+
+// The spec's VM with the recorded overrides on top (the input is not modified).
+export function applyOverrides(vm: ResolvedVm, o: Overrides): ResolvedVm {
+  let out = vm;
+  for (const row of SETTINGS) {
+    const value = o[row.key];
+    if (value !== undefined) out = (row.apply as (v: ResolvedVm, x: unknown) => ResolvedVm)(out, value);
+  }
+  return out;
+}
+
+// The overrides to record: what was recorded before, minus `--from-spec`, plus this command line.
+export function mergeOverrides(stored: Overrides, flags: OverrideFlags, specVm: ResolvedVm): Overrides {
+  const out: Overrides = { ...stored };
+  for (const name of flags.fromSpec ?? []) {
+    if (name === 'all') for (const row of SETTINGS) delete out[row.key];
+    else {
+      const row = SETTINGS.find((s) => s.name === name);
+      if (!row) throw new UserError(`--from-spec: unknown setting ${JSON.stringify(name)}`, { exitCode: EXIT.invalid, hint: `one of: ${[...SETTING_NAMES, 'all'].join(', ')}` });
+      delete out[row.key];
+    }
+  }
+  if (flags.nocloud !== undefined) out.nocloud = flags.nocloud;
+  else if (flags.suppressNocloud && (out.nocloud ?? specVm.datasource.nocloud) === 'cd') out.nocloud = 'none';
+  if (flags.configDrive !== undefined) out.configDrive = flags.configDrive;
+  if (flags.listen?.length) out.listen = [...flags.listen];
+  return out;
+}
+
+// Each setting's value and where it came from, for inspect and explain.
+export function settingSources(specVm: ResolvedVm, raw: unknown, o: Overrides): Settings {
+  const out = {} as Settings;
+  for (const row of SETTINGS) {
+    const flag = o[row.key];
+    out[row.name] = flag !== undefined
+      ? { value: flag, source: 'flag' }
+      : { value: (row.specValue as (v: ResolvedVm) => unknown)(specVm), source: row.inSpec(raw) ? 'spec' : 'default' };
+  }
+  return out;
+}
+
+// How a recorded override is given back on a command line (for messages).
+export function overrideFlags(o: Overrides): string[] {
+  const out: string[] = [];
+  if (o.nocloud !== undefined) out.push(`--nocloud ${o.nocloud}`);
+  if (o.configDrive !== undefined) out.push(o.configDrive ? '--config-drive' : '--no-config-drive');
+  for (const l of o.listen ?? []) out.push(`--listen ${l}`);
+  return out;
+}
