@@ -3,6 +3,7 @@
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { chmod, lstat, rm } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { ListenSpec } from './listen.js';
 import type { ListenAddress } from './files.js';
 import { UNIX_PATH_MAX } from './state-root.js';
@@ -14,7 +15,10 @@ export async function listen(server: Server, spec: ListenSpec): Promise<ListenAd
     // Created 0600 from the start (no window where another user could connect), then chmod for certainty.
     const umask = process.umask(0o177);
     try {
-      await bind(server, { path: spec.path });
+      // Bound by its name relative to the working directory (the VM folder, main.ts) when it lives there:
+      // libuv unlinks the bound path when the server closes, and a folder moved aside (`mv vm1 vm1.orig`, then a
+      // new `create vm1`) must take its own socket with it, not the new VM's at the old path.
+      await bind(server, { path: dirname(spec.path) === process.cwd() ? basename(spec.path) : spec.path });
     } finally {
       process.umask(umask);
     }

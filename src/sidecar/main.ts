@@ -91,6 +91,13 @@ async function serve(args: ServeArgs): Promise<void> {
   const root = resolveStateRoot({ flag: args.stateDir, env: process.env, uid: process.getuid?.() ?? 1000 });
   const paths = sidecarPaths(root, args.vm);
   const served = await load(paths, args.vm);
+  // Its own folder as working directory (as `vmmeta start` launches it; systemd may not): the socket is bound
+  // relative to it (bind.ts), and the caller's folder is not kept busy.
+  try {
+    process.chdir(paths.dir);
+  } catch {
+    // served.json was readable, so the folder exists; a chdir failure only loses the relative bind
+  }
   const tokenKey = await loadTokenKey(paths.secrets).catch((err: NodeJS.ErrnoException) => {
     throw new ServeError(err.code === 'ENOENT' ? `${paths.secrets} is missing (vmmeta create writes it)` : err.message);
   });
