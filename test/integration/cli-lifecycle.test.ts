@@ -123,7 +123,7 @@ test('same spec again is a no-op; a changed spec updates in place and the same s
   assert.equal(readFileSync(join(root, 'life', 'spec.yaml'), 'utf8'), readFileSync(spec, 'utf8'));
 });
 
-test('--suppress-nocloud removes the ISO and its arguments; re-attaching brings them back', async () => {
+test('--suppress-nocloud removes the ISO and its arguments; --nocloud cd brings them back', async () => {
   const s = json<Created>(await vmmeta(['update', 'life', spec, '--suppress-nocloud', '--json'], { root }));
   assert.equal(s.cdrom, null);
   assert.ok(!existsSync(join(root, 'life', 'cidata.iso')));
@@ -131,7 +131,9 @@ test('--suppress-nocloud removes the ISO and its arguments; re-attaching brings 
   const j = json<Inspected>(await vmmeta(['inspect', 'life', '--json'], { root }));
   assert.equal(j.cdrom.attached, false);
   assert.ok(!j.warnings.some((w) => w.code === 'nocloud-cd-with-openstack'));
-  const back = json<Created>(await vmmeta(['update', 'life', spec, '--json'], { root }));
+  const kept = json<Created>(await vmmeta(['update', 'life', spec, '--json'], { root }));
+  assert.equal(kept.cdrom, null, 'an update without the flag keeps the CD out');
+  const back = json<Created>(await vmmeta(['update', 'life', spec, '--nocloud', 'cd', '--json'], { root }));
   assert.notEqual(back.cdrom, null);
   assert.ok(existsSync(join(root, 'life', 'cidata.iso')));
   assert.match(readFileSync(join(root, 'life', 'qemu-args.txt'), 'utf8'), /cidata\.iso/);

@@ -28,7 +28,8 @@ export interface GuestSpec {
 export function guestSpec(suite: Suite, variant: 'cd' | 'suppressed'): GuestSpec {
   return {
     name: `ci-${suite}-${variant}`,
-    uuid: UUIDS[suite],
+    // One uuid per VM: create refuses a uuid another VM in the root has (libvirt and cloud-init would confuse them).
+    uuid: variant === 'cd' ? UUIDS[suite] : UUIDS[suite].replace(/3c0(\d)$/, '3c1$1'),
     hostname: `vmmeta-${suite}-${variant}`,
     sshKeys: [{ name: 'ops', key: KEY }],
     guest: { cloudInit: SUITE_CLOUD_INIT[suite] },
