@@ -23,13 +23,12 @@ export function formatCreate(r: CreateResult, o: FormatOptions): string {
     ? `pid ${r.sidecar.pid} (${r.sidecarAction}), ${r.sidecar.listen.map((l) => l.url ?? l.address).join(', ')}`
     : 'not running (start it with: vmmeta start ' + r.name + ')';
   const cd = r.cdrom ? `${r.cdrom.path} (bus ${r.cdrom.bus})` : r.nocloud === 'net' ? `none: NoCloud seed via SMBIOS serial ${r.seedUrl}` : 'suppressed';
-  const flags = Object.entries(r.settings).filter(([, v]) => v.source === 'flag').map(([k]) => k);
   out.push(fields([
     ['sidecar', sidecar],
     ['NoCloud CD', cd],
     ['config drive', r.configDrive ?? undefined],
     // Recorded with the VM: say so, or the next update without the flag would look like it forgot it.
-    ['kept flags', flags.length ? `${flags.join(', ')} (recorded; change with the flag, or drop with --from-spec NAME)` : undefined],
+    ['kept flags', r.recordedFlags.length ? `${r.recordedFlags.join(' ')} (recorded with the VM; --from-spec SETTING|all drops them)` : undefined],
     ['repaired', r.repaired.length ? r.repaired.join(', ') : undefined],
   ], o, '  '));
   if (r.changes.length) out.push(section(c.yellow('Next boot'), r.changes.map((x) => `  ${c.yellow('!')} ${x.message}\n`).join(''), o));

@@ -14,12 +14,9 @@ export interface Overrides {
   listen?: string[];
 }
 
-// What one command line says about them.
-export interface OverrideFlags {
-  nocloud?: NocloudMode;
+// What one command line says about them: a value per setting (same keys as Overrides), plus the sugar.
+export interface OverrideFlags extends Overrides {
   suppressNocloud?: boolean; // `--nocloud none`, but only where the CD would be attached (net keeps its seed)
-  configDrive?: boolean; // --config-drive / --no-config-drive
-  listen?: string[];
   fromSpec?: string[]; // setting names (or "all") whose recorded flag is forgotten
 }
 
@@ -36,6 +33,7 @@ interface Row<K extends keyof Overrides> {
   specValue(vm: ResolvedVm): NonNullable<Overrides[K]>;
   inSpec(raw: unknown): boolean; // written in the spec (rather than left to its default)
   apply(vm: ResolvedVm, value: NonNullable<Overrides[K]>): ResolvedVm;
+  flag(value: NonNullable<Overrides[K]>): string[]; // how the recorded value is given on a command line
 }
 
 function written(raw: unknown, section: string, key: string): boolean {
@@ -50,6 +48,7 @@ const SETTINGS = [
     specValue: (vm) => vm.datasource.nocloud,
     inSpec: (raw) => written(raw, 'datasource', 'nocloud'),
     apply: (vm, nocloud) => ({ ...vm, datasource: { ...vm.datasource, nocloud } }),
+    flag: (v) => [`--nocloud ${v}`],
   } satisfies Row<'nocloud'>,
   {
     name: 'config-drive',
@@ -57,6 +56,7 @@ const SETTINGS = [
     specValue: (vm) => vm.datasource.configDrive,
     inSpec: (raw) => written(raw, 'datasource', 'configDrive'),
     apply: (vm, configDrive) => ({ ...vm, datasource: { ...vm.datasource, configDrive } }),
+    flag: (v) => [v ? '--config-drive' : '--no-config-drive'],
   } satisfies Row<'configDrive'>,
   {
     name: 'listen',
@@ -64,6 +64,7 @@ const SETTINGS = [
     specValue: (vm) => [...vm.sidecar.listen],
     inSpec: (raw) => written(raw, 'sidecar', 'listen'),
     apply: (vm, listen) => ({ ...vm, sidecar: { ...vm.sidecar, listen: [...listen] } }),
+    flag: (v) => v.map((l) => `--listen ${l}`),
   } satisfies Row<'listen'>,
 ] as const;
 
@@ -91,10 +92,13 @@ export function mergeOverrides(stored: Overrides, flags: OverrideFlags, specVm: 
       delete out[row.key];
     }
   }
-  if (flags.nocloud !== undefined) out.nocloud = flags.nocloud;
-  else if (flags.suppressNocloud && (out.nocloud ?? specVm.datasource.nocloud) === 'cd') out.nocloud = 'none';
-  if (flags.configDrive !== undefined) out.configDrive = flags.configDrive;
-  if (flags.listen?.length) out.listen = [...flags.listen];
+  const given = out as Record<string, unknown>;
+  for (const row of SETTINGS) {
+    const value = flags[row.key];
+    if (value !== undefined && !(Array.isArray(value) && !value.length)) given[row.key] = Array.isArray(value) ? [...value] : value;
+  }
+  // The one flag that depends on the spec: it drops a CD, and leaves a NoCloud-net seed alone.
+  if (flags.nocloud === undefined && flags.suppressNocloud && (out.nocloud ?? specVm.datasource.nocloud) === 'cd') out.nocloud = 'none';
   return out;
 }
 
@@ -112,9 +116,8 @@ export function settingSources(specVm: ResolvedVm, raw: unknown, o: Overrides): 
 
 // How a recorded override is given back on a command line (for messages).
 export function overrideFlags(o: Overrides): string[] {
-  const out: string[] = [];
-  if (o.nocloud !== undefined) out.push(`--nocloud ${o.nocloud}`);
-  if (o.configDrive !== undefined) out.push(o.configDrive ? '--config-drive' : '--no-config-drive');
-  for (const l of o.listen ?? []) out.push(`--listen ${l}`);
-  return out;
+  return SETTINGS.flatMap((row) => {
+    const value = o[row.key];
+    return value === undefined ? [] : (row.flag as (v: unknown) => string[])(value);
+  });
 }

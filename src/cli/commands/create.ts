@@ -9,7 +9,7 @@ import { vmPaths, type VmPaths } from '../../state/paths.js';
 import { notFound, orphanError, removeLeftovers, uuidOwner, vmFolderKind } from '../../state/store.js';
 import { EXIT, UserError } from '../errors.js';
 import { buildPlan, type Plan } from '../plan.js';
-import { mergeOverrides, type OverrideFlags } from '../overrides.js';
+import { mergeOverrides, overrideFlags, type OverrideFlags } from '../overrides.js';
 import { commitNew, releaseNewVmLock, stage } from '../apply.js';
 import { ensureSidecar, stopSidecar, type SidecarInfo } from '../sidecar-control.js';
 import { vmSummary, type VmSummary } from '../summary.js';
@@ -32,6 +32,7 @@ export interface CreateResult extends VmSummary {
   sidecarAction: 'started' | 'reloaded' | 'restarted' | 'kept' | 'not started';
   changes: Change[]; // what the guest's next boot sees differently (update only)
   settings: Settings; // the override-able settings and where each came from
+  recordedFlags: string[]; // the settings flags kept with the VM, as a command line gives them
   repaired: string[]; // derived files that were missing or damaged and were rebuilt
   kept: Array<{ file: string; copy: string; message: string }>; // files the operator edited, left as they are
 }
@@ -90,7 +91,7 @@ async function createNew(o: CreateOptions, p: VmPaths, plan: Plan): Promise<Crea
 }
 
 export function result(p: VmPaths, plan: Plan, sidecar: SidecarInfo | null): Omit<CreateResult, 'action' | 'sidecarAction'> {
-  return { ...vmSummary(p, plan, sidecar), changes: [], settings: plan.settings, repaired: [], kept: [] };
+  return { ...vmSummary(p, plan, sidecar), changes: [], settings: plan.settings, recordedFlags: overrideFlags(plan.overrides), repaired: [], kept: [] };
 }
 
 export function progress(o: CreateOptions): { progress?: (line: string) => void } {
