@@ -1,7 +1,7 @@
 // main() with an in-memory io: exit codes for usage errors, UserErrors and help; --json error documents.
 import { test, afterEach } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, type Io } from '../../../src/cli/main.js';
@@ -69,4 +69,50 @@ test('an invalid VM name is invalid input (exit 2); list of an empty root is ok'
   const l = await run('list', '--json');
   assert.equal(l.code, 0);
   assert.deepEqual(JSON.parse(l.out), { ok: true, root, vms: [] });
+});
+
+test('help, help <command> and --help exit 0 on stdout; a bare vmmeta prints the usage on stderr and exits 2', async () => {
+  for (const args of [['help'], ['help', 'create'], ['create', '--help'], ['--help']]) {
+    const r = await run(...args);
+    assert.equal(r.code, 0, args.join(' '));
+    assert.match(r.out, /^Usage: vmmeta/, args.join(' '));
+    assert.equal(r.err, '');
+  }
+  assert.match((await run('help', 'create')).out, /^Usage: vmmeta create /);
+  const bare = await run();
+  assert.equal(bare.code, 2);
+  assert.equal(bare.out, '');
+  assert.match(bare.err, /^Usage: vmmeta \[options\] \[command\]/);
+});
+
+test('--json always prints one JSON document: help, help <command>, --version, a bare vmmeta', async () => {
+  const help = await run('--json', 'help', 'create');
+  assert.equal(help.code, 0);
+  const doc = JSON.parse(help.out) as { ok: boolean; help: string };
+  assert.equal(doc.ok, true);
+  assert.match(doc.help, /^Usage: vmmeta create /);
+  assert.match(JSON.parse((await run('--json', 'help')).out).help, /^Usage: vmmeta \[options\]/);
+  assert.match(JSON.parse((await run('--json', 'list', '--help')).out).help, /^Usage: vmmeta list/);
+  assert.deepEqual(JSON.parse((await run('--json', '--version')).out), { ok: true, version: JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')).version });
+  const bare = await run('--json');
+  assert.equal(bare.code, 2);
+  assert.equal(bare.err, '');
+  assert.deepEqual(JSON.parse(bare.out).error, { message: 'no command given', code: 2, details: [], hint: 'vmmeta --help' });
+});
+
+test('usage errors print the documented "vmmeta: …" with a hint naming the right --help, exit 2', async () => {
+  const opt = await run('list', '--bogus');
+  assert.equal(opt.code, 2);
+  assert.equal(opt.err, "vmmeta: unknown option '--bogus'\nhint: vmmeta list --help\n");
+  const cmd = await run('bogus');
+  assert.match(cmd.err, /^vmmeta: unknown command 'bogus'\n {2}\(Did you mean .*\)\nhint: vmmeta --help\n$/);
+  const missing = await run('libvirt', 'patch', 'x.xml');
+  assert.equal(missing.err, "vmmeta: missing required argument 'vm'\nhint: vmmeta libvirt patch --help\n");
+  assert.doesNotMatch(opt.err + cmd.err + missing.err, /^error:/m);
+});
+
+test('--version prints the package version and exits 0', async () => {
+  const r = await run('--version');
+  assert.equal(r.code, 0);
+  assert.equal(r.out, `${JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')).version}\n`);
 });
