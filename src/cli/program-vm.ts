@@ -7,6 +7,7 @@ import { formatInspect } from './format-inspect.js';
 import { formatList, formatLogLine, formatStartStop, formatDelete } from './format-vm.js';
 import { UserError, EXIT } from './errors.js';
 import { SETTING_NAMES } from './overrides.js';
+import { resolveStateRoot } from '../state/paths.js';
 
 // The settings flags are recorded with the VM: a later update or create keeps them until told otherwise.
 function createFlags(cmd: Command): Command {
@@ -40,6 +41,8 @@ function count(v: string): number {
 }
 
 export function registerVmCommands(program: Command, io: Io): void {
+  // The example names the folder this user's VMs really go to (/var/lib/vmmeta as root), not a fixed path.
+  const defaultRoot = resolveStateRoot({ env: io.env, uid: process.getuid?.() ?? 1000 });
   createFlags(program.command('create'))
     .description('create (or update) a VM from a spec: documents, SMBIOS, QEMU args, libvirt XML, NoCloud CD, running sidecar')
     .argument('<spec>', 'the VM spec (YAML)')
@@ -49,7 +52,7 @@ export function registerVmCommands(program: Command, io: Io): void {
       'vmmeta create vm1.yaml --nocloud cd              # attach the CD again',
       'vmmeta create vm1.yaml --from-spec all           # forget recorded flags: the spec decides',
       'vmmeta create --json vm1.yaml | jq -r \'.qemu.argv[]\'',
-      'mapfile -t A < ~/.local/state/vmmeta/vm1/qemu-args.txt; qemu-system-x86_64 -accel tcg -m 1G "${A[@]}" -drive file=disk.qcow2,if=virtio',
+      `mapfile -t A < ${defaultRoot}/vm1/qemu-args.txt; qemu-system-x86_64 -accel tcg -m 1G "\${A[@]}" -drive file=disk.qcow2,if=virtio`,
     ))
     .action(action(io, async (ctx, [spec], o) => (await import('./commands/create.js')).create({ root: ctx.root, spec: spec!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
 

@@ -6,6 +6,7 @@ import { action, type Io } from './main.js';
 import { registerVmCommands } from './program-vm.js';
 import { formatValidate, formatRender, formatExplain, formatDoctor, formatPatch } from './format-misc.js';
 import { EXIT } from './errors.js';
+import { SERVE_EXAMPLES, SERVE_OPTIONS } from '../sidecar/usage.js';
 
 export function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -58,14 +59,22 @@ export function registerCommands(program: Command, io: Io): void {
     .action(action(io, async (ctx, [xml, vm], o) => (await import('./commands/libvirt-patch.js')).libvirtPatch({ root: ctx.root, xml: xml!, vm: vm!, out: o.out as string | undefined, inPlace: Boolean(o.inPlace), stdout: !ctx.json && !o.out && !o.inPlace }), formatPatch));
   libvirt.exitOverride();
 
-  program
+  const serve = program
     .command('serve')
     .description('run a VM\'s metadata sidecar in the foreground (create starts it detached; the systemd unit runs it)')
-    .argument('<vm>', 'the VM name')
-    .addHelpText('after', examples('vmmeta serve vm1', 'systemctl start vmmeta-sidecar@vm1'))
-    .action(async (vm: string) => {
-      // bin/vmmeta.js routes `serve` before commander loads; this is only reached when main() is called directly.
+    .argument('<vm>', 'the VM name');
+  // The same rows `vmmeta serve --help` prints (sidecar/usage.ts); --state-dir is the global one here.
+  for (const o of SERVE_OPTIONS) {
+    if (o.flags.startsWith('--listen')) serve.option(o.flags, o.about, (v: string, prev: string[] = []) => [...prev, v]);
+    else if (!/--state-dir|--help/.test(o.flags)) serve.option(o.flags, o.about);
+  }
+  serve
+    .addHelpText('after', examples(...SERVE_EXAMPLES))
+    .action(async (vm: string, o: { listen?: string[]; allowAllInterfaces?: boolean }, cmd: Command) => {
+      // bin/vmmeta.js routes `serve` before commander loads; this is only reached when main() is called directly
+      // or as `vmmeta --state-dir DIR serve vm1`.
       const { serveMain } = await import('../sidecar/main.js');
-      await serveMain([vm]);
+      const stateDir = cmd.optsWithGlobals().stateDir as string | undefined;
+      await serveMain([vm, ...(stateDir ? ['--state-dir', stateDir] : []), ...(o.listen ?? []).flatMap((l) => ['--listen', l]), ...(o.allowAllInterfaces ? ['--allow-all-interfaces'] : [])]);
     });
 }

@@ -9,8 +9,8 @@ import { loadTokenKey, encodeSidecarInfo, decodeSidecarInfo } from './files.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { parseListen } from './listen.js';
 import { startSidecar, type RunningSidecar } from './server.js';
+import { SERVE_USAGE as USAGE, serveHelp } from './usage.js';
 
-const USAGE = 'usage: vmmeta serve <vm> [--state-dir DIR] [--listen ADDR ...] [--allow-all-interfaces]';
 const DEFAULT_LISTEN = ['unix', '127.0.0.1:0'];
 
 export interface ServeArgs {
@@ -59,7 +59,7 @@ export async function serveMain(argv: string[]): Promise<void> {
     process.exit(2);
   }
   if (args.help) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(serveHelp());
     return;
   }
   try {

@@ -1,0 +1,62 @@
+// The CLI's output contract on the paths an operator hits first (issue 20): a reader that goes away (`| head`),
+// help for the sidecar entry, examples that match the real defaults, errors that name the real cause.
+import { test, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, vmmeta, tempRoot, cleanupRoot, writeSpec } from '../helpers/cli.js';
+
+const root = tempRoot();
+const specDir = tempRoot('vmspec-');
+after(async () => {
+  await cleanupRoot(root);
+  await cleanupRoot(specDir);
+});
+
+// Like `vmmeta … | head -0`: the reading end of stdout is closed before the command writes, so its first write
+// fails with EPIPE every time (a real `head` races the writer and hides the bug when the output is small).
+function withClosedStdout(args: string[]): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', VMMETA_STATE_DIR: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+test('EPIPE: `logs vm1 -n 300 | head` and `create --help | head` end quietly with exit 0, no stack trace', async () => {
+  assert.equal((await vmmeta(['create', writeSpec(specDir, 'pipe'), '--no-start'], { root })).code, 0);
+  const line = (i: number) => JSON.stringify({ time: new Date(1_700_000_000_000 + i).toISOString(), method: 'GET', path: `/latest/meta-data/${i}`, status: 200, bytes: 10, ms: 1, client: '10.0.2.15', token: false });
+  writeFileSync(join(root, 'pipe', 'access.ndjson'), Array.from({ length: 300 }, (_, i) => line(i)).join('\n') + '\n');
+  for (const args of [['logs', 'pipe', '-n', '300'], ['create', '--help'], ['--help'], ['list'], ['logs', '--json', 'pipe', '-n', '300']]) {
+    const r = await withClosedStdout(args);
+    assert.equal(r.stderr, '', `${args.join(' ')}: ${r.stderr}`);
+    assert.deepEqual([r.code, r.signal], [0, null], args.join(' '));
+  }
+});
+
+test('serve --help (routed before commander) and `vmmeta help serve` both list --listen and --allow-all-interfaces', async () => {
+  const direct = await vmmeta(['serve', '--help']);
+  assert.equal(direct.code, 0);
+  const viaCommander = await vmmeta(['help', 'serve']);
+  assert.equal(viaCommander.code, 0);
+  for (const out of [direct.stdout, viaCommander.stdout]) {
+    assert.match(out, /--listen <addr> +listen here instead of the spec's sidecar\.listen/);
+    assert.match(out, /--allow-all-interfaces +allow --listen 0\.0\.0\.0/);
+    assert.match(out, /Examples:\n {2}\$ vmmeta serve vm1\n/);
+  }
+});
+
+test('the create --help example reads qemu-args.txt from the real default state root (/var/lib/vmmeta as root)', async (t) => {
+  const env = { VMMETA_STATE_DIR: undefined, XDG_STATE_HOME: undefined };
+  const r = await vmmeta(['create', '--help'], { env });
+  assert.equal(r.code, 0);
+  if (process.getuid?.() === 0) assert.match(r.stdout, /mapfile -t A < \/var\/lib\/vmmeta\/vm1\/qemu-args\.txt;/);
+  else t.diagnostic('not root: only the VMMETA_STATE_DIR case is checked');
+  assert.doesNotMatch(r.stdout, /~\/\.local\/state/);
+  const custom = await vmmeta(['create', '--help'], { env: { VMMETA_STATE_DIR: '/srv/vmm' } });
+  assert.match(custom.stdout, /mapfile -t A < \/srv\/vmm\/vm1\/qemu-args\.txt;/);
+});
