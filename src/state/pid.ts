@@ -20,6 +20,33 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+// When pid started, as /proc/<pid>/stat field 22 (clock ticks since boot) plus the boot id, or undefined (gone,
+// or no procfs). With the pid it names one process for good: a pid reused after a reboot or a wrap-around
+// has another start time or another boot id.
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and parentheses: field 3 is the first.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+    if (!start || !/^\d+$/.test(start)) return undefined;
+    return `${start}@${bootId() ?? 'unknown'}`;
+  } catch {
+    return undefined;
+  }
+}
+
+let cachedBootId: string | undefined;
+function bootId(): string | undefined {
+  if (cachedBootId === undefined) {
+    try {
+      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  }
+  return cachedBootId;
+}
+
 // The argv of a live process, or undefined (not Linux, or gone). Used to tell our sidecar from a recycled pid.
 export function processArgv(pid: number): string[] | undefined {
   try {
