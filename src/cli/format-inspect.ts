@@ -1,7 +1,7 @@
 // Human output of inspect: warnings first (they are why people run it), then the facts.
 import type { InspectResult } from './commands/inspect.js';
 import type { AccessRecord } from './access-log.js';
-import { ago, fields, paint, section, type FormatOptions } from './output.js';
+import { REDACTED, ago, fields, paint, section, type FormatOptions } from './output.js';
 import { smbiosLines } from './format-create.js';
 import { settingFields, verdictLines } from './format-misc.js';
 import { formatLogLine } from './format-vm.js';
@@ -23,7 +23,6 @@ export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now
     ['links', s.links.map((l) => `${l.id} (${l.type} ${l.mac})`).join(', ') || 'none'],
     ['networks', s.networks.map((n) => `${n.link} ${n.type}${n.address ? ` ${n.address}` : ''}`).join(', ') || 'none'],
     ['user-data', s.userData ? `${s.userData.bytes} bytes, sha256 ${s.userData.sha256.slice(0, 16)}…` : 'none'],
-    ['admin password', s.adminPassword ?? undefined],
     ['guest', `${s.guest.arch}, cloud-init ${s.guest.cloudInit}`],
     ['created', `${r.createdAt}, updated ${r.updatedAt}`],
   ], o, '  '), o));
@@ -43,7 +42,29 @@ export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now
     ['guestfwd', r.qemu.guestfwd ?? 'none'],
   ], o, '  '), o));
   out.push(section(`Requests from the guest (${r.requests.total})`, requestLines(r.requests.last, r.requests.total, o), o));
+  out.push(section('Secrets', secretLines(r, o), o));
   return out.join('');
+}
+
+// The same values as the JSON document: redacted unless --show-secrets, which prints them in full (user-data
+// last, indented, since it is the long one; bytes that are not text, such as gzip, are only pointed to).
+function secretLines(r: InspectResult, o: FormatOptions): string {
+  const s = r.spec;
+  const vendor = s.vendorData === null ? 'none' : typeof s.vendorData === 'string' ? s.vendorData : JSON.stringify(s.vendorData);
+  const head = fields([
+    ['token key', r.secrets.tokenKey ?? 'none'],
+    ['guest password', r.secrets.password ?? 'none'],
+    ['admin password', s.adminPassword ?? 'none'],
+    ['vendor-data', vendor],
+    ['user-data', !s.userData ? 'none' : s.userData.content === REDACTED ? REDACTED : isText(s.userData.content) ? `${s.userData.bytes} bytes:` : `${s.userData.bytes} bytes, not text: see ${r.documents.meta}/nocloud/user-data`],
+  ], o, '  ');
+  const ud = s.userData && s.userData.content !== REDACTED && isText(s.userData.content) ? s.userData.content.replace(/\n$/, '').split('\n').map((l) => `    ${l}\n`).join('') : '';
+  return head + ud;
+}
+
+function isText(s: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return !/[\uFFFD\x00-\x08\x0B\x0C\x0E-\x1F]/.test(s);
 }
 
 function requestLines(last: AccessRecord[], total: number, o: FormatOptions): string {

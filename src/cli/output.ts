@@ -4,6 +4,9 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { UserError } from './errors.js';
 
+// What inspect shows in place of a secret (user-data, passwords, the token key) without --show-secrets.
+export const REDACTED = '<redacted: --show-secrets>';
+
 export interface FormatOptions {
   color: boolean;
   width: number;

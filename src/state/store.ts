@@ -68,11 +68,15 @@ export function checkVmName(name: string): void {
   if (!r.success) throw new UserError(`invalid VM name ${JSON.stringify(name)}: ${r.error.issues[0]?.message}`, { exitCode: EXIT.invalid });
 }
 
+// Only "not there" means no VM: a state root this user cannot read (EACCES) is reported as that, not as
+// "no VM named …", which would send them looking in the wrong place.
 export async function vmExists(root: string, name: string): Promise<boolean> {
   try {
     return (await stat(join(root, name, FILES.state))).isFile();
-  } catch {
-    return false;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw err;
   }
 }
 
@@ -174,7 +178,8 @@ export async function listVmNames(root: string): Promise<string[]> {
     throw err;
   }
   const names: string[] = [];
-  for (const e of entries.sort()) if (vmNameSchema.safeParse(e).success && (await vmExists(root, e))) names.push(e);
+  // A VM folder this user cannot look into is still listed: list shows its error rather than hiding it.
+  for (const e of entries.sort()) if (vmNameSchema.safeParse(e).success && (await vmExists(root, e).catch(() => true))) names.push(e);
   return names;
 }
 

@@ -2,8 +2,8 @@
 // help for the sidecar entry, examples that match the real defaults, errors that name the real cause.
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, vmmeta, tempRoot, cleanupRoot, writeSpec } from '../helpers/cli.js';
 
@@ -59,4 +59,42 @@ test('the create --help example reads qemu-args.txt from the real default state 
   assert.doesNotMatch(r.stdout, /~\/\.local\/state/);
   const custom = await vmmeta(['create', '--help'], { env: { VMMETA_STATE_DIR: '/srv/vmm' } });
   assert.match(custom.stdout, /mapfile -t A < \/srv\/vmm\/vm1\/qemu-args\.txt;/);
+});
+
+test('inspect --show-secrets shows user-data and the token key in human mode too; without it they are redacted', async () => {
+  const spec = writeSpec(specDir, 'sec', 'userData: |\n  #cloud-config\n  chpasswd: {list: "root:hunter2-secret"}\n');
+  assert.equal((await vmmeta(['create', spec, '--no-start'], { root })).code, 0);
+  const hidden = await vmmeta(['inspect', 'sec'], { root });
+  assert.equal(hidden.code, 0, hidden.stderr);
+  assert.doesNotMatch(hidden.stdout, /hunter2-secret/);
+  assert.match(hidden.stdout, /Secrets\n {2}token key: +<redacted: --show-secrets>\n/);
+  assert.match(hidden.stdout, /user-data: +<redacted: --show-secrets>/);
+  const shown = await vmmeta(['inspect', 'sec', '--show-secrets'], { root });
+  assert.equal(shown.code, 0, shown.stderr);
+  const tokenKey = (JSON.parse((await vmmeta(['inspect', 'sec', '--show-secrets', '--json'], { root })).stdout) as { secrets: { tokenKey: string } }).secrets.tokenKey;
+  assert.match(shown.stdout, new RegExp(`token key: +${tokenKey.replace(/[+/]/g, '\\$&')}\n`));
+  assert.match(shown.stdout, /user-data: +\d+ bytes:\n {4}#cloud-config\n {4}chpasswd: \{list: "root:hunter2-secret"\}\n/);
+  assert.doesNotMatch(shown.stdout, /<redacted/);
+});
+
+test('a user who cannot read the state root: inspect reports the permission error (exit 1), not "no VM named"', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to run a command as another user');
+  const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' });
+  if (nobody.status !== 0) return t.skip('no user nobody');
+  const locked = tempRoot('vmlocked-');
+  try {
+    assert.equal((await vmmeta(['create', writeSpec(specDir, 'perm'), '--no-start'], { root: locked })).code, 0);
+    chmodSync(locked, 0o700);
+    const asNobody = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { uid: Number(nobody.stdout), gid: 65534, env: { PATH: process.env.PATH, NO_COLOR: '1', VMMETA_STATE_DIR: locked }, encoding: 'utf8' });
+    for (const args of [['inspect', 'perm'], ['logs', 'perm'], ['delete', 'perm']]) {
+      const r = asNobody(args);
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr, `vmmeta: cannot stat ${locked}/perm/state.json: permission denied (EACCES)\nhint: run as the user who owns the state root, or pass --state-dir\n`, args.join(' '));
+    }
+    const j = asNobody(['inspect', 'perm', '--json']);
+    assert.equal(JSON.parse(j.stdout).error.code, 1);
+  } finally {
+    chmodSync(locked, 0o755);
+    await cleanupRoot(locked);
+  }
 });

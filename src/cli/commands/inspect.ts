@@ -17,8 +17,8 @@ import { decodeResolved } from '../../state/store.js';
 import { buildPlan } from '../plan.js';
 import { derivedDamage, type Damage } from '../derived.js';
 import type { Settings } from '../overrides.js';
+import { REDACTED } from '../output.js';
 
-export const REDACTED = '<redacted: --show-secrets>';
 
 export interface InspectResult {
   name: string;
