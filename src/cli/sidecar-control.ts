@@ -133,7 +133,7 @@ async function waitReady(p: VmPaths, pid: number, opts: LaunchOptions): Promise<
     }
     if (Date.now() > deadline) {
       await terminate(pid);
-      throw new UserError(`the sidecar of ${p.name} did not answer within ${Math.round((deadline - started) / 1000)} s${last ? ` (${last})` : ''}`, {
+      throw new UserError(`the sidecar of ${p.name} did not answer within ${duration(deadline - started)}${last ? ` (${last})` : ''}`, {
         details: await logTail(p),
         hint: `see ${p.sidecarLog}`,
       });
@@ -144,6 +144,11 @@ async function waitReady(p: VmPaths, pid: number, opts: LaunchOptions): Promise<
     }
     await new Promise((r) => setTimeout(r, READY_POLL_MS));
   }
+}
+
+// "3 s", "1.5 s", or "1 ms" for a timeout under a second (VMMETA_READY_TIMEOUT_MS=1 once printed "within 0 s").
+export function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 async function logTail(p: VmPaths, lines = 5): Promise<string[]> {

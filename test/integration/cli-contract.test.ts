@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, vmmeta, tempRoot, cleanupRoot, writeSpec } from '../helpers/cli.js';
 
@@ -97,4 +97,19 @@ test('a user who cannot read the state root: inspect reports the permission erro
     chmodSync(locked, 0o755);
     await cleanupRoot(locked);
   }
+});
+
+test('a failed create does not point to the sidecar.log it removed, and a 1 ms timeout is not "within 0 s"', async () => {
+  const spec = writeSpec(specDir, 'slow');
+  const r = await vmmeta(['create', spec], { root, env: { VMMETA_READY_TIMEOUT_MS: '1' } });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^vmmeta: the sidecar of slow did not answer within 1 ms; slow was not created$/m);
+  assert.doesNotMatch(r.stderr, /within 0 s/);
+  assert.ok(!existsSync(join(root, 'slow')), 'the VM was rolled back');
+  const hint = /^hint: (.*)$/m.exec(r.stderr)?.[1] ?? '';
+  assert.doesNotMatch(hint, /see \S*sidecar\.log/, 'no hint to read a removed file');
+  assert.match(hint, /sidecar\.log was removed with the VM; to watch the sidecar start: vmmeta create --no-start \S+slow\.yaml && vmmeta serve slow$/);
+  // The hint's way works: the foreground sidecar starts and reports ready.
+  const noStart = await vmmeta(['create', spec, '--no-start'], { root });
+  assert.equal(noStart.code, 0, noStart.stderr);
 });

@@ -81,13 +81,24 @@ async function createNew(o: CreateOptions, p: VmPaths, plan: Plan): Promise<Crea
         // All or nothing: a VM whose sidecar cannot start is not created.
         await stopSidecar(p).catch(() => undefined);
         await rm(p.dir, { recursive: true, force: true });
-        throw err;
+        throw withoutRemovedLog(err, p, o.spec);
       }
     }
     return { ...result(p, plan, sidecar), action: 'created', sidecarAction: sidecar ? 'started' : 'not started' };
   } finally {
     await releaseNewVmLock(p);
   }
+}
+
+// The sidecar's error names sidecar.log, but a failed create has just removed it with the VM: say so, and
+// point to a way of seeing the sidecar's error that does not depend on that file.
+function withoutRemovedLog(err: unknown, p: VmPaths, spec: string): unknown {
+  if (!(err instanceof UserError) || !err.hint?.includes(p.sidecarLog)) return err;
+  return new UserError(`${err.message}; ${p.name} was not created`, {
+    exitCode: err.exitCode,
+    details: err.details,
+    hint: `${err.details.length ? 'the lines above are the end of its sidecar.log, which was' : 'its sidecar.log was'} removed with the VM; to watch the sidecar start: vmmeta create --no-start ${spec} && vmmeta serve ${p.name}`,
+  });
 }
 
 export function result(p: VmPaths, plan: Plan, sidecar: SidecarInfo | null): Omit<CreateResult, 'action' | 'sidecarAction'> {
