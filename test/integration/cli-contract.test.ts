@@ -113,3 +113,63 @@ test('a failed create does not point to the sidecar.log it removed, and a 1 ms t
   const noStart = await vmmeta(['create', spec, '--no-start'], { root });
   assert.equal(noStart.code, 0, noStart.stderr);
 });
+
+function follow(vm: string): { out: () => string; err: () => string; exited: Promise<number | null>; kill: () => void } {
+  const child = spawn(process.execPath, [BIN, 'logs', '-f', '-n', '0', vm], { env: { ...process.env, NO_COLOR: '1', VMMETA_STATE_DIR: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { out: () => out, err: () => err, exited, kill: () => child.kill('SIGKILL') };
+}
+
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('logs -f stops with a message (exit 1) when the sidecar dies, and with exit 3 when the VM is deleted', { timeout: 60_000 }, async () => {
+  const created = await vmmeta(['create', writeSpec(specDir, 'fol'), '--json'], { root });
+  assert.equal(created.code, 0, created.stderr);
+  const pid = (JSON.parse(created.stdout) as { sidecar: { pid: number } }).sidecar.pid;
+  const f = follow('fol');
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(f.err(), '', 'a running sidecar is followed quietly');
+    process.kill(pid, 'SIGKILL');
+    assert.equal(await within(f.exited, 10_000, 'logs -f after the sidecar died'), 1);
+    assert.equal(f.err(), 'vmmeta: the sidecar of fol is not running: no more requests will arrive\nhint: start it with: vmmeta start fol (then vmmeta logs -f fol again)\n');
+  } finally {
+    f.kill();
+  }
+  assert.equal((await vmmeta(['start', 'fol'], { root })).code, 0);
+  const g = follow('fol');
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await vmmeta(['delete', 'fol'], { root })).code, 0);
+    assert.equal(await within(g.exited, 10_000, 'logs -f after delete'), 3);
+    assert.equal(g.err(), 'vmmeta: fol was deleted: no more requests will arrive\n');
+  } finally {
+    g.kill();
+  }
+});
+
+test('logs -f keeps following across a restart (stop, then start within the grace time)', { timeout: 60_000 }, async () => {
+  assert.equal((await vmmeta(['create', writeSpec(specDir, 'rst')], { root })).code, 0);
+  const f = follow('rst');
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await vmmeta(['stop', 'rst'], { root })).code, 0);
+    assert.equal((await vmmeta(['start', 'rst'], { root })).code, 0);
+    const ended = await Promise.race([f.exited, new Promise((r) => setTimeout(() => r('running'), 3000))]);
+    assert.equal(ended, 'running', f.err());
+  } finally {
+    f.kill();
+  }
+});
