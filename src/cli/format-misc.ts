@@ -23,7 +23,9 @@ export function formatValidate(r: ValidateResult, o: FormatOptions): string {
 
 export function formatRender(r: RenderResult, o: FormatOptions): string {
   const rows = r.files.map((f) => [f.mode, String(f.bytes), f.path]);
-  return table(['MODE', 'BYTES', 'PATH'], rows, o) + `${plural(r.files.length, 'file')} written to ${r.out}\n`;
+  const ids = r.ids === 'vm' ? `the uuid of the VM in ${r.vmDir}` : r.ids === 'spec' ? "the spec's uuid" : 'a new uuid (no VM of that name exists: add uuid: to the spec to keep it across renders)';
+  const removed = r.removed.length ? `; ${plural(r.removed.length, 'stale file')} of the previous render removed:\n${r.removed.map((f) => `  ${f}\n`).join('')}` : '\n';
+  return table(['MODE', 'BYTES', 'PATH'], rows, o) + `${plural(r.files.length, 'file')} written to ${r.out}${removed}instance: ${r.uuid}, ${ids}\n`;
 }
 
 export function verdictLines(predicted: string | null, reasons: string[], warnings: string[], o: FormatOptions): string {

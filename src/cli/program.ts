@@ -22,12 +22,12 @@ export function registerCommands(program: Command, io: Io): void {
 
   program
     .command('render')
-    .description('write the rendered documents to a folder (no state, no sidecar)')
+    .description('write the rendered documents to a folder (no state, no sidecar); the folder ends up holding exactly them')
     .argument('<spec>', 'the VM spec (YAML)')
-    .requiredOption('--out <dir>', 'output folder (created if missing)')
+    .requiredOption('--out <dir>', 'output folder: new, empty, or an earlier render\'s (whose stale files are removed)')
     .addOption(new Option('--format <format>', 'which documents').choices(['openstack', 'ec2', 'nocloud', 'configdrive', 'all']).default('all'))
     .addHelpText('after', examples('vmmeta render vm1.yaml --out /tmp/vm1', 'vmmeta render vm1.yaml --out seed --format nocloud && genisoimage -o seed.iso -V cidata -J -r seed'))
-    .action(action(io, async (_ctx, [spec], o) => (await import('./commands/render.js')).render({ spec: spec!, out: o.out as string, format: o.format as 'all' }), formatRender));
+    .action(action(io, async (ctx, [spec], o) => (await import('./commands/render.js')).render({ spec: spec!, out: o.out as string, format: o.format as 'all', root: ctx.root }), formatRender));
 
   program
     .command('explain')
