@@ -24,6 +24,17 @@ export function userDataBytes(spec: Spec, fileBytes: Uint8Array | undefined): Ui
   return undefined;
 }
 
+// Links but no networks: DHCPv4 on the first physical link, the NIC cloud-init's own fallback would pick. Left
+// as it was, a link with no network becomes `iface eth0 inet manual` on 22.4 (both from network_data.json and
+// from network-config): the guest would get no address at all, where the docs promise DHCP. Written out as
+// ipv4_dhcp it reads as DHCP on every generation (test/client/render-network-fallback.test.ts), and it carries
+// network.dns, which cloud-init applies per interface.
+export function withDhcpFallback(network: NetworkConfig): NetworkConfig {
+  const first = network.links.find((l) => l.type === 'physical');
+  if (network.networks.length > 0 || !first) return network;
+  return { ...network, networks: [{ link: first.id, type: 'ipv4_dhcp', dns: [] }] };
+}
+
 export function normalizeSpec(spec: Spec, ctx: NormalizeContext): ResolvedVm {
   // The three user-data fields are dropped: a ResolvedVm carries only the bytes.
   const { uuid, hostname, instanceId, randomSeed, userData, userDataFile, userDataBase64, network, ...rest } = spec;
@@ -40,7 +51,7 @@ export function normalizeSpec(spec: Spec, ctx: NormalizeContext): ResolvedVm {
     instanceId: instanceId ?? resolvedUuid,
     // Line breaks from a YAML block scalar are not part of the seed.
     randomSeed: randomSeed?.replace(/\s+/g, '') ?? ctx.ids.randomSeed,
-    network: network ?? structuredClone(EMPTY_NETWORK),
+    network: withDhcpFallback(network ?? structuredClone(EMPTY_NETWORK)),
   };
   if (bytes !== undefined) vm.userData = bytes;
   return vm;

@@ -187,5 +187,10 @@ export function checkNetworks(config: NetworkConfig, at = 'network'): SpecIssue[
     }
   });
   issues.push(...dnsIssues(config.dns.servers, `${at}.dns.servers`));
+  // cloud-init applies resolvers per interface (network_data.json networks, network-config links): with no link
+  // there is no network document, and DNS would be dropped without a word.
+  if (config.links.length === 0 && (config.dns.servers.length > 0 || config.dns.search.length > 0)) {
+    issues.push({ path: `${at}.dns`, message: 'has no interface to go on: add the NIC to network.links (its mac) so cloud-init applies it; without links the guest uses its DHCP server\'s DNS' });
+  }
   return issues;
 }

@@ -45,11 +45,26 @@ test('user-data becomes exact bytes from each source, and the source fields are 
 });
 
 test('everything else passes through untouched', () => {
-  const input: SpecInput = { name: 'a', meta: { k: 'v' }, smbios: { profile: 'plain' }, network: { links: [{ id: 'e', type: 'physical', mac: '52:54:00:AA:BB:CC' }] } };
+  const input: SpecInput = { name: 'a', meta: { k: 'v' }, smbios: { profile: 'plain' }, network: { links: [{ id: 'e', type: 'physical', mac: '52:54:00:AA:BB:CC' }], networks: [{ link: 'e', type: 'ipv6_slaac' }] } };
   const spec = SpecSchema.parse(input);
   const vm = normalizeSpec(spec, { ids });
   assert.deepEqual(vm.meta, { k: 'v' });
   assert.deepEqual(vm.smbios, spec.smbios);
   assert.deepEqual(vm.network, spec.network);
   assert.equal(vm.network.links[0]!.mac, '52:54:00:aa:bb:cc');
+});
+
+test('links without networks: DHCPv4 on the first physical link (what the docs promise), carrying network.dns', () => {
+  const input: SpecInput = {
+    name: 'a',
+    network: {
+      links: [{ id: 'bond-member', type: 'physical', mac: '52:54:00:00:00:01' }, { id: 'second', type: 'physical', mac: '52:54:00:00:00:02' }],
+      dns: { servers: ['192.0.2.53'], search: ['example.net'] },
+    },
+  };
+  const vm = normalizeSpec(SpecSchema.parse(input), { ids });
+  assert.deepEqual(vm.network.networks, [{ link: 'bond-member', type: 'ipv4_dhcp', dns: [] }]);
+  assert.deepEqual(vm.network.dns, { servers: ['192.0.2.53'], search: ['example.net'] });
+  const none = normalizeSpec(SpecSchema.parse({ name: 'a' }), { ids });
+  assert.deepEqual(none.network.networks, [], 'no links: no network documents, cloud-init falls back by itself');
 });
