@@ -3,9 +3,9 @@
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, vmmeta, tempRoot, cleanupRoot, writeSpec } from '../helpers/cli.js';
+import { BIN, EXAMPLES, vmmeta, tempRoot, cleanupRoot, writeSpec } from '../helpers/cli.js';
 
 const root = tempRoot();
 const specDir = tempRoot('vmspec-');
@@ -171,5 +171,29 @@ test('logs -f keeps following across a restart (stop, then start within the grac
     assert.equal(ended, 'running', f.err());
   } finally {
     f.kill();
+  }
+});
+
+test('README quick start, as written: the command it gives to stop the demo keeps the VM whole (same uuid, start brings it back)', async () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const create = /node bin\/vmmeta\.js (create templates\/examples\/minimal\.yaml --state-dir \.\/\.vmmeta-state)/.exec(readme)?.[1];
+  const stop = /Stop (?:it|its sidecar) with `node bin\/vmmeta\.js ([^`]+)`/.exec(readme)?.[1];
+  assert.ok(create && stop, 'the quick start names both commands');
+  const dir = tempRoot('vmreadme-');
+  const run = (line: string) => vmmeta(line.replace(/\.\/\.vmmeta-state/g, dir).replace('templates/examples/', EXAMPLES).split(' '));
+  try {
+    const made = await run(`${create} --json`);
+    assert.equal(made.code, 0, made.stderr);
+    const uuid = (JSON.parse(made.stdout) as { uuid: string }).uuid;
+    const stopped = await run(stop);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    const after = await vmmeta(['inspect', 'demo', '--json', '--state-dir', dir]);
+    assert.equal(after.code, 0, `after "${stop}" the VM must still exist: ${after.stderr}`);
+    const doc = JSON.parse(after.stdout) as { uuid: string; sidecar: { state: string } };
+    assert.deepEqual([doc.uuid, doc.sidecar.state], [uuid, 'stopped']);
+    assert.equal((await vmmeta(['start', 'demo', '--state-dir', dir])).code, 0);
+    assert.equal((await vmmeta(['stop', 'demo', '--state-dir', dir])).code, 0);
+  } finally {
+    await cleanupRoot(dir);
   }
 });
