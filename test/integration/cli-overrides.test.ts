@@ -123,8 +123,13 @@ test('the README walkthrough, as written: after step 6 the VM still has no CD, a
     for (const line of steps) {
       if (!line.startsWith('vmmeta ')) continue; // step 4: booting QEMU is the guest layer's job
       if (line.startsWith('vmmeta update')) writeFileSync(vm1, readFileSync(vm1, 'utf8').replace('timezone: UTC', 'timezone: Europe/Paris'));
-      if (line.startsWith('vmmeta delete')) {
-        // Before step 7: the VM after step 6 is what the issue is about.
+      const args = line.split(/\s+/).slice(1).map((a) => a.replace(/^vm1\.yaml$/, vm1));
+      const r = await vmmeta(args, { root: wroot });
+      assert.equal(r.code, 0, `${line}\n${r.stderr}`);
+      if (line.startsWith('vmmeta update')) {
+        assert.match(r.stdout, /NoCloud CD: suppressed/);
+        assert.doesNotMatch(r.stdout, /Next boot/);
+        // Right after step 6: the VM it leaves is what the issue is about.
         const j = json<{ cdrom: { attached: boolean }; datasource: { predicted: string }; sidecar: { answering: boolean }; damaged: unknown[]; warnings: Array<{ code: string }> }>(await vmmeta(['inspect', 'vm1', '--json'], { root: wroot }));
         assert.equal(j.cdrom.attached, false, 'step 6 must not bring the CD back');
         assert.equal(j.datasource.predicted, 'OpenStackLocal');
@@ -135,13 +140,6 @@ test('the README walkthrough, as written: after step 6 the VM still has no CD, a
         assert.ok(!existsSync(join(wroot, 'vm1', 'cidata.iso')));
         const ex = await vmmeta(['explain', 'vm1'], { root: wroot });
         assert.match(ex.stdout, /disks:\s+none/);
-      }
-      const args = line.split(/\s+/).slice(1).map((a) => a.replace(/^vm1\.yaml$/, vm1));
-      const r = await vmmeta(args, { root: wroot });
-      assert.equal(r.code, 0, `${line}\n${r.stderr}`);
-      if (line.startsWith('vmmeta update')) {
-        assert.match(r.stdout, /NoCloud CD: suppressed/);
-        assert.doesNotMatch(r.stdout, /Next boot/);
       }
     }
     assert.ok(!existsSync(join(wroot, 'vm1')));
