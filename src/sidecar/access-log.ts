@@ -11,7 +11,10 @@ export interface AccessEntry {
   status: number;
   bytes: number;
   ms: number;
-  client: string;
+  // Which listener answered ("unix:/…/sidecar.sock", "127.0.0.1:41234") and who connected ("unix": a process
+  // of the socket's owner, since the socket is 0600; "127.0.0.1:50312": address and port of a TCP peer).
+  listener: string;
+  peer: string;
   token: boolean;
 }
 

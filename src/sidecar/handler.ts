@@ -12,6 +12,10 @@ export interface SidecarRequest {
   headers: Record<string, string | string[] | undefined>; // lower-cased names, as node:http gives them
   body?: Uint8Array;
   nowMs: number;
+  // 'host': the request came in on a loopback listener, or from the host itself, where any local user can
+  // connect. Only the guest's path (the 0600 socket, the intercepted metadata address) may set the password or
+  // mint IMDSv2 tokens; reads stay open, since whoever chose a loopback listener chose to share them.
+  origin?: 'guest' | 'host';
 }
 
 export interface HandlerContext {
@@ -42,6 +46,7 @@ const REASONS: Record<number, string> = {
 };
 
 const READ = 'GET, HEAD';
+const HOST_REFUSED = 'only the guest may do this: use the VM\'s socket or metadata address, not a loopback listener every local user can reach';
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -56,12 +61,13 @@ export function handleRequest(req: SidecarRequest, ctx: HandlerContext): Sidecar
   if (segments.length === 3 && segments[1] === 'api' && segments[2] === 'token' && segments[0] !== 'openstack') {
     if (req.method !== 'PUT') return segments[0] === 'latest' ? error(405, head, undefined, 'PUT') : error(404, head);
     if (segments[0] !== 'latest') return error(403, head, 'tokens are issued only at /latest/api/token');
+    if (req.origin === 'host') return error(403, false, HOST_REFUSED);
     return putToken(req, ctx);
   }
 
   const version = passwordVersion(segments, ctx.tree);
   if (version !== undefined) {
-    if (req.method === 'POST') return postPassword(req, ctx);
+    if (req.method === 'POST') return req.origin === 'host' ? error(403, false, HOST_REFUSED) : postPassword(req, ctx);
     if (req.method !== 'GET' && !head) return error(405, head, undefined, 'GET, HEAD, POST');
     return ok(encoder.encode(ctx.password.get() ?? ''), 'text/plain', head, false);
   }

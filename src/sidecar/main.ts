@@ -11,7 +11,8 @@ import { parseListen } from './listen.js';
 import { startSidecar, type RunningSidecar } from './server.js';
 import { SERVE_USAGE as USAGE, serveHelp } from './usage.js';
 
-const DEFAULT_LISTEN = ['unix', '127.0.0.1:0'];
+// Only the 0600 socket: a TCP port on loopback is open to every local user, so it is always asked for by name.
+const DEFAULT_LISTEN = ['unix'];
 
 export interface ServeArgs {
   vm: string;

@@ -13,6 +13,7 @@ import type { ListenAddress } from './files.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { AccessLog } from './access-log.js';
 import { listen } from './bind.js';
+import { listenerLabel, originOf, peerLabel } from './origin.js';
 
 export interface Limits {
   maxHeaderBytes: number; // request line + headers; above → 431
@@ -66,7 +67,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     return { tree: served.tree, imdsTokens: served.imds.tokens, tokenKey: opts.tokenKey, password: { get: () => password } };
   }
 
+  // Which listener each connection arrived on, for the access log and for originOf (set on 'connection').
+  const boundTo = new WeakMap<object, ListenAddress>();
+  const addressOf = (req: IncomingMessage): ListenAddress | undefined => boundTo.get(req.socket);
+
   function record(req: IncomingMessage, status: number, bytes: number, started: number, token: boolean): void {
+    const at = addressOf(req);
     log?.write({
       time: new Date(now()).toISOString(),
       method: req.method ?? '',
@@ -74,7 +80,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       status,
       bytes,
       ms: Math.round((performance.now() - started) * 100) / 100,
-      client: req.socket.remoteAddress ?? 'unix',
+      listener: at ? listenerLabel(at) : '',
+      peer: peerLabel(req.socket),
       token,
     });
   }
@@ -91,7 +98,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     const used = ctx; // one tree for the whole answer, whatever reload() does meanwhile
     let r;
     try {
-      r = handleRequest({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, nowMs: now() }, used);
+      const at = addressOf(req);
+      const origin = at ? originOf(at, req.socket) : 'host'; // unknown listener: assume the least
+      r = handleRequest({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, nowMs: now(), origin }, used);
     } catch (err) {
       // A bug must cost one answer, not every VM request after it.
       onError(`internal error on ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(err as Error).stack}`);
@@ -137,14 +146,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     });
   }
 
-  function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  function onClientError(err: NodeJS.ErrnoException, socket: Duplex, at: ListenAddress | undefined): void {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const client = (socket as Duplex & { remoteAddress?: string }).remoteAddress ?? 'unix';
-    log?.write({ time: new Date(now()).toISOString(), method: '', path: '', status, bytes: 0, ms: 0, client, token: false });
+    const peer = peerLabel(socket as Duplex & { remoteAddress: string | undefined; remotePort: number | undefined });
+    log?.write({ time: new Date(now()).toISOString(), method: '', path: '', status, bytes: 0, ms: 0, listener: at ? listenerLabel(at) : '', peer, token: false });
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     setTimeout(() => socket.destroy(), 1000).unref(); // a peer that never closes its side
   }
@@ -167,11 +176,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       );
       server.maxConnections = limits.maxConnections;
       server.timeout = 30_000; // backstop for a client that stops reading mid-response
-      server.on('clientError', onClientError);
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, boundTo.get(socket)));
       servers.push(server);
-      const address = await listen(server, spec);
-      addresses.push(address);
-      if (address.kind === 'unix') sockets.set(address.path, await lstat(address.path));
+      const bound = await listen(server, spec);
+      server.on('connection', (socket) => boundTo.set(socket, bound));
+      addresses.push(bound);
+      if (bound.kind === 'unix') sockets.set(bound.path, await lstat(bound.path));
     }
   } catch (err) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

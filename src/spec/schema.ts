@@ -200,9 +200,10 @@ export const guestSchema = z
 
 export const sidecarSchema = z
   .object({
-    // "unix" (default): a socket in the VM's state folder, reached by QEMU's guestfwd cmd: connector.
-    // "127.0.0.1:0": loopback on a free port. "ADDR:PORT": e.g. 169.254.169.254:80 on the VM's bridge.
-    listen: z.array(z.string()).min(1).default(['unix', '127.0.0.1:0']),
+    // "unix" (default): a 0600 socket in the VM's state folder, reached by QEMU's guestfwd cmd: connector; only
+    // the state's owner can connect. "127.0.0.1:0": loopback on a free port, reachable by EVERY local user, so it
+    // is never a default (README "Security"). "ADDR:PORT": e.g. 169.254.169.254:80 on the VM's bridge (tap mode).
+    listen: z.array(z.string()).min(1).default(['unix']),
   })
   .strict();
 
@@ -234,7 +235,7 @@ export const SpecSchema = z
     datasource: datasourceSchema.default({ nocloud: 'cd', configDrive: false }).describe('NoCloud CD or seed URL, and an optional config drive'),
     imds: imdsSchema.default({ tokens: 'optional' }).describe('EC2 metadata service settings (IMDSv2 tokens)'),
     guest: guestSchema.default({ arch: 'x86_64', cloudInit: '22.4' }).describe('guest architecture and cloud-init generation'),
-    sidecar: sidecarSchema.default({ listen: ['unix', '127.0.0.1:0'] }).describe('where the metadata sidecar listens'),
+    sidecar: sidecarSchema.default({ listen: ['unix'] }).describe('where the metadata sidecar listens'),
   })
   .strict();
 

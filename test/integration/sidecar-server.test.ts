@@ -99,26 +99,44 @@ test('slow clients are cut off: trickled headers and silent connections', async 
   assert.ok(silent.closed && Date.now() - t1 < 5000, `silent connection closed after ${Date.now() - t1} ms`);
 });
 
-test('password POST is stored once in a 0600 file; access log has one JSON line per request', async () => {
+test('password POST is stored once in a 0600 file; access log has one JSON line per request, naming listener and peer', async () => {
   const sc = await start('e');
-  const tcp = sc.addresses[0]!;
-  assert.equal((await get(tcp, '/openstack/latest/password', { method: 'POST', body: Buffer.from('s3cret') })).status, 200);
-  assert.equal((await get(tcp, '/openstack/2018-08-27/password', { method: 'POST', body: Buffer.from('other') })).status, 409);
-  assert.equal((await get(tcp, '/openstack/latest/password')).body.toString(), 's3cret');
+  const [tcp, unix] = sc.addresses as [ListenAddress & { kind: 'tcp' }, ListenAddress & { kind: 'unix' }];
+  assert.equal((await get(unix, '/openstack/latest/password', { method: 'POST', body: Buffer.from('s3cret') })).status, 200);
+  assert.equal((await get(unix, '/openstack/2018-08-27/password', { method: 'POST', body: Buffer.from('other') })).status, 409);
+  const read = await get(tcp, '/openstack/latest/password');
+  assert.equal(read.body.toString(), 's3cret');
   const file = join(dir, 'e.password');
   assert.equal(readFileSync(file, 'utf8'), 's3cret');
   assert.equal(statSync(file).mode & 0o777, 0o600);
-  const token = (await get(tcp, '/latest/api/token', { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '30' } })).body.toString();
-  await get(sc.addresses[1]!, '/latest/meta-data/', { headers: { 'x-aws-ec2-metadata-token': token } });
+  const token = (await get(unix, '/latest/api/token', { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '30' } })).body.toString();
+  await get(unix, '/latest/meta-data/', { headers: { 'x-aws-ec2-metadata-token': token } });
   await sc.accessLog!.flush();
   const lines = readFileSync(join(dir, 'e.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(lines.length, 5);
-  assert.deepEqual(Object.keys(lines[0]).sort(), ['bytes', 'client', 'method', 'ms', 'path', 'status', 'time', 'token']);
+  assert.deepEqual(Object.keys(lines[0]).sort(), ['bytes', 'listener', 'method', 'ms', 'path', 'peer', 'status', 'time', 'token']);
   assert.deepEqual(lines.map((l) => l.status), [200, 409, 200, 200, 200]);
   assert.deepEqual(lines.map((l) => l.token), [false, false, false, false, true]);
-  assert.equal(lines[0].client, '127.0.0.1');
-  assert.equal(lines[4].client, 'unix');
+  assert.equal(lines[0].listener, `unix:${unix.path}`);
+  assert.equal(lines[0].peer, 'unix');
+  assert.equal(lines[2].listener, `127.0.0.1:${tcp.port}`);
+  assert.match(lines[2].peer, /^127\.0\.0\.1:\d+$/);
   assert.equal(lines[2].bytes, 6);
+});
+
+test('a loopback listener refuses the password POST and the token PUT: every local user can reach it', async () => {
+  const sc = await start('h');
+  const [tcp, unix] = sc.addresses as [ListenAddress & { kind: 'tcp' }, ListenAddress & { kind: 'unix' }];
+  const post = await get(tcp, '/openstack/latest/password', { method: 'POST', body: Buffer.from('hijack') });
+  assert.equal(post.status, 403);
+  assert.match(post.body.toString(), /only the guest may do this/);
+  assert.equal(existsSync(join(dir, 'h.password')), false);
+  const put = await get(tcp, '/latest/api/token', { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '30' } });
+  assert.equal(put.status, 403);
+  assert.equal((await get(tcp, '/openstack/latest/meta_data.json')).status, 200); // reads: the operator chose to share them
+  // The guest's own POST still works afterwards.
+  assert.equal((await get(unix, '/openstack/latest/password', { method: 'POST', body: Buffer.from('guest') })).status, 200);
+  assert.equal(readFileSync(join(dir, 'h.password'), 'utf8'), 'guest');
 });
 
 test('the access log stays bounded: rotated to .1 past maxBytes', async () => {

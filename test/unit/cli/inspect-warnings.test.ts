@@ -36,7 +36,7 @@ function view(over: { cdrom?: boolean; listen?: string[]; guestfwd?: string | nu
     verdict: { dsIdentify: {} as never, winner: over.cdrom ? 'NoCloud' : 'OpenStackLocal', reasons: [], warnings: [] } as unknown as VmView['verdict'],
   };
 }
-const call: LogEntry = { time: 't', method: 'GET', path: '/openstack', status: 200, bytes: 10, ms: 1, client: 'unix', token: false, probe: false, raw: '' };
+const call: LogEntry = { time: 't', method: 'GET', path: '/openstack', status: 200, bytes: 10, ms: 1, listener: 'unix:/s/sidecar.sock', peer: 'unix', token: false, probe: false, raw: '' };
 const codes = (v: VmView, calls: LogEntry[] = [call], leftovers: string[] = []) => inspectWarnings(v, calls, leftovers).map((w) => w.code);
 
 test('a healthy VM that the guest called has no warnings', () => {

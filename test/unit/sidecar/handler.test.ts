@@ -179,3 +179,17 @@ test('unknown paths are 404 with a short text body', () => {
   assert.equal(res.status, 404);
   assert.equal(text(res.body), '404 Not Found\n');
 });
+
+test('from the host (a loopback listener): no password POST, no token PUT; reads still answer', () => {
+  const host = { origin: 'host' as const };
+  const post = handleRequest(req('POST', '/openstack/latest/password', {}, { body: new TextEncoder().encode('hijack'), ...host }), ctx());
+  assert.equal(post.status, 403);
+  assert.equal(post.passwordToStore, undefined);
+  assert.match(text(post.body), /only the guest may do this/);
+  assert.equal(handleRequest(req('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '60' }, host), ctx()).status, 403);
+  assert.equal(handleRequest(req('GET', '/openstack/latest/meta_data.json', {}, host), ctx()).status, 200);
+  // The guest's path: both work.
+  const guest = { origin: 'guest' as const };
+  assert.equal(handleRequest(req('POST', '/openstack/latest/password', {}, { body: new TextEncoder().encode('pw'), ...guest }), ctx()).passwordToStore, 'pw');
+  assert.equal(handleRequest(req('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '60' }, guest), ctx()).status, 200);
+});
