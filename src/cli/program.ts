@@ -12,13 +12,17 @@ export function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }
 
+// userDataFile is confined to the spec's folder (spec/user-data-file.ts); this lifts that for a spec you wrote.
+export const USER_DATA_OUTSIDE_HELP = "let userDataFile name any file you can read (absolute, .., or a link out of the spec's folder): only for a spec you trust, since the file is served to the guest";
+
 export function registerCommands(program: Command, io: Io): void {
   program
     .command('validate')
     .description('check a VM spec; print every problem as "field: reason" (exit 2 when invalid)')
     .argument('<spec>', 'the VM spec (YAML)')
-    .addHelpText('after', examples('vmmeta validate vm1.yaml', 'vmmeta validate --json vm1.yaml | jq .name'))
-    .action(action(io, async (_ctx, [spec]) => (await import('./commands/validate.js')).validate({ spec: spec! }), formatValidate));
+    .option('--allow-user-data-outside', USER_DATA_OUTSIDE_HELP)
+    .addHelpText('after', examples('vmmeta validate vm1.yaml', 'vmmeta validate --json vm1.yaml | jq .name', 'vmmeta validate --allow-user-data-outside vm1.yaml   # userDataFile: /srv/cloud-init/web.yaml'))
+    .action(action(io, async (_ctx, [spec], o) => (await import('./commands/validate.js')).validate({ spec: spec!, userDataOutside: Boolean(o.allowUserDataOutside) }), formatValidate));
 
   program
     .command('render')
@@ -26,8 +30,9 @@ export function registerCommands(program: Command, io: Io): void {
     .argument('<spec>', 'the VM spec (YAML)')
     .requiredOption('--out <dir>', 'output folder: new, empty, or an earlier render\'s (whose stale files are removed)')
     .addOption(new Option('--format <format>', 'which documents').choices(['openstack', 'ec2', 'nocloud', 'configdrive', 'all']).default('all'))
+    .option('--allow-user-data-outside', USER_DATA_OUTSIDE_HELP)
     .addHelpText('after', examples('vmmeta render vm1.yaml --out /tmp/vm1', 'vmmeta render vm1.yaml --out seed --format nocloud && genisoimage -o seed.iso -V cidata -J -r seed'))
-    .action(action(io, async (ctx, [spec], o) => (await import('./commands/render.js')).render({ spec: spec!, out: o.out as string, format: o.format as 'all', root: ctx.root }), formatRender));
+    .action(action(io, async (ctx, [spec], o) => (await import('./commands/render.js')).render({ spec: spec!, out: o.out as string, format: o.format as 'all', root: ctx.root, userDataOutside: Boolean(o.allowUserDataOutside) }), formatRender));
 
   program
     .command('explain')
@@ -36,8 +41,9 @@ export function registerCommands(program: Command, io: Io): void {
     .addOption(new Option('--nocloud <mode>', 'as if created with --nocloud cd|none|net').choices(['cd', 'none', 'net']))
     .option('--suppress-nocloud', 'as if created with --suppress-nocloud')
     .option('--config-drive', 'as if created with --config-drive')
+    .option('--allow-user-data-outside', USER_DATA_OUTSIDE_HELP)
     .addHelpText('after', examples('vmmeta explain vm1.yaml', 'vmmeta explain vm1.yaml --suppress-nocloud', 'vmmeta explain vm1'))
-    .action(action(io, async (ctx, [target], o) => (await import('./commands/explain.js')).explain({ root: ctx.root, target: target!, ...(o.nocloud ? { nocloud: o.nocloud as 'cd' } : {}), suppressNocloud: Boolean(o.suppressNocloud), ...(o.configDrive ? { configDrive: true } : {}) }), formatExplain));
+    .action(action(io, async (ctx, [target], o) => (await import('./commands/explain.js')).explain({ root: ctx.root, target: target!, ...(o.nocloud ? { nocloud: o.nocloud as 'cd' } : {}), suppressNocloud: Boolean(o.suppressNocloud), ...(o.configDrive ? { configDrive: true } : {}), userDataOutside: Boolean(o.allowUserDataOutside) }), formatExplain));
 
   registerVmCommands(program, io);
 

@@ -1,8 +1,7 @@
 // The I/O edge of spec/: read the spec file and its userDataFile, then hand text and bytes to the pure
 // parse/normalize steps. Everything wrong is reported together as one invalidSpec error (exit 2).
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
 import { EXIT, UserError, invalidSpec, type SpecIssue } from '../cli/errors.js';
 import { generateIds, type GeneratedIds } from './ids.js';
 import { SPEC_MAX_BYTES, USER_DATA_MAX_BYTES } from './limits.js';
@@ -10,6 +9,7 @@ import { normalizeSpec } from './normalize.js';
 import { parseSpecText } from './parse.js';
 import { tooBig } from './rules.js';
 import type { ResolvedVm, Spec } from './schema.js';
+import { openUserDataFile, UserDataFileError } from './user-data-file.js';
 
 export interface LoadedSpec {
   source: string; // the path as given, for messages
@@ -21,6 +21,7 @@ export interface LoadedSpec {
 
 export interface LoadOptions {
   ids?: GeneratedIds; // stored ids of an existing VM; fresh ones are generated when absent
+  userDataOutside?: boolean; // --allow-user-data-outside: userDataFile may be any readable regular file
 }
 
 function reason(err: unknown): string {
@@ -31,8 +32,8 @@ function reason(err: unknown): string {
 
 // Reads at most cap + 1 bytes, so a pipe or a device (/dev/stdin, /dev/zero) cannot exhaust memory. A regular
 // file over the cap is refused from its size without reading it.
-async function readCapped(path: string, cap: number): Promise<{ bytes: Uint8Array; size: number; over: boolean; exact: boolean }> {
-  const handle = await open(path, 'r');
+async function readCapped(path: string | FileHandle, cap: number): Promise<{ bytes: Uint8Array; size: number; over: boolean; exact: boolean }> {
+  const handle = typeof path === 'string' ? await open(path, 'r') : path;
   try {
     const info = await handle.stat();
     if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
@@ -70,15 +71,14 @@ async function readSpecText(file: string): Promise<string> {
 }
 
 // The file's exact bytes: gzip, MIME multipart and scripts pass through untouched (cloud-init sniffs them).
-async function readUserDataFile(specFile: string, name: string): Promise<{ bytes?: Uint8Array; issue?: SpecIssue }> {
-  const path = resolve(dirname(specFile), name);
+async function readUserDataFile(specFile: string, name: string, outside: boolean): Promise<{ bytes?: Uint8Array; issue?: SpecIssue }> {
   try {
-    const read = await readCapped(path, USER_DATA_MAX_BYTES);
+    const read = await readCapped(await openUserDataFile(specFile, name, { allowOutside: outside }), USER_DATA_MAX_BYTES);
     if (read.over) return { issue: { path: 'userDataFile', message: tooBig(read.size, read.exact ? `${name} is` : `${name} is at least`) } };
     return { bytes: read.bytes };
   } catch (err) {
-    const where = isAbsolute(name) ? '' : " (paths are relative to the spec's folder)";
-    return { issue: { path: 'userDataFile', message: `cannot read ${name}: ${reason(err)}${where}` } };
+    if (err instanceof UserDataFileError) return { issue: { path: 'userDataFile', message: err.message } };
+    return { issue: { path: 'userDataFile', message: `cannot read ${name}: ${reason(err)}` } };
   }
 }
 
@@ -89,7 +89,7 @@ export async function loadSpecFile(file: string, opts: LoadOptions = {}): Promis
   const spec = parsed.spec;
   let userData: Uint8Array | undefined;
   if (spec.userDataFile !== undefined) {
-    const read = await readUserDataFile(file, spec.userDataFile);
+    const read = await readUserDataFile(file, spec.userDataFile, Boolean(opts.userDataOutside));
     if (read.issue) throw invalidSpec(file, [read.issue]);
     userData = read.bytes;
   }

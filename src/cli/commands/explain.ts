@@ -31,10 +31,10 @@ async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
 }
 
-export async function explain(o: { root: string; target: string } & OverrideFlags): Promise<ExplainResult> {
+export async function explain(o: { root: string; target: string; userDataOutside?: boolean } & OverrideFlags): Promise<ExplainResult> {
   const looksLikeFile = (await isFile(o.target)) || /[/.]/.test(o.target);
   if (looksLikeFile) {
-    const loaded = await loadSpecFile(o.target);
+    const loaded = await loadSpecFile(o.target, { userDataOutside: o.userDataOutside });
     const plan = buildPlan(loaded, mergeOverrides({}, o, loaded.vm), vmPaths(o.root, loaded.vm.name));
     const input = verdictInput(plan.vm, plan.smbios, plan.outputs, { sidecar: true });
     return result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings);

@@ -24,14 +24,15 @@ export interface RenderResult {
   removed: string[];
 }
 
-export async function render(o: { spec: string; out: string; format: RenderFormat; root: string }): Promise<RenderResult> {
-  let loaded = await loadSpecFile(o.spec);
+export async function render(o: { spec: string; out: string; format: RenderFormat; root: string; userDataOutside?: boolean }): Promise<RenderResult> {
+  const opts = { userDataOutside: o.userDataOutside };
+  let loaded = await loadSpecFile(o.spec, opts);
   let ids: RenderResult['ids'] = loaded.spec.uuid ? 'spec' : 'new';
   let vmDir: string | null = null;
   if (await vmExists(o.root, loaded.vm.name)) {
     const p = vmPaths(o.root, loaded.vm.name);
     const state = await readState(p);
-    loaded = await loadSpecFile(o.spec, { ids: { uuid: state.uuid, randomSeed: state.randomSeed } });
+    loaded = await loadSpecFile(o.spec, { ...opts, ids: { uuid: state.uuid, randomSeed: state.randomSeed } });
     vmDir = p.dir;
     if (ids === 'new') ids = 'vm';
   }

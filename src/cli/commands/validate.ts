@@ -16,8 +16,8 @@ export interface ValidateResult {
   guest: { arch: string; cloudInit: string };
 }
 
-export async function validate(o: { spec: string }): Promise<ValidateResult> {
-  const { source, spec, vm } = await loadSpecFile(o.spec);
+export async function validate(o: { spec: string; userDataOutside?: boolean }): Promise<ValidateResult> {
+  const { source, spec, vm } = await loadSpecFile(o.spec, { userDataOutside: o.userDataOutside });
   return {
     valid: true,
     source,

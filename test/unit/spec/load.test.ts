@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -110,14 +111,59 @@ test('unreadable inputs are user errors with exit code 2', async () => {
 
     await mkdir(join(dir, 'ud-dir'));
     await writeFile(join(dir, 'dir.yaml'), 'name: a\nuserDataFile: ud-dir\n');
-    assert.deepEqual((await loadError(join(dir, 'dir.yaml'))).details, ["userDataFile: cannot read ud-dir: is a directory (paths are relative to the spec's folder)"]);
+    assert.deepEqual((await loadError(join(dir, 'dir.yaml'))).details, ['userDataFile: ud-dir is a directory; userDataFile must be a regular file']);
 
-    // A device is read only up to the cap, never to the end.
-    await writeFile(join(dir, 'zero.yaml'), 'name: a\nuserDataFile: /dev/zero\n');
-    assert.deepEqual((await loadError(join(dir, 'zero.yaml'))).details, ['userDataFile: /dev/zero is at least 49150 bytes; the limit is 49149 bytes (Nova stores at most 65535 base64 characters)']);
-    assert.deepEqual((await loadError('/dev/zero')).details, [`the file is more than ${SPEC_MAX_BYTES} bytes; a spec is at most ${SPEC_MAX_BYTES}`]);
-
+    // An absolute path is refused before anything is opened (the spec's author must not read the applier's files).
     await writeFile(join(dir, 'abs.yaml'), `name: a\nuserDataFile: ${join(dir, 'absent')}\n`);
-    assert.deepEqual((await loadError(join(dir, 'abs.yaml'))).details, [`userDataFile: cannot read ${join(dir, 'absent')}: no such file`]);
+    assert.deepEqual((await loadError(join(dir, 'abs.yaml'))).details, [`userDataFile: ${join(dir, 'absent')} is an absolute path; userDataFile is read relative to the spec's folder and stays inside it (pass --allow-user-data-outside to read files outside the spec's folder)`]);
+    assert.deepEqual((await loadError('/dev/zero')).details, [`the file is more than ${SPEC_MAX_BYTES} bytes; a spec is at most ${SPEC_MAX_BYTES}`]);
+  });
+});
+
+test('userDataFile stays in the spec folder: absolute, .., a symlink out are refused; FIFOs and devices never block', async () => {
+  await withDir(async (dir) => {
+    const specs = join(dir, 'specs');
+    await mkdir(join(specs, 'sub'), { recursive: true });
+    await writeFile(join(dir, 'secret'), 'root:*:20228:0:99999:7:::\n');
+    await writeFile(join(specs, 'sub', 'ud'), '#cloud-config\n');
+    const spec = async (name: string, body: string) => {
+      await writeFile(join(specs, `${name}.yaml`), `name: a\n${body}\n`);
+      return join(specs, `${name}.yaml`);
+    };
+    const issue = async (file: string) => (await loadError(file)).details;
+    const OUT = "(pass --allow-user-data-outside to read files outside the spec's folder)";
+
+    assert.deepEqual(await issue(await spec('shadow', 'userDataFile: /etc/shadow')), [`userDataFile: /etc/shadow is an absolute path; userDataFile is read relative to the spec's folder and stays inside it ${OUT}`]);
+    assert.deepEqual(await issue(await spec('dotdot', 'userDataFile: ../secret')), [`userDataFile: ../secret leaves the spec's folder ${OUT}`]);
+    assert.deepEqual(await issue(await spec('dotdot2', 'userDataFile: sub/../../secret')), [`userDataFile: sub/../../secret leaves the spec's folder ${OUT}`]);
+    // `..` that stays inside is fine.
+    assert.equal(Buffer.from((await loadSpecFile(await spec('inside', 'userDataFile: sub/../sub/ud'))).vm.userData!).toString(), '#cloud-config\n');
+
+    await symlink(join(dir, 'secret'), join(specs, 'link'));
+    assert.deepEqual(await issue(await spec('link', 'userDataFile: link')), [`userDataFile: link is a symbolic link to ${join(dir, 'secret')}, outside the spec's folder ${OUT}`]);
+    await symlink(join(dir), join(specs, 'dirlink'));
+    assert.match((await issue(await spec('dirlink', 'userDataFile: dirlink/secret')))[0]!, /^userDataFile: dirlink\/secret is a symbolic link to .*\/secret, outside the spec's folder/);
+    // A link that stays inside the folder is followed.
+    await symlink('sub/ud', join(specs, 'inlink'));
+    assert.equal((await loadSpecFile(await spec('inlink', 'userDataFile: inlink'))).vm.userData!.length, 14);
+
+    // A FIFO with no writer would block a plain open forever; it is refused at once.
+    assert.equal(spawnSync('mkfifo', [join(specs, 'fifo')]).status, 0);
+    const t0 = Date.now();
+    assert.deepEqual(await issue(await spec('fifo', 'userDataFile: fifo')), ['userDataFile: fifo is a FIFO; userDataFile must be a regular file']);
+    assert.ok(Date.now() - t0 < 2000);
+
+    // Devices: refused even with the opt-in (a device is never user-data).
+    const zero = await spec('zero', 'userDataFile: /dev/zero');
+    assert.match((await issue(zero))[0]!, /\/dev\/zero is an absolute path/);
+    const optErr = await loadSpecFile(zero, { userDataOutside: true }).then(() => undefined, (e: UserError) => e);
+    assert.deepEqual(optErr?.details, ['userDataFile: /dev/zero is a character device; userDataFile must be a regular file']);
+
+    // The explicit opt-in: absolute paths, `..` and links out are read.
+    for (const name of ['dotdot', 'link', 'dirlink']) {
+      const vm = (await loadSpecFile(join(specs, `${name}.yaml`), { userDataOutside: true })).vm;
+      assert.equal(Buffer.from(vm.userData!).toString(), 'root:*:20228:0:99999:7:::\n', name);
+    }
+    assert.ok((await loadSpecFile(join(specs, 'shadow.yaml'), { userDataOutside: true })).vm.userData!.length > 0);
   });
 });
