@@ -1,5 +1,7 @@
 // Two kinds of error. A UserError is already explained: message, an optional hint (the command to run or the file
 // to read) and a documented exit code. Anything else escaping a command is a bug and is printed with its stack.
+import { UnsafeStateError } from '../sidecar/secure-dir.js';
+
 export const EXIT = {
   ok: 0,
   failure: 1, // the operation was valid but failed (a tool missing, the sidecar did not start, …)
@@ -48,10 +50,12 @@ const FS_REASONS: Record<string, { reason: string; hint: string }> = {
   EACCES: { reason: 'permission denied', hint: 'run as the user who owns the state root, or pass --state-dir' },
   EPERM: { reason: 'operation not permitted', hint: 'run as the user who owns the state root, or pass --state-dir' },
   EMFILE: { reason: 'too many open files', hint: 'raise the open-file limit (ulimit -n)' },
+  ELOOP: { reason: 'a symbolic link, which vmmeta does not follow in a VM folder', hint: 'remove the link (someone who can write the folder planted it), then run the command again' },
 };
 
 export function fsUserError(err: unknown): UserError | undefined {
   const e = err as NodeJS.ErrnoException;
+  if (e instanceof UnsafeStateError) return new UserError(e.message, { exitCode: EXIT.failure, hint: e.hint });
   const known = e?.code ? FS_REASONS[e.code] : undefined;
   if (!known) return undefined;
   const op = e.syscall ?? 'write';

@@ -1,7 +1,7 @@
 // Flag wiring for the commands that act on VMs in the state root; command modules load inside their actions.
 import { Option, type Command } from 'commander';
 import { action, makeCtx, type Io } from './main.js';
-import { examples } from './program.js';
+import { examples, USER_DATA_OUTSIDE_HELP } from './program.js';
 import { formatCreate } from './format-create.js';
 import { formatInspect } from './format-inspect.js';
 import { formatList, formatLogLine, formatStartStop, formatDelete } from './format-vm.js';
@@ -16,8 +16,9 @@ function createFlags(cmd: Command): Command {
     .option('--suppress-nocloud', 'leave the NoCloud cidata CD out, so the OpenStack metadata service wins (--nocloud none where the CD would be attached)')
     .option('--config-drive', 'also build a config-2 ISO (for guests with no network path to the sidecar)')
     .option('--no-config-drive', 'no config-2 ISO, whatever the spec says')
-    .option('--listen <addr>', 'sidecar address: unix, 127.0.0.1:0, ADDR:PORT (repeatable; replaces the spec\'s sidecar.listen)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--listen <addr>', 'sidecar address: unix (the default, a 0600 socket), 127.0.0.1:0 (loopback: EVERY local user can read this VM\'s metadata), ADDR:PORT (repeatable; replaces the spec\'s sidecar.listen)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--from-spec <setting>', `forget a recorded flag, so the spec (or its default) decides again: ${[...SETTING_NAMES, 'all'].join(', ')} (repeatable)`, (v: string, prev: string[] = []) => [...prev, v])
+    .option('--allow-user-data-outside', USER_DATA_OUTSIDE_HELP)
     .option('--force', 'allow changes that lose something (a new uuid makes the guest a new instance; another spec file for an existing VM; rebuild a VM whose state.json is damaged)')
     .option('--no-start', 'write everything but do not start the sidecar');
 }
@@ -30,6 +31,7 @@ function createOpts(o: Record<string, unknown>) {
     ...(o.listen ? { listen: o.listen as string[] } : {}),
     ...(o.fromSpec ? { fromSpec: o.fromSpec as string[] } : {}),
     force: Boolean(o.force),
+    userDataOutside: Boolean(o.allowUserDataOutside),
     start: o.start !== false,
   };
 }

@@ -11,6 +11,7 @@ import { FILES, UNIX_PATH_MAX, type VmPaths } from '../state/paths.js';
 import { isAlive, isSidecarProcess, readJsonFile, waitForExit } from '../state/pid.js';
 import { UserError } from './errors.js';
 import { probeListener, type Listener, type ProbeResult } from './probe.js';
+import { NOFOLLOW_APPEND, isLinkError, plantedLinkError } from '../sidecar/secure-dir.js';
 
 // A small young generation keeps an idle-then-busy sidecar near 60 MB RSS instead of ~95 MB after a burst of
 // requests (measured with wrk, docs/sidecar.md); V8 reads it only at start-up, so it must be on the command line.
@@ -90,7 +91,13 @@ export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promi
   }
   // Loaded only when a sidecar is launched: its import costs 55–90 ms (docs/performance.md).
   const { execa } = await import('execa');
-  const log = openSync(p.sidecarLog, 'a', 0o600);
+  // O_NOFOLLOW: a planted sidecar.log link must not make a root sidecar append to the file it points at.
+  let log: number;
+  try {
+    log = openSync(p.sidecarLog, NOFOLLOW_APPEND, 0o600);
+  } catch (err) {
+    throw isLinkError(err) ? plantedLinkError(p.sidecarLog) : err;
+  }
   let pid: number | undefined;
   try {
     const options: Options = {

@@ -3,6 +3,14 @@
 // twice: the queue drops lines beyond maxQueue (counted, reported once), and the file is rotated to `<file>.1`
 // when it would pass maxBytes, so a VM hammering its sidecar costs at most 2 × maxBytes of disk.
 import { open, rename, type FileHandle } from 'node:fs/promises';
+import { NOFOLLOW_APPEND, isLinkError, plantedLinkError } from './secure-dir.js';
+
+// O_NOFOLLOW: a link planted in the VM folder is an error naming itself, never a redirect to another file.
+async function openLog(file: string): Promise<FileHandle> {
+  return open(file, NOFOLLOW_APPEND, 0o600).catch((err: unknown) => {
+    throw isLinkError(err) ? plantedLinkError(file) : err;
+  });
+}
 
 export interface AccessEntry {
   time: string;
@@ -81,7 +89,7 @@ export class AccessLog {
   // Writes the lines in as few writes as possible, rotating whenever the next line would pass maxBytes.
   private async append(lines: string[]): Promise<void> {
     if (!this.fh) {
-      this.fh = await open(this.file, 'a', 0o600);
+      this.fh = await openLog(this.file);
       this.size = (await this.fh.stat()).size;
     }
     let i = 0;
@@ -106,7 +114,7 @@ export class AccessLog {
     await this.fh?.close();
     this.fh = undefined;
     await rename(this.file, `${this.file}.1`);
-    this.fh = await open(this.file, 'a', 0o600);
+    this.fh = await openLog(this.file);
     this.size = 0;
   }
 }

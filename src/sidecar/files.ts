@@ -1,6 +1,6 @@
 // The small JSON files the sidecar shares with the CLI: secrets.json (read) and sidecar.json (written). Formats are
 // validated by hand to keep zod out of the sidecar.
-import { readFile } from 'node:fs/promises';
+import { readNoFollow } from './secure-dir.js';
 import { createRequire } from 'node:module';
 
 // secrets.json (0600): { "version": 1, "tokenKey": "<base64 of >= 32 random bytes>" }. `create` writes it once;
@@ -29,7 +29,7 @@ export function decodeTokenKey(text: string): Uint8Array {
 }
 
 export async function loadTokenKey(file: string): Promise<Uint8Array> {
-  const text = await readFile(file, 'utf8');
+  const text = await readNoFollow(file, 'utf8');
   try {
     return decodeTokenKey(text);
   } catch (err) {

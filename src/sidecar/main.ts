@@ -2,7 +2,7 @@
 // imports only node:* and src/sidecar/* (test/unit/sidecar/lean.test.ts checks). Like lima's hostagent it reports
 // on stdout as JSON lines ({"event":"ready",...}); errors are one line on stderr and exit 1 (2 for usage).
 // sidecar.json is written only after every listener is bound: its presence means the sidecar answers.
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { resolveStateRoot, sidecarPaths, isVmName, type SidecarPaths } from './state-root.js';
 import { loadServed, type Served } from './served.js';
 import { loadTokenKey, encodeSidecarInfo, decodeSidecarInfo } from './files.js';
@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../state/atomic.js';
 import { parseListen } from './listen.js';
 import { startSidecar, type RunningSidecar } from './server.js';
 import { SERVE_USAGE as USAGE, serveHelp } from './usage.js';
+import { checkVmState, readNoFollow, UnsafeStateError } from './secure-dir.js';
 
 // Only the 0600 socket: a TCP port on loopback is open to every local user, so it is always asked for by name.
 const DEFAULT_LISTEN = ['unix'];
@@ -91,6 +92,12 @@ async function load(paths: SidecarPaths, vm: string): Promise<Served> {
 async function serve(args: ServeArgs): Promise<void> {
   const root = resolveStateRoot({ flag: args.stateDir, env: process.env, uid: process.getuid?.() ?? 1000 });
   const paths = sidecarPaths(root, args.vm);
+  try {
+    checkVmState(root, args.vm); // the libvirt hook runs us as root: never inside a folder another user controls
+  } catch (err) {
+    if (err instanceof UnsafeStateError) throw new ServeError(`${err.message}\nhint: ${err.hint}`);
+    throw err;
+  }
   const served = await load(paths, args.vm);
   // Its own folder as working directory (as `vmmeta start` launches it; systemd may not): the socket is bound
   // relative to it (bind.ts), and the caller's folder is not kept busy.
@@ -102,7 +109,10 @@ async function serve(args: ServeArgs): Promise<void> {
   const tokenKey = await loadTokenKey(paths.secrets).catch((err: NodeJS.ErrnoException) => {
     throw new ServeError(err.code === 'ENOENT' ? `${paths.secrets} is missing (vmmeta create writes it)` : err.message);
   });
-  const password = await readFile(paths.password, 'utf8').catch(() => undefined);
+  const password = await readNoFollow(paths.password, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new ServeError(err.message);
+  });
   let listen;
   try {
     listen = (args.listen.length ? args.listen : served.listen ?? DEFAULT_LISTEN).map((l) => parseListen(l, { socketPath: paths.sidecarSock, allowAll: args.allowAll }));
@@ -155,7 +165,7 @@ async function serve(args: ServeArgs): Promise<void> {
   await stopped;
   await sidecar.close();
   // Only our own sidecar.json: a replacement sidecar may already have written its own.
-  const info = await readFile(paths.sidecarJson, 'utf8').then(decodeSidecarInfo, () => undefined);
+  const info = await readNoFollow(paths.sidecarJson, 'utf8').then(decodeSidecarInfo, () => undefined);
   if (info?.pid === process.pid) await rm(paths.sidecarJson, { force: true });
   emit({ event: 'stopped' });
   process.exit(0);

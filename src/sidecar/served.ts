@@ -5,7 +5,7 @@
 // (user_data under every OpenStack version and EC2 date, unchanged meta_data.json across versions), so `files`
 // maps each path to an index into `blobs` (base64). Decoding shares one Uint8Array per blob, which also keeps
 // the resident size of each sidecar down.
-import { readFile } from 'node:fs/promises';
+import { readNoFollow } from './secure-dir.js';
 import { stableJson, sortedTree, type FileTree } from '../render/tree.js';
 
 export const SERVED_VERSION = 1;
@@ -85,7 +85,7 @@ export function decodeServed(data: string | Uint8Array): Served {
 }
 
 export async function loadServed(file: string): Promise<Served> {
-  const bytes = await readFile(file);
+  const bytes = await readNoFollow(file);
   try {
     return decodeServed(bytes);
   } catch (err) {

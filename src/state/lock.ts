@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { FILES } from './paths.js';
 import { isAlive, processArgv, processStartTime } from './pid.js';
 import { withPath } from './atomic.js';
+import { NOFOLLOW_WRITE } from '../sidecar/secure-dir.js';
 import { EXIT, UserError } from '../cli/errors.js';
 
 async function readOwner(path: string): Promise<number | undefined> {
@@ -49,7 +50,7 @@ export async function acquireLock(dir: string, vm = basename(dir)): Promise<bool
   const lock = join(dir, FILES.lock);
   const tmp = join(dir, `.lock.${process.pid}.tmp`);
   for (let attempt = 0; attempt < 5; attempt++) {
-    await writeFile(tmp, lockLine(), { mode: 0o600 }).catch(async (err: unknown) => {
+    await writeFile(tmp, lockLine(), { mode: 0o600, flag: NOFOLLOW_WRITE }).catch(async (err: unknown) => {
       await unlink(tmp).catch(() => undefined);
       throw withPath(err, lock);
     });

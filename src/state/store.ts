@@ -9,6 +9,7 @@ import { vmNameSchema } from '../spec/schema.js';
 import { EXIT, UserError } from '../cli/errors.js';
 import { FILES, deletingDir, parseLeftover, vmPaths, type VmPaths } from './paths.js';
 import { isAlive } from './pid.js';
+import { checkStateRoot, checkVmState, readNoFollow } from '../sidecar/secure-dir.js';
 
 export const STATE_VERSION = 1;
 
@@ -99,6 +100,7 @@ export function orphanError(p: VmPaths): UserError {
 // `stop` and `delete` pass orphanOk, since stopping its sidecar and removing it is what it needs.
 export async function requireVm(root: string, name: string, o: { orphanOk?: boolean } = {}): Promise<VmPaths> {
   checkVmName(name);
+  checkVmState(root, name); // before reading anything: another user's folder could hold planted links
   const kind = await vmFolderKind(root, name);
   if (kind === 'none') throw notFound(root, name);
   if (kind === 'orphan' && !o.orphanOk) throw orphanError(vmPaths(root, name));
@@ -120,7 +122,7 @@ function readableSource(raw: string): string | undefined {
 export async function readState(p: VmPaths): Promise<StoredState> {
   let raw: string;
   try {
-    raw = await readFile(p.state, 'utf8');
+    raw = await readNoFollow(p.state, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(p.root, p.name);
     throw err;
@@ -156,6 +158,7 @@ export async function uuidOwner(root: string, uuid: string, except: string): Pro
 
 // VMs and orphan folders (no state.json), for `list`.
 export async function listVmFolders(root: string): Promise<Array<{ name: string; kind: 'vm' | 'orphan' }>> {
+  checkStateRoot(root);
   const entries = await readdir(root).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [] as string[];
     throw err;
@@ -170,6 +173,7 @@ export async function listVmFolders(root: string): Promise<Array<{ name: string;
 }
 
 export async function listVmNames(root: string): Promise<string[]> {
+  checkStateRoot(root);
   let entries: string[];
   try {
     entries = await readdir(root);

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { loadSpecFile } from '../../spec/load.js';
 import { withVmLock } from '../../state/lock.js';
 import { vmPaths, type VmPaths } from '../../state/paths.js';
+import { checkVmState } from '../../sidecar/secure-dir.js';
 import { notFound, orphanError, removeLeftovers, uuidOwner, vmFolderKind } from '../../state/store.js';
 import { EXIT, UserError } from '../errors.js';
 import { buildPlan, type Plan } from '../plan.js';
@@ -23,6 +24,7 @@ export interface CreateOptions extends OverrideFlags {
   force?: boolean;
   start?: boolean; // default true; --no-start
   vm?: string; // update: the VM the spec must name, and it must exist
+  userDataOutside?: boolean; // --allow-user-data-outside (per invocation, never stored)
   progress?: (line: string) => void;
   now?: () => Date;
 }
@@ -38,14 +40,16 @@ export interface CreateResult extends VmSummary {
 }
 
 export async function create(o: CreateOptions): Promise<CreateResult> {
-  const first = await loadSpecFile(o.spec);
+  const first = await loadSpecFile(o.spec, { userDataOutside: o.userDataOutside });
   const name = first.vm.name;
   if (o.vm !== undefined && name !== o.vm) {
     throw new UserError(`${o.spec} describes VM ${name}, not ${o.vm}`, { exitCode: EXIT.invalid, hint: 'the spec\'s name field picks the VM' });
   }
+  checkVmState(o.root, name); // ssh-style: a root or VM folder another user can write is refused
   await mkdir(o.root, { recursive: true, mode: 0o700 });
   // mkdir -p reports a read-only file system as ENOENT; ask the question that gets EROFS/EACCES back.
   await access(o.root, constants.W_OK);
+  checkVmState(o.root, name); // again: the root exists now
   const p = vmPaths(o.root, name);
   await removeLeftovers(o.root, name);
   const kind = await vmFolderKind(o.root, name);

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { UNIX_PATH_MAX } from '../../state/paths.js';
+import { checkStateRoot, UnsafeStateError } from '../../sidecar/secure-dir.js';
 
 export interface Check {
   name: string;
@@ -44,6 +45,17 @@ async function writable(root: string): Promise<Check> {
   }
 }
 
+// ssh-style ownership and modes (sidecar/secure-dir.ts): the same check every command makes before using the root.
+function safeRoot(root: string): Check {
+  try {
+    checkStateRoot(root);
+    return { name: 'state root safety', status: 'ok', detail: `${root} and the folders above it are writable by no other user` };
+  } catch (err) {
+    if (!(err instanceof UnsafeStateError)) throw err;
+    return { name: 'state root safety', status: 'fail', detail: err.message, hint: err.hint };
+  }
+}
+
 function bindLoopback(): Promise<Check> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -74,6 +86,7 @@ export async function doctor(o: { root: string }): Promise<{ root: string; check
     await tool('socat', 'socat', ['-V'], { status: 'warn', hint: 'apt install socat: QEMU\'s guestfwd connector relays each guest connection through it' }),
     await kvm(),
     await writable(o.root),
+    safeRoot(o.root),
     sock <= UNIX_PATH_MAX
       ? { name: 'socket path', status: 'ok', detail: `longest sidecar socket path is ${sock} bytes (limit ${UNIX_PATH_MAX})` }
       : { name: 'socket path', status: 'warn', detail: `a 63-character VM name gives a ${sock}-byte socket path (limit ${UNIX_PATH_MAX})`, hint: 'use a shorter state root or shorter VM names' },

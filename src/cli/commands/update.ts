@@ -30,7 +30,7 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
     state = await recoverState(p);
     recovered = true;
   }
-  const loaded = await loadSpecFile(o.spec, { ids: { uuid: state.uuid, randomSeed: state.randomSeed } });
+  const loaded = await loadSpecFile(o.spec, { ids: { uuid: state.uuid, randomSeed: state.randomSeed }, userDataOutside: o.userDataOutside });
   const plan = buildPlan(loaded, mergeOverrides(state.overrides ?? {}, o, loaded.vm), p);
   let repaired: string[] = recovered ? [FILES.state] : [];
   if (!recovered && plan.specHash === state.specHash) {
