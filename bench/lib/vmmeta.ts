@@ -1,8 +1,8 @@
 // Driving the built CLI the way an operator does: `node bin/vmmeta.js …` with a private state root per run.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { parse, stringify } from 'yaml';
@@ -74,8 +74,14 @@ export function writeVariant(example: string, dir: string, change: { name: strin
   spec.uuid = change.uuid ?? newUuid();
   delete spec.instanceId;
   delete spec.hostname;
-  if (typeof spec.userDataFile === 'string' && !isAbsolute(spec.userDataFile)) spec.userDataFile = join(dirname(example), spec.userDataFile);
-  if (change.listen) spec.sidecar = { ...((spec.sidecar as object) ?? {}), listen: change.listen };
+  // userDataFile must stay in the spec's folder (spec/user-data-file.ts): copy it next to the variant.
+  if (typeof spec.userDataFile === 'string' && !isAbsolute(spec.userDataFile)) {
+    copyFileSync(join(dirname(example), spec.userDataFile), join(dir, basename(spec.userDataFile)));
+    spec.userDataFile = basename(spec.userDataFile);
+  }
+  // Benchmarks drive the sidecar with wrk and plain HTTP clients over loopback, so they ask for a loopback
+  // listener explicitly (the default is the 0600 socket only).
+  spec.sidecar = { ...((spec.sidecar as object) ?? {}), listen: change.listen ?? ['unix', '127.0.0.1:0'] };
   const out = join(dir, `${change.name}.yaml`);
   writeFileSync(out, stringify(spec));
   return out;

@@ -15,7 +15,7 @@ import { loadSpecFile } from '../../src/spec/load.js';
 import { renderHttpTree } from '../../src/render/http.js';
 import type { ResolvedVm } from '../../src/spec/schema.js';
 import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
-import { spawnServe, writeVmState, VMMETA_BIN, type ServeProcess } from '../helpers/sidecar.js';
+import { spawnServe, spawnSocketBridge, writeVmState, VMMETA_BIN, type ServeProcess } from '../helpers/sidecar.js';
 
 // The Python side: cloud-init hard-codes http://169.254.169.254 in places; the harness points it at the sidecar
 // and refuses, at the socket level, any connection that is not loopback.
@@ -94,10 +94,10 @@ const root = mkdtempSync(join(tmpdir(), 'vmmeta-client-'));
 let vm: ResolvedVm;
 let optional: ServeProcess;
 let required: ServeProcess;
-const url = (sp: ServeProcess) => {
-  const tcp = sp.ready.listen.find((l) => l.kind === 'tcp') as { host: string; port: number };
-  return `http://${tcp.host}:${tcp.port}`;
-};
+// Each sidecar listens on its socket only (the default); a connector process gives the Python readers TCP.
+const bridges = new Map<ServeProcess, { url: string; close(): void }>();
+const url = (sp: ServeProcess) => bridges.get(sp)!.url;
+const socketOf = (sp: ServeProcess) => (sp.ready.listen.find((l) => l.kind === 'unix') as { path: string }).path;
 
 before(async () => {
   vm = (await loadSpecFile(EXAMPLE)).vm;
@@ -105,8 +105,10 @@ before(async () => {
   writeVmState(root, 'opt', tree, { uuid: vm.uuid });
   writeVmState(root, 'req', tree, { uuid: vm.uuid, imds: { tokens: 'required' } });
   [optional, required] = await Promise.all([spawnServe(root, 'opt'), spawnServe(root, 'req')]);
+  for (const sp of [optional, required]) bridges.set(sp, await spawnSocketBridge(socketOf(sp)));
 });
 after(async () => {
+  for (const b of bridges.values()) b.close();
   for (const sp of [optional, required]) sp?.child.kill('SIGTERM');
   await Promise.all([optional?.exit, required?.exit]);
 });
@@ -239,17 +241,19 @@ test('bookworm: a whole cloud-init crawl through a per-connection socat connecto
   }
 });
 
-test('bookworm: the sidecar that `vmmeta create` launched serves the spec to the OpenStack reader; `vmmeta stop` ends it', () => {
+test('bookworm: the sidecar that `vmmeta create` launched serves the spec to the OpenStack reader; `vmmeta stop` ends it', async () => {
   const env = { ...process.env, VMMETA_STATE_DIR: mkdtempSync(join(tmpdir(), 'vmmeta-create-')) };
   const cli = (...args: string[]) => spawnSync(process.execPath, [VMMETA_BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
   const created = cli('create', EXAMPLE, '--suppress-nocloud', '--json');
   assert.equal(created.status, 0, created.stderr);
   const { uuid, dir } = JSON.parse(created.stdout) as { uuid: string; dir: string };
-  const info = JSON.parse(readFileSync(join(dir, 'sidecar.json'), 'utf8')) as { pid: number; listen: { kind: string; host: string; port: number }[] };
-  const tcp = info.listen.find((l) => l.kind === 'tcp')!;
+  const info = JSON.parse(readFileSync(join(dir, 'sidecar.json'), 'utf8')) as { pid: number; listen: { kind: string; path: string }[] };
+  assert.deepEqual(info.listen.map((l) => l.kind), ['unix'], 'create starts a socket-only sidecar');
+  const bridge = await spawnSocketBridge(info.listen[0]!.path);
   try {
-    checkOpenStack(python('bookworm', `http://${tcp.host}:${tcp.port}`, 'openstack', [knownMacs()]), uuid);
+    checkOpenStack(python('bookworm', bridge.url, 'openstack', [knownMacs()]), uuid);
   } finally {
+    bridge.close();
     const stopped = cli('stop', vm.name);
     assert.equal(stopped.status, 0, stopped.stderr);
   }

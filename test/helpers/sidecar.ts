@@ -141,3 +141,19 @@ export function spawnServe(root: string, vm: string, args: string[] = [], env: R
     nextEvent('ready').then((e) => resolve({ child, ready: e as ServeProcess['ready'], events, nextEvent, stderr: () => err, exit }), reject);
   });
 }
+
+// A TCP front for a sidecar's Unix socket, in its own process (client tests call Python synchronously, which
+// blocks this one). It stands in for QEMU's guestfwd connector: cloud-init's readers speak TCP, and what reaches
+// the sidecar arrives on the socket, the guest's path, so token PUTs and password POSTs work as in a guest.
+const BRIDGE = `const net = require('node:net');
+const s = net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u).pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); });
+s.listen(0, '127.0.0.1', () => process.stdout.write(s.address().port + '\\n'));`;
+
+export async function spawnSocketBridge(socketPath: string): Promise<{ url: string; close(): void }> {
+  const child = spawn(process.execPath, ['-e', BRIDGE, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (l) => resolve(Number(l)));
+    child.once('exit', (code) => reject(new Error(`socket bridge exited (${code})`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, close: () => child.kill('SIGTERM') };
+}

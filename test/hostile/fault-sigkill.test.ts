@@ -23,7 +23,8 @@ test('SIGKILLed sidecar: inspect reports it dead, start restores it, nothing los
   const root = join(work, 'state');
   const uuid = '7d1e0c5a-2b3f-4a6e-8c9d-112233445566';
   try {
-    const spec = writeSpec(work, { name: 'fault-kill', uuid });
+    // An explicit loopback listener: this test is about recovery, and reads over TCP are what it checks.
+    const spec = writeSpec(work, { name: 'fault-kill', uuid, listen: ['unix', '127.0.0.1:0'] });
     const created = await vmmeta(['create', spec, '--json'], { root });
     assert.equal(created.code, 0, created.stderr);
     const pid = sidecarPid(root, 'fault-kill');

@@ -47,9 +47,9 @@ async function assertClean(name: string, hostname: string): Promise<void> {
   const bad = i.warnings.filter((w) => ['leftover', 'sidecar-dead', 'sidecar-stopped', 'sidecar-not-answering'].includes(w.code));
   assert.deepEqual(bad, []);
   assert.deepEqual(sidecarsOf(name), [i.sidecar.pid], 'exactly one sidecar, the recorded one');
-  const sidecar = JSON.parse(readFileSync(`${root}/${name}/sidecar.json`, 'utf8')) as { listen: Array<{ kind: string; port?: number }> };
-  const port = sidecar.listen.find((l) => l.kind === 'tcp')!.port!;
-  const md = JSON.parse((await httpGet(`http://127.0.0.1:${port}/openstack/latest/meta_data.json?vmmeta=probe`)).body) as { uuid: string; hostname: string };
+  const sidecar = JSON.parse(readFileSync(`${root}/${name}/sidecar.json`, 'utf8')) as { listen: Array<{ kind: string; path?: string }> };
+  const socketPath = sidecar.listen.find((l) => l.kind === 'unix')!.path!;
+  const md = JSON.parse((await httpGet({ socketPath, path: '/openstack/latest/meta_data.json?vmmeta=probe' })).body) as { uuid: string; hostname: string };
   assert.equal(md.uuid, i.uuid);
   assert.equal(md.hostname, hostname);
 }

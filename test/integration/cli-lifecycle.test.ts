@@ -23,7 +23,8 @@ function writeLife(hostname: string, extra = ''): void {
 type Created = { action: string; sidecarAction: string; dir: string; uuid: string; sidecar: { pid: number; listen: Array<{ address: string; url?: string }> }; cdrom: unknown; qemu: { argv: string[]; guestfwd: string } };
 type Inspected = { sidecar: { state: string; answering: boolean; pid: number | null }; requests: { total: number; last: Array<{ path: string }> }; warnings: Array<{ code: string }>; spec: { adminPassword: string; userData: { content: string } }; cdrom: { attached: boolean } };
 
-let url = '';
+// The default sidecar listens only on its 0600 socket: the test talks to it the way QEMU's guestfwd does.
+const get = (path: string) => httpGet({ socketPath: join(root, 'life', 'sidecar.sock'), path: `/${path}` });
 let pid = 0;
 
 test('create writes the VM folder with private modes and starts an answering sidecar', async () => {
@@ -36,7 +37,7 @@ test('create writes the VM folder with private modes and starts an answering sid
   assert.equal(c.uuid, UUID);
   pid = c.sidecar.pid;
   assert.ok(isAlive(pid));
-  url = c.sidecar.listen.find((l) => l.url)!.url!;
+  assert.deepEqual(c.sidecar.listen, [{ address: `unix:${join(root, 'life', 'sidecar.sock')}` }], 'no TCP listener by default');
   assert.match(c.qemu.guestfwd, /guestfwd=tcp:169\.254\.169\.254:80-cmd:socat .*sidecar\.sock/);
   assert.ok(c.qemu.argv.includes('-smbios'));
   const dir = join(root, 'life');
@@ -48,7 +49,7 @@ test('create writes the VM folder with private modes and starts an answering sid
   for (const f of ['qemu-args.txt', 'qemu-args.sh', 'qemu-args.json', 'domain.xml', 'sysinfo.xml', 'smbios.txt', 'sidecar.json']) assert.ok(existsSync(join(dir, f)), f);
   assert.equal(readFileSync(join(dir, 'spec.yaml'), 'utf8'), readFileSync(spec, 'utf8'));
   // ?vmmeta=probe marks a health check: the next test expects the guest to have made no request yet.
-  const md = await httpGet(`${url}openstack/latest/meta_data.json?vmmeta=probe`);
+  const md = await get(`openstack/latest/meta_data.json?vmmeta=probe`);
   assert.equal(md.status, 200);
   assert.equal(JSON.parse(md.body).uuid, UUID);
   assert.equal(JSON.parse(md.body).hostname, 'life-one');
@@ -75,8 +76,8 @@ test('inspect (human and JSON) reports a live sidecar, no guest calls yet, and r
 });
 
 test('guest requests show up in inspect and logs', async () => {
-  await httpGet(`${url}openstack`);
-  await httpGet(`${url}latest/meta-data/instance-id`);
+  await get(`openstack`);
+  await get(`latest/meta-data/instance-id`);
   await new Promise((r) => setTimeout(r, 300)); // the access log is written off the request path
   const j = json<Inspected>(await vmmeta(['inspect', 'life', '--json'], { root }));
   assert.equal(j.requests.total, 2);
@@ -85,7 +86,7 @@ test('guest requests show up in inspect and logs', async () => {
   const logs = await vmmeta(['logs', 'life'], { root });
   assert.equal(logs.code, 0);
   assert.equal(logs.stdout.trim().split('\n').length, 2);
-  assert.match(logs.stdout, /GET +200 .* \/latest\/meta-data\/instance-id/);
+  assert.match(logs.stdout, /GET +200 .* socket +\/latest\/meta-data\/instance-id/);
   const raw = await vmmeta(['logs', 'life', '--json', '-n', '1'], { root });
   const line = JSON.parse(raw.stdout.trim()) as { path: string; status: number };
   assert.equal(line.path, '/latest/meta-data/instance-id');
@@ -100,8 +101,8 @@ test('logs --follow prints new guest requests as they come and ends on SIGINT', 
   // logs -f only prints what arrives after it started, and on a loaded host it may take over a second to start:
   // ask again (with a probe each time, which must never show) until the guest request shows up.
   for (let i = 0; i < 40 && !out.includes('network_data.json'); i++) {
-    await httpGet(`${url}openstack/latest/network_data.json`);
-    await httpGet(`${url}openstack?vmmeta=probe`);
+    await get(`openstack/latest/network_data.json`);
+    await get(`openstack?vmmeta=probe`);
     await new Promise((r) => setTimeout(r, 250));
   }
   child.kill('SIGINT');
@@ -122,7 +123,7 @@ test('same spec again is a no-op; a changed spec updates in place and the same s
   assert.equal(up.action, 'updated');
   assert.equal(up.sidecarAction, 'reloaded');
   assert.equal(up.sidecar.pid, pid, 'no restart');
-  const md = await httpGet(`${url}openstack/latest/meta_data.json`);
+  const md = await get(`openstack/latest/meta_data.json`);
   assert.equal(JSON.parse(md.body).hostname, 'life-two');
   assert.equal(readFileSync(join(root, 'life', 'spec.yaml'), 'utf8'), readFileSync(spec, 'utf8'));
 });

@@ -22,7 +22,7 @@ function sidecarsOf(vm: string): number[] {
 test('50 parallel creates of different VMs: all succeed, distinct ports, each sidecar serves its own VM', { timeout: 300_000 }, async () => {
   const names = Array.from({ length: 50 }, (_, i) => `par-${String(i).padStart(2, '0')}`);
   const started = performance.now();
-  const runs = await Promise.all(names.map((n) => vmmeta(['create', writeSpec(specDir, n, `hostname: host-${n}\n`), '--json'], { root })));
+  const runs = await Promise.all(names.map((n) => vmmeta(['create', writeSpec(specDir, n, `hostname: host-${n}\n`), '--listen', 'unix', '--listen', '127.0.0.1:0', '--json'], { root })));
   const wall = Math.round(performance.now() - started);
   const failed = runs.map((r, i) => [names[i], r] as const).filter(([, r]) => r.code !== 0);
   assert.deepEqual(failed.map(([n, r]) => `${n}: exit ${r.code}: ${r.stderr || r.stdout}`), []);

@@ -26,7 +26,7 @@ test('serve: ready after listen, sidecar.json, SIGHUP reload, SIGTERM removes it
   const dir = writeVmState(root, 'web', handTree('v1'));
   const sp = await spawnServe(root, 'web');
   assert.equal(sp.ready.pid, sp.child.pid);
-  assert.deepEqual(sp.ready.listen.map((l) => l.kind), ['unix', 'tcp']); // the default: socket + loopback
+  assert.deepEqual(sp.ready.listen.map((l) => l.kind), ['unix']); // the default: the 0600 socket only
   const info = decodeSidecarInfo(readFileSync(join(dir, 'sidecar.json'), 'utf8'));
   assert.deepEqual(info.listen, sp.ready.listen);
   assert.equal(info.pid, sp.child.pid);
@@ -35,13 +35,13 @@ test('serve: ready after listen, sidecar.json, SIGHUP reload, SIGTERM removes it
   writeFileSync(join(dir, 'served.json'), encodeServed(handTree('v2'), { vm: 'web', uuid: TEST_UUID, imds: { tokens: 'optional' } }));
   sp.child.kill('SIGHUP');
   await sp.nextEvent('reloaded');
-  assert.equal((await fetchText(sp.ready.listen[1]!, '/latest/meta-data/hostname')).body, 'web-v2');
+  assert.equal((await fetchText(sp.ready.listen[0]!, '/latest/meta-data/hostname')).body, 'web-v2');
 
   writeFileSync(join(dir, 'served.json'), '{"broken"');
   sp.child.kill('SIGHUP');
   const failed = await sp.nextEvent('reload-failed');
   assert.match(String(failed.error), /not JSON/);
-  assert.equal((await fetchText(sp.ready.listen[1]!, '/latest/meta-data/hostname')).body, 'web-v2', 'a bad file keeps the old documents');
+  assert.equal((await fetchText(sp.ready.listen[0]!, '/latest/meta-data/hostname')).body, 'web-v2', 'a bad file keeps the old documents');
 
   sp.child.kill('SIGTERM');
   assert.equal(await sp.exit, 0);
@@ -52,8 +52,8 @@ test('serve: ready after listen, sidecar.json, SIGHUP reload, SIGTERM removes it
 
 test('serve: two VMs at once, each answers only its own documents', async () => {
   const root = mkdtempSync(join(tmpdir(), 'vmmeta-serve-'));
-  writeVmState(root, 'alpha', handTree('alpha'));
-  writeVmState(root, 'beta', handTree('beta'));
+  writeVmState(root, 'alpha', handTree('alpha'), { listen: ['unix', '127.0.0.1:0'] });
+  writeVmState(root, 'beta', handTree('beta'), { listen: ['unix', '127.0.0.1:0'] });
   const [a, b] = await Promise.all([spawnServe(root, 'alpha'), spawnServe(root, 'beta')]);
   try {
     for (const [sp, name] of [[a, 'alpha'], [b, 'beta']] as const) {
