@@ -96,12 +96,14 @@ export async function cleanupRoot(root: string): Promise<void> {
 
 export function httpGet(url: string | { socketPath: string; path: string }, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const opts = typeof url === 'string' ? new URL(url) : url;
-    const req = request(opts as never, { headers, agent: false, timeout: 5000 } as never, (res) => {
+    // request(url, options, cb) takes a URL; a socket target is one options object (request(options, cb)).
+    const common = { headers, agent: false, timeout: 5000 };
+    const onResponse = (res: import('node:http').IncomingMessage) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    };
+    const req = typeof url === 'string' ? request(new URL(url), common, onResponse) : request({ ...url, ...common }, onResponse);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
