@@ -78,9 +78,10 @@ test('libvirt patch: sysinfo, uuid and CD-ROM go in, the rest stays byte for byt
 test('doctor reports every check; a non-writable state root fails it with exit 1', async () => {
   const ok = await vmmeta(['doctor', '--json'], { root });
   const doc = json<{ checks: Array<{ name: string; status: string }> }>(ok);
-  assert.deepEqual(doc.checks.map((c) => c.name), ['node', 'qemu', 'ISO tool', 'libvirt validator', 'socat', 'kvm', 'state root', 'socket path', 'loopback port']);
+  assert.deepEqual(doc.checks.map((c) => c.name), ['node', 'qemu', 'ISO tool', 'libvirt validator', 'socat', 'kvm', 'state root', 'state root safety', 'socket path', 'loopback port']);
   assert.equal(ok.code, doc.checks.some((c) => c.status === 'fail') ? 1 : 0);
   assert.equal(doc.checks.find((c) => c.name === 'state root')!.status, 'ok');
+  assert.equal(doc.checks.find((c) => c.name === 'state root safety')!.status, 'ok');
   if (process.getuid?.() === 0) return; // root writes anywhere
   const bad = await vmmeta(['doctor', '--state-dir', '/proc/vmmeta'], { root });
   assert.equal(bad.code, 1);
