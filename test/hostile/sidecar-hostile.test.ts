@@ -98,9 +98,11 @@ function rssKb(pid: number): number {
 
 test(`1500 hostile requests (seed ${SEED}): no crash, no 5xx, nothing outside the VM's documents, flat memory`, async () => {
   const root = mkdtempSync(join(tmpdir(), 'vmmeta-hostile-'));
-  writeVmState(root, 'web', tree);
+  // Both kinds of listener take the flood: the socket (the default) and an explicit loopback port.
+  writeVmState(root, 'web', tree, { listen: ['unix', '127.0.0.1:0'] });
   const sp = await spawnServe(root, 'web');
   const [unix, tcp] = sp.ready.listen as [ListenAddress, ListenAddress];
+  assert.deepEqual([unix.kind, tcp.kind], ['unix', 'tcp']);
   const pid = sp.ready.pid;
   const problems: string[] = [];
   const statuses = new Map<number, number>();
