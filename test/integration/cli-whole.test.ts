@@ -30,7 +30,6 @@ async function ok<T = Created>(args: string[]): Promise<T> {
   return json<T>(r);
 }
 const inspect = (vm: string) => ok<Inspected>(['inspect', vm]);
-const url = (i: Inspected) => i.sidecar.listen!.find((l) => l.url)!.url!;
 
 test('a failed update rolls back: old documents, old sidecar serving, and the message says so', async () => {
   const f = spec('rb', 'hostname: rb-one\n');
@@ -52,7 +51,7 @@ test('a failed update rolls back: old documents, old sidecar serving, and the me
   assert.equal(i.sidecar.answering, true);
   assert.deepEqual(i.damaged, []);
   assert.match(readFileSync(join(root, 'rb', 'meta', 'nocloud', 'meta-data'), 'utf8'), /local-hostname: rb-one/);
-  const md = await httpGet(`${url(i)}openstack/latest/meta_data.json`);
+  const md = await httpGet({ socketPath: join(root, 'rb', 'sidecar.sock'), path: '/openstack/latest/meta_data.json' }); // the default listener
   assert.equal(JSON.parse(md.body).hostname, 'rb-one');
   assert.doesNotMatch(readFileSync(join(root, 'rb', 'spec.yaml'), 'utf8'), /rb-renamed/);
 });
