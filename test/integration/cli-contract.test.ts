@@ -89,7 +89,8 @@ test('a user who cannot read the state root: inspect reports the permission erro
     for (const args of [['inspect', 'perm'], ['logs', 'perm'], ['delete', 'perm']]) {
       const r = asNobody(args);
       assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr, `vmmeta: cannot stat ${locked}/perm/state.json: permission denied (EACCES)\nhint: run as the user who owns the state root, or pass --state-dir\n`, args.join(' '));
+      // The folder-safety check (lstat of the VM folder) is the first thing to hit the wall.
+      assert.equal(r.stderr, `vmmeta: cannot lstat ${locked}/perm: permission denied (EACCES)\nhint: run as the user who owns the state root, or pass --state-dir\n`, args.join(' '));
     }
     const j = asNobody(['inspect', 'perm', '--json']);
     assert.equal(JSON.parse(j.stdout).error.code, 1);
