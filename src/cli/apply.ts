@@ -11,7 +11,7 @@ import { ensureDir, fsyncDir, withPath } from '../state/atomic.js';
 import { acquireLock, releaseLock } from '../state/lock.js';
 import { FILES, GENERATED, stagingDir, type VmPaths } from '../state/paths.js';
 import { STATE_VERSION, encodeResolved, type StoredState } from '../state/store.js';
-import { EXIT, UserError } from './errors.js';
+import { EXIT, UserError } from '../errors.js';
 import { sha256, type Plan } from './plan.js';
 
 export interface StageOptions {

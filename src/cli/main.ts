@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { resolveStateRoot } from '../state/paths.js';
-import { EXIT, UserError, fsUserError } from './errors.js';
+import { EXIT, UserError, fsUserError } from '../errors.js';
 import { errorDocument, formatBug, formatUserError, jsonDocument, wantColor, type FormatOptions, type Formatter } from './output.js';
 import { registerCommands } from './program.js';
 

@@ -2,7 +2,7 @@
 // colour. Formatters are pure, `(data, {color, width}) => string`, like lima's PrintInstances with the terminal
 // width passed in, so tests pin them without a terminal.
 import { Chalk, type ChalkInstance } from 'chalk';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 // What inspect shows in place of a secret (user-data, passwords, the token key) without --show-secrets.
 export const REDACTED = '<redacted: --show-secrets>';

@@ -3,7 +3,7 @@
 // update without the flag must never quietly re-attach the CD or move the sidecar (issue 18). `--from-spec X`
 // forgets one. Adding such a flag later is one more row in SETTINGS. Pure: no I/O.
 import type { ResolvedVm } from '../spec/schema.js';
-import { UserError, EXIT } from './errors.js';
+import { UserError, EXIT } from '../errors.js';
 
 export type NocloudMode = 'cd' | 'none' | 'net';
 

@@ -5,7 +5,7 @@ import { examples, USER_DATA_OUTSIDE_HELP } from './program.js';
 import { formatCreate } from './format-create.js';
 import { formatInspect } from './format-inspect.js';
 import { formatList, formatLogLine, formatStartStop, formatDelete } from './format-vm.js';
-import { UserError, EXIT } from './errors.js';
+import { UserError, EXIT } from '../errors.js';
 import { SETTING_NAMES } from './overrides.js';
 import { resolveStateRoot } from '../state/paths.js';
 

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { action, type Io } from './main.js';
 import { registerVmCommands } from './program-vm.js';
 import { formatValidate, formatRender, formatExplain, formatDoctor, formatPatch } from './format-misc.js';
-import { EXIT } from './errors.js';
+import { EXIT } from '../errors.js';
 import { SERVE_EXAMPLES, SERVE_OPTIONS } from '../sidecar/usage.js';
 
 export function examples(...lines: string[]): string {

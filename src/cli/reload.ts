@@ -3,7 +3,7 @@
 import type { Plan } from './plan.js';
 import type { SidecarInfo } from './sidecar-control.js';
 import { httpGet, PROBE_QUERY } from './probe.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 const PREFERRED = ['/openstack/latest/meta_data.json', '/latest/meta-data/instance-id'];
 

@@ -7,7 +7,7 @@ import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { readJsonFile } from '../state/pid.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { EXIT, UserError } from './errors.js';
+import { EXIT, UserError } from '../errors.js';
 
 export function manifestPath(out: string): string {
   const abs = resolve(out);

@@ -9,7 +9,7 @@ import type { Options } from 'execa';
 import { writeFileAtomic } from '../state/atomic.js';
 import { FILES, UNIX_PATH_MAX, type VmPaths } from '../state/paths.js';
 import { isAlive, isSidecarProcess, readJsonFile, waitForExit } from '../state/pid.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 import { probeListener, type Listener, type ProbeResult } from './probe.js';
 import { NOFOLLOW_APPEND, isLinkError, plantedLinkError } from '../sidecar/secure-dir.js';
 

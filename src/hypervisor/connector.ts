@@ -3,7 +3,7 @@
 // it with stdin, stdout AND stderr all on the guest's TCP stream, so the relay must never print: socat logs to
 // /dev/null. One short-lived process per connection is what makes later requests work; the chardev form
 // (`-tcp:host:port`) holds a single connection for QEMU's lifetime (guest-testing.md).
-import { UserError, EXIT } from '../cli/errors.js';
+import { UserError, EXIT } from '../errors.js';
 import { shellQuote } from './shell-quote.js';
 
 // sun_path is 108 bytes including the NUL (unix(7)); socat's address parser treats , : ! ' " \ specially.

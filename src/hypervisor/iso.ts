@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, utimesSync, openSync, fs
 import { tmpdir } from 'node:os';
 import { join, dirname, basename, delimiter } from 'node:path';
 import type { FileTree } from '../render/tree.js';
-import { UserError, EXIT } from '../cli/errors.js';
+import { UserError, EXIT } from '../errors.js';
 
 export type IsoTool = 'genisoimage' | 'xorriso';
 

@@ -3,7 +3,7 @@
 // twice gives the same text as patching once (the CD carries a user alias, the NIC args a vmmeta netdev id).
 import type { Smbios } from './smbios.js';
 import type { CdromBus } from './qemu-args.js';
-import { UserError, EXIT } from '../cli/errors.js';
+import { UserError, EXIT } from '../errors.js';
 import { CDROM_ALIAS, QEMU_NS, cdromDiskElement, qemuArgElements, sysinfoElement } from './libvirt.js';
 import type { MetadataNic } from './libvirt.js';
 import { parseXml, child, textOf, lineIndent, childIndent, lineSpan, applySplices, XmlSyntaxError } from './xml-spans.js';

@@ -3,7 +3,7 @@
 // blanks), DataSourceNoCloud parses product_serial like a kernel command line (`ds=nocloud-net;s=<url>`), and
 // DataSourceOpenStack.check_instance_id compares product_uuid with the cached instance id on every reboot.
 import type { ResolvedVm } from '../spec/schema.js';
-import { UserError, EXIT } from '../cli/errors.js';
+import { UserError, EXIT } from '../errors.js';
 
 export interface Smbios {
   type1: { manufacturer?: string; product?: string; version?: string; serial?: string; uuid: string; family?: string };

@@ -10,7 +10,8 @@ import { writeFileAtomic } from '../state/atomic.js';
 import { parseListen } from './listen.js';
 import { startSidecar, type RunningSidecar } from './server.js';
 import { SERVE_USAGE as USAGE, serveHelp } from './usage.js';
-import { checkVmState, readNoFollow, UnsafeStateError } from './secure-dir.js';
+import { checkVmState, readNoFollow } from './secure-dir.js';
+import { UnsafeStateError } from '../errors.js';
 
 // Only the 0600 socket: a TCP port on loopback is open to every local user, so it is always asked for by name.
 const DEFAULT_LISTEN = ['unix'];

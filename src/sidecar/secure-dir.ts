@@ -6,15 +6,8 @@
 import { constants, lstatSync, realpathSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join, parse, sep } from 'node:path';
+import { UnsafeStateError } from '../errors.js';
 
-export class UnsafeStateError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface DirFacts {
   uid: number;

@@ -2,7 +2,8 @@
 // parse/normalize steps. Everything wrong is reported together as one invalidSpec error (exit 2).
 import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { EXIT, UserError, invalidSpec, type SpecIssue } from '../cli/errors.js';
+import { EXIT, UserError } from '../errors.js';
+import { invalidSpec, type SpecIssue } from './issues.js';
 import { generateIds, type GeneratedIds } from './ids.js';
 import { SPEC_MAX_BYTES, USER_DATA_MAX_BYTES } from './limits.js';
 import { normalizeSpec } from './normalize.js';

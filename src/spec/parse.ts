@@ -1,7 +1,7 @@
 // Text in, a checked Spec or every problem out: YAML (1.2 core schema, duplicate keys refused) -> zod -> rules.
 // Never throws, whatever the text: every failure becomes an issue, sorted by path so output is stable.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
-import type { SpecIssue } from '../cli/errors.js';
+import type { SpecIssue } from './issues.js';
 import { SPEC_MAX_BYTES } from './limits.js';
 import { checkRules } from './rules.js';
 import { SpecSchema, type Spec } from './schema.js';

@@ -1,6 +1,6 @@
 // Cross-field checks on spec.network: what zod cannot see because it needs two fields at once. Each problem
 // names the field it is about and the field it conflicts with, so the operator can find both.
-import type { SpecIssue } from '../cli/errors.js';
+import type { SpecIssue } from './issues.js';
 import type { Link, Network, NetworkConfig } from './schema.js';
 import { cidrProblem, formatIp, networkAddress, broadcastAddress, networkCidr, parseCidr, parseIp, ipInSubnet, overlaps, type Cidr, type IpFamily } from './cidr.js';
 

@@ -1,7 +1,7 @@
 // Cross-field rules run after the zod parse: small named checks, each returning `path: message` issues, so one
 // run reports every problem in a spec (the changesets `rules.ts` pattern). Pure: no I/O; userDataFile is read
 // and measured by load.ts.
-import type { SpecIssue } from '../cli/errors.js';
+import type { SpecIssue } from './issues.js';
 import type { Spec } from './schema.js';
 import { base64Problem, decodeBase64 } from './base64.js';
 import { parseIp } from './cidr.js';

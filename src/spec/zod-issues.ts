@@ -1,7 +1,7 @@
 // Turns zod issues into one-line `path: message` issues in the operator's terms: YAML words ("a list", "a
 // mapping"), the value that was given, and a "did you mean" for misspelt keys.
 import type { z } from 'zod';
-import type { SpecIssue } from '../cli/errors.js';
+import type { SpecIssue } from './issues.js';
 import { closestKey } from './suggest.js';
 
 type Issue = z.core.$ZodIssue;

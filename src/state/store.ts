@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ResolvedVm } from '../spec/schema.js';
 import { vmNameSchema } from '../spec/schema.js';
-import { EXIT, UserError } from '../cli/errors.js';
+import { EXIT, UserError } from '../errors.js';
 import { FILES, deletingDir, parseLeftover, vmPaths, type VmPaths } from './paths.js';
 import { isAlive } from './pid.js';
 import { checkStateRoot, checkVmState, readNoFollow } from '../sidecar/secure-dir.js';

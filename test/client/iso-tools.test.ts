@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { buildIso, findIsoTool } from '../../src/hypervisor/iso.js';
 import type { IsoTool } from '../../src/hypervisor/iso.js';
 import { sortedTree, utf8 } from '../../src/render/tree.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 
 const NOCLOUD = sortedTree([
   ['meta-data', utf8('instance-id: 3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10\nlocal-hostname: vm1\n')],

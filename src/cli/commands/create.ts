@@ -8,7 +8,7 @@ import { withVmLock } from '../../state/lock.js';
 import { vmPaths, type VmPaths } from '../../state/paths.js';
 import { checkVmState } from '../../sidecar/secure-dir.js';
 import { notFound, orphanError, removeLeftovers, uuidOwner, vmFolderKind } from '../../state/store.js';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError } from '../../errors.js';
 import { buildPlan, type Plan } from '../plan.js';
 import { mergeOverrides, overrideFlags, type OverrideFlags } from '../overrides.js';
 import { commitNew, releaseNewVmLock, stage } from '../apply.js';

@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { UNIX_PATH_MAX } from '../../state/paths.js';
-import { checkStateRoot, UnsafeStateError } from '../../sidecar/secure-dir.js';
+import { checkStateRoot } from '../../sidecar/secure-dir.js';
+import { UnsafeStateError } from '../../errors.js';
 
 export interface Check {
   name: string;

@@ -5,7 +5,7 @@ import { patchDomainXml } from '../../hypervisor/libvirt.js';
 import { resolveSmbios } from '../../hypervisor/smbios.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import { decodeResolved, readState, requireVm } from '../../state/store.js';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError } from '../../errors.js';
 import { metadataNic } from '../plan.js';
 import type { CdromBus } from '../../hypervisor/qemu-args.js';
 

@@ -6,7 +6,7 @@ import { open, stat } from 'node:fs/promises';
 import { requireVm, vmExists } from '../../state/store.js';
 import { lockOwner } from '../../state/lock.js';
 import type { VmPaths } from '../../state/paths.js';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError } from '../../errors.js';
 import { parseLine, readAccessLog, type LogEntry } from '../access-log.js';
 import { sidecarStatus } from '../sidecar-control.js';
 

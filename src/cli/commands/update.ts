@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { loadSpecFile } from '../../spec/load.js';
 import { FILES, type VmPaths } from '../../state/paths.js';
 import { DamagedStateError, readState, type StoredState } from '../../state/store.js';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError } from '../../errors.js';
 import { buildPlan, sha256, type Plan } from '../plan.js';
 import { mergeOverrides } from '../overrides.js';
 import { commitUpdate, stage } from '../apply.js';

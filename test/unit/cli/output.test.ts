@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { table, wantColor, formatUserError, errorDocument, jsonDocument, fields, formatBug, ago } from '../../../src/cli/output.js';
-import { UserError, invalidSpec } from '../../../src/cli/errors.js';
+import { UserError } from '../../../src/errors.js';
+import { invalidSpec } from '../../../src/spec/issues.js';
 
 const plain = { color: false, width: 0 };
 

@@ -7,7 +7,7 @@ import type { PatchOptions } from '../../../src/hypervisor/libvirt.js';
 import { resolveSmbios } from '../../../src/hypervisor/smbios.js';
 import { parseXml, lineSpan, child, XmlSyntaxError } from '../../../src/hypervisor/xml-spans.js';
 import type { XmlElement } from '../../../src/hypervisor/xml-spans.js';
-import { UserError, EXIT } from '../../../src/cli/errors.js';
+import { UserError, EXIT } from '../../../src/errors.js';
 import { makeVm, UUID } from './fixtures.js';
 
 const HAND = readFileSync(fileURLToPath(new URL('../../../../test/golden-hypervisor/hand-written-domain.xml', import.meta.url)), 'utf8');

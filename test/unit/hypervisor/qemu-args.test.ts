@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, metadataNicArgs, shellQuote, DEFAULT_CDROM_BUS, CDROM_BUSES } from '../../../src/hypervisor/qemu-args.js';
 import { guestfwdConnector } from '../../../src/hypervisor/connector.js';
 import { resolveSmbios } from '../../../src/hypervisor/smbios.js';
-import { UserError } from '../../../src/cli/errors.js';
+import { UserError } from '../../../src/errors.js';
 import { makeVm, UUID } from './fixtures.js';
 
 const smbios = resolveSmbios(makeVm());

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { resolveSmbios, smbiosArgs, qemuOptionValue, smbiosText, checkSmbiosValue } from '../../../src/hypervisor/smbios.js';
-import { UserError } from '../../../src/cli/errors.js';
+import { UserError } from '../../../src/errors.js';
 import { makeVm, UUID } from './fixtures.js';
 
 test('profile openstack looks like Nova: product and asset tag OpenStack Nova, serial = uuid', () => {

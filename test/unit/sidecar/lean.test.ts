@@ -1,6 +1,7 @@
 // The sidecar runs once per VM, so its entry must load nothing but node built-ins and its own small modules:
 // no commander, zod, chalk, yaml or execa (STYLE.md §7). This walks the compiled import graph of bin/vmmeta.js's
-// serve route and fails on any bare package import or any module outside src/sidecar/ src/render/tree.js and src/state/atomic.js (node built-ins only).
+// serve route and fails on any bare package import or any module outside src/sidecar/,
+// src/errors.js, src/render/tree.js and the lean state files (node built-ins only).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,9 @@ function imports(file: string): string[] {
   return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)].map((m) => (m[1] ?? m[2])!);
 }
 
-test('vmmeta serve loads only node:* and src/sidecar/* (+ render/tree.js, state/atomic.js)', () => {
+const LEAN = new Set(['errors.js', join('render', 'tree.js'), join('state', 'atomic.js'), join('state', 'layout.js'), join('state', 'secure-dir.js')]);
+
+test('vmmeta serve loads only node:* and src/sidecar/* (+ errors.js, render/tree.js, lean state/ files)', () => {
   const seen = new Set<string>();
   const queue = [join(distSrc, 'sidecar', 'main.js')];
   const bad: string[] = [];
@@ -30,7 +33,7 @@ test('vmmeta serve loads only node:* and src/sidecar/* (+ render/tree.js, state/
       }
       const target = join(dirname(file), spec);
       const rel = relative(distSrc, target);
-      if (!rel.startsWith('sidecar/') && rel !== join('render', 'tree.js') && rel !== join('state', 'atomic.js')) bad.push(`${relative(distSrc, file)} imports ${rel}`);
+      if (!rel.startsWith('sidecar/') && !LEAN.has(rel)) bad.push(`${relative(distSrc, file)} imports ${rel}`);
       queue.push(target);
     }
   }

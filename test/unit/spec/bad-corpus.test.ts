@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT, UserError } from '../../../src/cli/errors.js';
+import { EXIT, UserError } from '../../../src/errors.js';
 import { loadSpecFile } from '../../../src/spec/load.js';
 import { parseSpecText } from '../../../src/spec/parse.js';
 import { fromRepo } from './repo.js';

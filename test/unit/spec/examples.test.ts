@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { formatIssue } from '../../../src/cli/errors.js';
+import { formatIssue } from '../../../src/spec/issues.js';
 import { parseSpecText } from '../../../src/spec/parse.js';
 import { loadSpecFile } from '../../../src/spec/load.js';
 import { fromRepo } from './repo.js';

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { EXIT, UserError } from '../../../src/cli/errors.js';
+import { EXIT, UserError } from '../../../src/errors.js';
 import { SPEC_MAX_BYTES, USER_DATA_MAX_BYTES } from '../../../src/spec/limits.js';
 import { loadSpecFile } from '../../../src/spec/load.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { formatIssue } from '../../../src/cli/errors.js';
+import { formatIssue } from '../../../src/spec/issues.js';
 import { SPEC_MAX_BYTES } from '../../../src/spec/limits.js';
 import { comparePaths, MAX_ISSUES, parseSpecText } from '../../../src/spec/parse.js';
 import { formatPath } from '../../../src/spec/zod-issues.js';

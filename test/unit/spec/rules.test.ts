@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { formatIssue } from '../../../src/cli/errors.js';
+import { formatIssue } from '../../../src/spec/issues.js';
 import { checkRules, listenProblem } from '../../../src/spec/rules.js';
 import { SpecSchema, type SpecInput } from '../../../src/spec/schema.js';
 import { KEYS } from './repo.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { FILES, GENERATED, vmPaths, parseLeftover, isSensitiveDocument, stagingDir, resolveStateRoot } from '../../../src/state/paths.js';
 import { SIDECAR_FILES } from '../../../src/sidecar/state-root.js';
 import { checkVmName, decodeResolved, encodeResolved, listVmNames, readState, removeLeftovers, requireVm } from '../../../src/state/store.js';
-import { UserError } from '../../../src/cli/errors.js';
+import { UserError } from '../../../src/errors.js';
 import type { ResolvedVm } from '../../../src/spec/schema.js';
 
 test('vmPaths names every file of the folder, and agrees with the sidecar\'s names', () => {

@@ -1,6 +1,6 @@
-// Two kinds of error. A UserError is already explained: message, an optional hint (the command to run or the file
-// to read) and a documented exit code. Anything else escaping a command is a bug and is printed with its stack.
-import { UnsafeStateError } from '../sidecar/secure-dir.js';
+// The leaf every layer imports; it imports nothing. Two kinds of error. A UserError is already explained: message,
+// an optional hint (the command to run or the file to read) and a documented exit code. Anything else escaping a
+// command is a bug and is printed with its stack.
 
 export const EXIT = {
   ok: 0,
@@ -24,21 +24,15 @@ export class UserError extends Error {
   }
 }
 
-// One problem in a spec: the dotted field path (e.g. "network.links[2].mac") and the reason.
-export interface SpecIssue {
-  path: string;
-  message: string;
-}
-
-export function formatIssue(issue: SpecIssue): string {
-  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
-}
-
-export function invalidSpec(source: string, issues: SpecIssue[]): UserError {
-  return new UserError(`${source}: invalid spec (${issues.length} problem${issues.length === 1 ? '' : 's'})`, {
-    exitCode: EXIT.invalid,
-    details: issues.map(formatIssue),
-  });
+// A state root or VM folder that another local user could write (state/secure-dir.ts decides): thrown by the
+// sidecar too, so it lives here, in the leaf every layer may import.
+export class UnsafeStateError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
 }
 
 // File-system failures every command can hit (a read-only or full state root, a folder owned by someone else)
