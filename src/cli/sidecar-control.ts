@@ -11,7 +11,7 @@ import { FILES, UNIX_PATH_MAX, type VmPaths } from '../state/paths.js';
 import { isAlive, isSidecarProcess, readJsonFile, waitForExit } from '../state/pid.js';
 import { UserError } from '../errors.js';
 import { probeListener, type Listener, type ProbeResult } from './probe.js';
-import { NOFOLLOW_APPEND, isLinkError, plantedLinkError } from '../sidecar/secure-dir.js';
+import { NOFOLLOW_APPEND, isLinkError, plantedLinkError } from '../state/secure-dir.js';
 
 // A small young generation keeps an idle-then-busy sidecar near 60 MB RSS instead of ~95 MB after a burst of
 // requests (measured with wrk, docs/sidecar.md); V8 reads it only at start-up, so it must be on the command line.

@@ -3,7 +3,7 @@
 // twice: the queue drops lines beyond maxQueue (counted, reported once), and the file is rotated to `<file>.1`
 // when it would pass maxBytes, so a VM hammering its sidecar costs at most 2 × maxBytes of disk.
 import { open, rename, type FileHandle } from 'node:fs/promises';
-import { NOFOLLOW_APPEND, isLinkError, plantedLinkError } from './secure-dir.js';
+import { NOFOLLOW_APPEND, isLinkError, plantedLinkError } from '../state/secure-dir.js';
 
 // O_NOFOLLOW: a link planted in the VM folder is an error naming itself, never a redirect to another file.
 async function openLog(file: string): Promise<FileHandle> {

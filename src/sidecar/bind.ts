@@ -6,7 +6,7 @@ import { chmod, lstat, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { ListenSpec } from './listen.js';
 import type { ListenAddress } from './files.js';
-import { UNIX_PATH_MAX } from './state-root.js';
+import { UNIX_PATH_MAX } from '../state/layout.js';
 
 export async function listen(server: Server, spec: ListenSpec): Promise<ListenAddress> {
   if (spec.kind === 'unix') {

@@ -1,6 +1,6 @@
 // The small JSON files the sidecar shares with the CLI: secrets.json (read) and sidecar.json (written). Formats are
 // validated by hand to keep zod out of the sidecar.
-import { readNoFollow } from './secure-dir.js';
+import { readNoFollow } from '../state/secure-dir.js';
 import { createRequire } from 'node:module';
 
 // secrets.json (0600): { "version": 1, "tokenKey": "<base64 of >= 32 random bytes>" }. `create` writes it once;

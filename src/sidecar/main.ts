@@ -3,14 +3,14 @@
 // on stdout as JSON lines ({"event":"ready",...}); errors are one line on stderr and exit 1 (2 for usage).
 // sidecar.json is written only after every listener is bound: its presence means the sidecar answers.
 import { rm } from 'node:fs/promises';
-import { resolveStateRoot, sidecarPaths, isVmName, type SidecarPaths } from './state-root.js';
+import { resolveStateRoot, sidecarPaths, isVmName, type SidecarPaths } from '../state/layout.js';
 import { loadServed, type Served } from './served.js';
 import { loadTokenKey, encodeSidecarInfo, decodeSidecarInfo } from './files.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { parseListen } from './listen.js';
 import { startSidecar, type RunningSidecar } from './server.js';
 import { SERVE_USAGE as USAGE, serveHelp } from './usage.js';
-import { checkVmState, readNoFollow } from './secure-dir.js';
+import { checkVmState, readNoFollow } from '../state/secure-dir.js';
 import { UnsafeStateError } from '../errors.js';
 
 // Only the 0600 socket: a TCP port on loopback is open to every local user, so it is always asked for by name.

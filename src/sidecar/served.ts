@@ -5,7 +5,7 @@
 // (user_data under every OpenStack version and EC2 date, unchanged meta_data.json across versions), so `files`
 // maps each path to an index into `blobs` (base64). Decoding shares one Uint8Array per blob, which also keeps
 // the resident size of each sidecar down.
-import { readNoFollow } from './secure-dir.js';
+import { readNoFollow } from '../state/secure-dir.js';
 import { stableJson, sortedTree, type FileTree } from '../render/tree.js';
 
 export const SERVED_VERSION = 1;

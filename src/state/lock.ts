@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { FILES } from './paths.js';
 import { isAlive, processArgv, processStartTime } from './pid.js';
 import { withPath } from './atomic.js';
-import { NOFOLLOW_WRITE } from '../sidecar/secure-dir.js';
+import { NOFOLLOW_WRITE } from './secure-dir.js';
 import { EXIT, UserError } from '../errors.js';
 
 async function readOwner(path: string): Promise<number | undefined> {

@@ -1,10 +1,10 @@
 // Every file name of a VM's state folder lives here and nowhere else, so the layout documented in docs/cli.md
 // is the layout on disk. The state root is resolved once, at the edge, from flags and the environment.
 import { join } from 'node:path';
-import { resolveStateRoot, SIDECAR_FILES, UNIX_PATH_MAX } from '../sidecar/state-root.js';
+import { resolveStateRoot, SIDECAR_FILES, UNIX_PATH_MAX } from './layout.js';
 
-// The sidecar resolves the root and names its own files in sidecar/state-root.ts without loading the CLI; the
-// names below are taken from there so the two can never disagree.
+// The sidecar resolves the root and names its own files through layout.ts; the names below are taken from
+// there so the two can never disagree.
 export { resolveStateRoot, UNIX_PATH_MAX };
 
 // The per-VM folder ($root/<vm>/, mode 0700). Runtime files are written by the sidecar, the rest by commands.

@@ -9,7 +9,7 @@ import { vmNameSchema } from '../spec/schema.js';
 import { EXIT, UserError } from '../errors.js';
 import { FILES, deletingDir, parseLeftover, vmPaths, type VmPaths } from './paths.js';
 import { isAlive } from './pid.js';
-import { checkStateRoot, checkVmState, readNoFollow } from '../sidecar/secure-dir.js';
+import { checkStateRoot, checkVmState, readNoFollow } from './secure-dir.js';
 
 export const STATE_VERSION = 1;
 

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { loadSpecFile } from '../../spec/load.js';
 import { withVmLock } from '../../state/lock.js';
 import { vmPaths, type VmPaths } from '../../state/paths.js';
-import { checkVmState } from '../../sidecar/secure-dir.js';
+import { checkVmState } from '../../state/secure-dir.js';
 import { notFound, orphanError, removeLeftovers, uuidOwner, vmFolderKind } from '../../state/store.js';
 import { EXIT, UserError } from '../../errors.js';
 import { buildPlan, type Plan } from '../plan.js';

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { UNIX_PATH_MAX } from '../../state/paths.js';
-import { checkStateRoot } from '../../sidecar/secure-dir.js';
+import { checkStateRoot } from '../../state/secure-dir.js';
 import { UnsafeStateError } from '../../errors.js';
 
 export interface Check {
@@ -46,7 +46,7 @@ async function writable(root: string): Promise<Check> {
   }
 }
 
-// ssh-style ownership and modes (sidecar/secure-dir.ts): the same check every command makes before using the root.
+// ssh-style ownership and modes (state/secure-dir.ts): the same check every command makes before using the root.
 function safeRoot(root: string): Check {
   try {
     checkStateRoot(root);

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { issueToken, verifyToken, TOKEN_TTL_MAX } from '../../../src/sidecar/tokens.js';
 import { encodeServed, decodeServed, ServedError } from '../../../src/sidecar/served.js';
 import { decodeTokenKey, newSecrets, decodeSidecarInfo, encodeSidecarInfo } from '../../../src/sidecar/files.js';
-import { resolveStateRoot, isVmName } from '../../../src/sidecar/state-root.js';
+import { resolveStateRoot, isVmName } from '../../../src/state/layout.js';
 import { handTree, TEST_KEY, TEST_UUID } from '../../helpers/sidecar.js';
 
 const NOW = 1_700_000_000_000;

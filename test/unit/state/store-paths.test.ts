@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILES, GENERATED, vmPaths, parseLeftover, isSensitiveDocument, stagingDir, resolveStateRoot } from '../../../src/state/paths.js';
-import { SIDECAR_FILES } from '../../../src/sidecar/state-root.js';
+import { SIDECAR_FILES } from '../../../src/state/layout.js';
 import { checkVmName, decodeResolved, encodeResolved, listVmNames, readState, removeLeftovers, requireVm } from '../../../src/state/store.js';
 import { UserError } from '../../../src/errors.js';
 import type { ResolvedVm } from '../../../src/spec/schema.js';

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, chmodSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dirProblem, checkStateRoot, checkVmDir, readNoFollow } from '../../../src/sidecar/secure-dir.js';
+import { dirProblem, checkStateRoot, checkVmDir, readNoFollow } from '../../../src/state/secure-dir.js';
 import { UnsafeStateError } from '../../../src/errors.js';
 
 const dir = (uid: number, mode: number, more: Partial<{ isDirectory: boolean; isSymlink: boolean }> = {}) => ({ uid, mode: 0o40000 | mode, isDirectory: true, isSymlink: false, ...more });

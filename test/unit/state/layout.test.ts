@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { FILES, resolveStateRoot as stateResolve, UNIX_PATH_MAX as STATE_UNIX_PATH_MAX } from '../../../src/state/paths.js';
-import { SIDECAR_FILES, resolveStateRoot, UNIX_PATH_MAX } from '../../../src/sidecar/state-root.js';
+import { SIDECAR_FILES, resolveStateRoot, UNIX_PATH_MAX } from '../../../src/state/layout.js';
 
 test('sidecar file names match src/state/paths.ts', () => {
   for (const [key, name] of Object.entries(SIDECAR_FILES)) assert.equal((FILES as Record<string, string>)[key], name, key);

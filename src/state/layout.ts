@@ -1,6 +1,5 @@
-// Where a VM's state lives, resolved without loading the CLI (the sidecar must stay lean). The resolution order
-// and the names of the files the sidecar touches must agree with src/state/paths.ts, which owns the full layout;
-// test/unit/sidecar/state-root.test.ts checks that they do once paths.ts is present.
+// Where a VM's state lives and what its files are called: node:path only, so the lean sidecar and state/ both
+// build on it.
 import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 
