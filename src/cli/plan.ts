@@ -13,7 +13,7 @@ import { resolveSmbios, smbiosText, type Smbios } from '../hypervisor/smbios.js'
 import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, DEFAULT_CDROM_BUS, METADATA_ADDRESS, type CdromBus } from '../hypervisor/qemu-args.js';
 import { guestfwdConnector } from '../hypervisor/connector.js';
 import { domainXml, sysinfoXml } from '../hypervisor/libvirt.js';
-import { predictDatasource, type Verdict } from '../hypervisor/verdict.js';
+import { predictDatasource, type Verdict } from '../guest/verdict.js';
 import { encodeServed } from '../sidecar/served.js';
 import { encodeResolved, type VmOutputs } from '../state/store.js';
 import { FILES, isSensitiveDocument, type VmPaths } from '../state/paths.js';

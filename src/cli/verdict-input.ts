@@ -2,7 +2,7 @@
 // explain and inspect must agree on it.
 import type { ResolvedVm } from '../spec/schema.js';
 import type { Smbios } from '../hypervisor/smbios.js';
-import type { VerdictInput } from '../hypervisor/verdict.js';
+import type { VerdictInput } from '../guest/verdict.js';
 import type { VmOutputs } from '../state/store.js';
 
 export function verdictInput(vm: ResolvedVm, smbios: Smbios, outputs: VmOutputs, live: { sidecar: boolean }): VerdictInput {

@@ -2,7 +2,7 @@
 // Reads only.
 import type { ResolvedVm } from '../spec/schema.js';
 import { resolveSmbios, type Smbios } from '../hypervisor/smbios.js';
-import { predictDatasource, type Verdict } from '../hypervisor/verdict.js';
+import { predictDatasource, type Verdict } from '../guest/verdict.js';
 import type { VmPaths } from '../state/paths.js';
 import { decodeResolved, readState, type StoredState } from '../state/store.js';
 import { probeSidecar, sidecarStatus, type SidecarStatus } from './sidecar-control.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { cloudInitClient, runCloudInitPython, SUITES, SUITE_CLOUD_INIT } from '../helpers/cloud-init.js';
-import { predictDatasource } from '../../src/hypervisor/verdict.js';
+import { predictDatasource } from '../../src/guest/verdict.js';
 
 const SCRIPT = String.raw`
 import json, sys, tempfile, threading

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { cloudInitClient, SUITES, SUITE_CLOUD_INIT } from '../helpers/cloud-init.js';
 import { resolveSmbios } from '../../src/hypervisor/smbios.js';
 import type { Smbios } from '../../src/hypervisor/smbios.js';
-import { predictDatasource } from '../../src/hypervisor/verdict.js';
+import { predictDatasource } from '../../src/guest/verdict.js';
 import { makeVm } from '../unit/hypervisor/fixtures.js';
 import { runDsIdentify, dmiFiles } from './dsidentify-fake-root.js';
 

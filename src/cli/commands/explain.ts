@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { loadSpecFile } from '../../spec/load.js';
 import { resolveSmbios, type Smbios } from '../../hypervisor/smbios.js';
-import { predictDatasource, type Verdict } from '../../hypervisor/verdict.js';
+import { predictDatasource, type Verdict } from '../../guest/verdict.js';
 import { vmPaths } from '../../state/paths.js';
 import { decodeResolved, readState, requireVm } from '../../state/store.js';
 import { buildPlan } from '../plan.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { predictDatasource } from '../../../src/hypervisor/verdict.js';
-import type { VerdictInput } from '../../../src/hypervisor/verdict.js';
+import { predictDatasource } from '../../../src/guest/verdict.js';
+import type { VerdictInput } from '../../../src/guest/verdict.js';
 
 const NOVA = { productName: 'OpenStack Nova', assetTag: 'OpenStack Nova', serial: 'u', uuid: '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10' };
 const PLAIN = { productName: 'Standard PC (Q35 + ICH9, 2009)', assetTag: '', serial: '', uuid: '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10' };
