@@ -1,7 +1,7 @@
 // Human output of create and update: what to pass to QEMU or libvirt, where the sidecar is, what the guest
 // will pick. Everything else is in --json.
 import type { Smbios } from '../hypervisor/smbios.js';
-import type { CreateResult } from './commands/create.js';
+import type { CreateResult } from '../vm/create.js';
 import { fields, paint, section, type FormatOptions } from './output.js';
 import { verdictLines } from './format-misc.js';
 

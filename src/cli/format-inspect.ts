@@ -1,6 +1,6 @@
 // Human output of inspect: warnings first (they are why people run it), then the facts.
 import type { InspectResult } from './commands/inspect.js';
-import type { AccessRecord } from './access-log.js';
+import type { AccessRecord } from '../vm/access-log.js';
 import { REDACTED, ago, fields, paint, section, type FormatOptions } from './output.js';
 import { smbiosLines } from './format-create.js';
 import { settingFields, verdictLines } from './format-misc.js';

@@ -2,7 +2,7 @@
 import type { ValidateResult } from './commands/validate.js';
 import type { RenderResult } from './commands/render.js';
 import type { ExplainResult } from './commands/explain.js';
-import type { Settings } from './overrides.js';
+import type { Settings } from '../vm/overrides.js';
 import type { Check } from './commands/doctor.js';
 import type { PatchResult } from './commands/libvirt-patch.js';
 import { fields, paint, plural, table, type FormatOptions } from './output.js';

@@ -2,7 +2,7 @@
 import type { ListEntry } from './commands/list.js';
 import type { StartStopResult } from './commands/start-stop.js';
 import type { DeleteResult } from './commands/delete.js';
-import type { AccessRecord } from './access-log.js';
+import type { AccessRecord } from '../vm/access-log.js';
 import { paint, table, type FormatOptions } from './output.js';
 
 export function formatList(r: { root: string; vms: ListEntry[] }, o: FormatOptions): string {

@@ -6,7 +6,7 @@ import { formatCreate } from './format-create.js';
 import { formatInspect } from './format-inspect.js';
 import { formatList, formatLogLine, formatStartStop, formatDelete } from './format-vm.js';
 import { UserError, EXIT } from '../errors.js';
-import { SETTING_NAMES } from './overrides.js';
+import { SETTING_NAMES } from '../vm/overrides.js';
 import { resolveStateRoot } from '../state/paths.js';
 
 // The settings flags are recorded with the VM: a later update or create keeps them until told otherwise.
@@ -56,7 +56,7 @@ export function registerVmCommands(program: Command, io: Io): void {
       'vmmeta create --json vm1.yaml | jq -r \'.qemu.argv[]\'',
       `mapfile -t A < ${defaultRoot}/vm1/qemu-args.txt; qemu-system-x86_64 -accel tcg -m 1G "\${A[@]}" -drive file=disk.qcow2,if=virtio`,
     ))
-    .action(action(io, async (ctx, [spec], o) => (await import('./commands/create.js')).create({ root: ctx.root, spec: spec!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
+    .action(action(io, async (ctx, [spec], o) => (await import('../vm/create.js')).create({ root: ctx.root, spec: spec!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
 
   createFlags(program.command('update'))
     .description('re-render an existing VM from a changed spec; its running sidecar serves the new documents at once')
@@ -68,7 +68,7 @@ export function registerVmCommands(program: Command, io: Io): void {
       'vmmeta update vm1 vm1.yaml --no-config-drive --from-spec listen',
       'vmmeta update --json vm1 vm1.yaml | jq .changes    # what the next boot sees differently',
     ))
-    .action(action(io, async (ctx, [vm, spec], o) => (await import('./commands/create.js')).create({ root: ctx.root, spec: spec!, vm: vm!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
+    .action(action(io, async (ctx, [vm, spec], o) => (await import('../vm/create.js')).create({ root: ctx.root, spec: spec!, vm: vm!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
 
   program
     .command('inspect')

@@ -2,7 +2,7 @@
 // half-way never leaves something that looks like a VM). A missing VM is exit 3.
 import { acquireLock, releaseLock } from '../../state/lock.js';
 import { removeVm, requireVm } from '../../state/store.js';
-import { stopSidecar } from '../sidecar-control.js';
+import { stopSidecar } from '../../vm/sidecar-control.js';
 
 export interface DeleteResult {
   name: string;

@@ -6,10 +6,10 @@ import { resolveSmbios, type Smbios } from '../../hypervisor/smbios.js';
 import { predictDatasource, type Verdict } from '../../guest/verdict.js';
 import { vmPaths } from '../../state/paths.js';
 import { decodeResolved, readState, requireVm } from '../../state/store.js';
-import { buildPlan } from '../plan.js';
-import { mergeOverrides, type OverrideFlags, type Settings } from '../overrides.js';
-import { sidecarStatus } from '../sidecar-control.js';
-import { verdictInput } from '../verdict-input.js';
+import { buildPlan } from '../../vm/plan.js';
+import { mergeOverrides, type OverrideFlags, type Settings } from '../../vm/overrides.js';
+import { sidecarStatus } from '../../vm/sidecar-control.js';
+import { verdictInput } from '../../vm/verdict-input.js';
 
 export interface ExplainResult {
   source: 'spec' | 'vm';

@@ -8,15 +8,15 @@ import { parseLeftover } from '../../state/paths.js';
 import { isAlive } from '../../state/pid.js';
 import { requireVm } from '../../state/store.js';
 import type { Smbios } from '../../hypervisor/smbios.js';
-import { readAccessLog, type AccessRecord } from '../access-log.js';
-import { inspectWarnings, type Warning } from '../inspect-warnings.js';
-import type { ProbeResult } from '../probe.js';
-import { sidecarSummary, type SidecarSummary } from '../summary.js';
-import { viewVm } from '../vm-view.js';
+import { readAccessLog, type AccessRecord } from '../../vm/access-log.js';
+import { inspectWarnings, type Warning } from '../../vm/inspect-warnings.js';
+import type { ProbeResult } from '../../vm/probe.js';
+import { sidecarSummary, type SidecarSummary } from '../../vm/summary.js';
+import { viewVm } from '../../vm/vm-view.js';
 import { decodeResolved } from '../../state/store.js';
-import { buildPlan } from '../plan.js';
-import { derivedDamage, type Damage } from '../derived.js';
-import type { Settings } from '../overrides.js';
+import { buildPlan } from '../../vm/plan.js';
+import { derivedDamage, type Damage } from '../../vm/derived.js';
+import type { Settings } from '../../vm/overrides.js';
 import { REDACTED } from '../output.js';
 
 

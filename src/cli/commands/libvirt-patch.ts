@@ -6,7 +6,7 @@ import { resolveSmbios } from '../../hypervisor/smbios.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import { decodeResolved, readState, requireVm } from '../../state/store.js';
 import { EXIT, UserError } from '../../errors.js';
-import { metadataNic } from '../plan.js';
+import { metadataNic } from '../../vm/plan.js';
 import type { CdromBus } from '../../hypervisor/qemu-args.js';
 
 export interface PatchResult {

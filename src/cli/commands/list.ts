@@ -3,9 +3,9 @@
 import { vmPaths } from '../../state/paths.js';
 import { FILES } from '../../state/paths.js';
 import { listVmFolders } from '../../state/store.js';
-import { sidecarStatus } from '../sidecar-control.js';
-import { sidecarSummary, type SidecarSummary } from '../summary.js';
-import { viewVm } from '../vm-view.js';
+import { sidecarStatus } from '../../vm/sidecar-control.js';
+import { sidecarSummary, type SidecarSummary } from '../../vm/summary.js';
+import { viewVm } from '../../vm/vm-view.js';
 
 export interface ListEntry {
   name: string;

@@ -7,8 +7,8 @@ import { requireVm, vmExists } from '../../state/store.js';
 import { lockOwner } from '../../state/lock.js';
 import type { VmPaths } from '../../state/paths.js';
 import { EXIT, UserError } from '../../errors.js';
-import { parseLine, readAccessLog, type LogEntry } from '../access-log.js';
-import { sidecarStatus } from '../sidecar-control.js';
+import { parseLine, readAccessLog, type LogEntry } from '../../vm/access-log.js';
+import { sidecarStatus } from '../../vm/sidecar-control.js';
 
 // A restart (update, systemd's Restart=) leaves a short gap with no sidecar; only a longer one ends -f. While a
 // command holds the VM's lock it may be replacing the sidecar, so that time does not count.

@@ -2,8 +2,8 @@
 // stop returns once its pid is gone. Both are idempotent (the libvirt hook calls them on every boot).
 import { withVmLock } from '../../state/lock.js';
 import { requireVm } from '../../state/store.js';
-import { ensureSidecar, stopSidecar } from '../sidecar-control.js';
-import { sidecarSummary, type SidecarSummary } from '../summary.js';
+import { ensureSidecar, stopSidecar } from '../../vm/sidecar-control.js';
+import { sidecarSummary, type SidecarSummary } from '../../vm/summary.js';
 
 export interface StartStopResult {
   name: string;

@@ -3,19 +3,19 @@
 // the VM in place (update.ts). Also the engine of `vmmeta update`.
 import { access, constants, mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadSpecFile } from '../../spec/load.js';
-import { withVmLock } from '../../state/lock.js';
-import { vmPaths, type VmPaths } from '../../state/paths.js';
-import { checkVmState } from '../../state/secure-dir.js';
-import { notFound, orphanError, removeLeftovers, uuidOwner, vmFolderKind } from '../../state/store.js';
-import { EXIT, UserError } from '../../errors.js';
-import { buildPlan, type Plan } from '../plan.js';
-import { mergeOverrides, overrideFlags, type OverrideFlags } from '../overrides.js';
-import { commitNew, releaseNewVmLock, stage } from '../apply.js';
-import { ensureSidecar, stopSidecar, type SidecarInfo } from '../sidecar-control.js';
-import { vmSummary, type VmSummary } from '../summary.js';
-import type { Change } from '../changes.js';
-import type { Settings } from '../overrides.js';
+import { loadSpecFile } from '../spec/load.js';
+import { withVmLock } from '../state/lock.js';
+import { vmPaths, type VmPaths } from '../state/paths.js';
+import { checkVmState } from '../state/secure-dir.js';
+import { notFound, orphanError, removeLeftovers, uuidOwner, vmFolderKind } from '../state/store.js';
+import { EXIT, UserError } from '../errors.js';
+import { buildPlan, type Plan } from './plan.js';
+import { mergeOverrides, overrideFlags, type OverrideFlags } from './overrides.js';
+import { commitNew, releaseNewVmLock, stage } from './apply.js';
+import { ensureSidecar, stopSidecar, type SidecarInfo } from './sidecar-control.js';
+import { vmSummary, type VmSummary } from './summary.js';
+import type { Change } from './changes.js';
+import type { Settings } from './overrides.js';
 import { updateExisting } from './update.js';
 
 export interface CreateOptions extends OverrideFlags {

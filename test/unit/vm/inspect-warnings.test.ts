@@ -1,11 +1,11 @@
 // The warnings inspect gives, from plain data (no files, no processes).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { inspectWarnings } from '../../../src/cli/inspect-warnings.js';
-import type { VmView } from '../../../src/cli/vm-view.js';
-import type { LogEntry } from '../../../src/cli/access-log.js';
-import { parseLines } from '../../../src/cli/access-log.js';
-import { applyOverrides, mergeOverrides } from '../../../src/cli/overrides.js';
+import { inspectWarnings } from '../../../src/vm/inspect-warnings.js';
+import type { VmView } from '../../../src/vm/vm-view.js';
+import type { LogEntry } from '../../../src/vm/access-log.js';
+import { parseLines } from '../../../src/vm/access-log.js';
+import { applyOverrides, mergeOverrides } from '../../../src/vm/overrides.js';
 import type { ResolvedVm } from '../../../src/spec/schema.js';
 
 function view(over: { cdrom?: boolean; listen?: string[]; guestfwd?: string | null; arch?: string; userData?: number; sidecar?: VmView['sidecar']['state']; answering?: boolean; product?: string } = {}): VmView {

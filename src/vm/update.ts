@@ -4,18 +4,18 @@
 // (overrides.ts), the derived files are checked and rebuilt when damaged, and an edited domain.xml is kept.
 import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadSpecFile } from '../../spec/load.js';
-import { FILES, type VmPaths } from '../../state/paths.js';
-import { DamagedStateError, readState, type StoredState } from '../../state/store.js';
-import { EXIT, UserError } from '../../errors.js';
-import { buildPlan, sha256, type Plan } from '../plan.js';
-import { mergeOverrides } from '../overrides.js';
-import { commitUpdate, stage } from '../apply.js';
-import { bootChanges } from '../changes.js';
-import { derivedDamage } from '../derived.js';
-import { ensureSidecar, reloadSidecar, sidecarStatus, stopSidecar, type SidecarInfo } from '../sidecar-control.js';
-import { servesPlan, waitServing } from '../reload.js';
-import { storedPrediction } from '../vm-view.js';
+import { loadSpecFile } from '../spec/load.js';
+import { FILES, type VmPaths } from '../state/paths.js';
+import { DamagedStateError, readState, type StoredState } from '../state/store.js';
+import { EXIT, UserError } from '../errors.js';
+import { buildPlan, sha256, type Plan } from './plan.js';
+import { mergeOverrides } from './overrides.js';
+import { commitUpdate, stage } from './apply.js';
+import { bootChanges } from './changes.js';
+import { derivedDamage } from './derived.js';
+import { ensureSidecar, reloadSidecar, sidecarStatus, stopSidecar, type SidecarInfo } from './sidecar-control.js';
+import { servesPlan, waitServing } from './serving.js';
+import { storedPrediction } from './vm-view.js';
 import { recoverState } from './recover.js';
 import { checkUuidFree, progress, result, type CreateOptions, type CreateResult } from './create.js';
 

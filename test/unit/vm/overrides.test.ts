@@ -2,8 +2,8 @@
 // change list, as pure functions.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { applyOverrides, mergeOverrides, overrideFlags, settingSources } from '../../../src/cli/overrides.js';
-import { bootChanges } from '../../../src/cli/changes.js';
+import { applyOverrides, mergeOverrides, overrideFlags, settingSources } from '../../../src/vm/overrides.js';
+import { bootChanges } from '../../../src/vm/changes.js';
 import { UserError } from '../../../src/errors.js';
 import type { ResolvedVm } from '../../../src/spec/schema.js';
 import type { VmOutputs } from '../../../src/state/store.js';

@@ -3,11 +3,11 @@
 // settings. Losing the uuid would make the guest a new instance, so it is worth the digging.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { generateIds } from '../../spec/ids.js';
-import { uuidSchema } from '../../spec/schema.js';
-import { STATE_VERSION, type StoredState } from '../../state/store.js';
-import type { VmPaths } from '../../state/paths.js';
-import type { Overrides } from '../overrides.js';
+import { generateIds } from '../spec/ids.js';
+import { uuidSchema } from '../spec/schema.js';
+import { STATE_VERSION, type StoredState } from '../state/store.js';
+import type { VmPaths } from '../state/paths.js';
+import type { Overrides } from './overrides.js';
 
 async function readJson(path: string): Promise<Record<string, unknown>> {
   try {
