@@ -9,9 +9,6 @@ import { metadataNicArgs } from './qemu-args.js';
 import type { CdromBus } from './qemu-args.js';
 import { escapeXml } from './xml-spans.js';
 
-export { patchDomainXml } from './libvirt-patch.js';
-export type { PatchOptions } from './libvirt-patch.js';
-
 export const QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0';
 // A user alias ("ua-" prefix, libvirt >= 3.9) marks the CD as vmmeta's; libvirt keeps it across define/dumpxml,
 // unlike XML comments, so re-patching finds and replaces it.

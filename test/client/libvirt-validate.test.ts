@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveSmbios } from '../../src/hypervisor/smbios.js';
-import { domainXml, patchDomainXml } from '../../src/hypervisor/libvirt.js';
+import { domainXml } from '../../src/hypervisor/libvirt.js';
+import { patchDomainXml } from '../../src/hypervisor/libvirt-patch.js';
 import type { CdromBus } from '../../src/hypervisor/qemu-args.js';
 import { makeVm, UUID } from '../unit/hypervisor/fixtures.js';
 

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { resolveSmbios, smbiosText } from '../../src/hypervisor/smbios.js';
 import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac } from '../../src/hypervisor/qemu-args.js';
 import { guestfwdConnector } from '../../src/hypervisor/connector.js';
-import { domainXml, sysinfoXml, patchDomainXml } from '../../src/hypervisor/libvirt.js';
+import { domainXml, sysinfoXml } from '../../src/hypervisor/libvirt.js';
+import { patchDomainXml } from '../../src/hypervisor/libvirt-patch.js';
 import { makeVm } from '../unit/hypervisor/fixtures.js';
 
 const DIR = fileURLToPath(new URL('../../../test/golden-hypervisor/', import.meta.url));

@@ -1,7 +1,7 @@
 // vmmeta libvirt patch <domain.xml> <vm>: put the VM's <sysinfo>, <smbios mode='sysinfo'/>, uuid and cidata
 // CD-ROM (or its removal) into an existing domain XML, leaving every other byte as it was.
 import { readFile } from 'node:fs/promises';
-import { patchDomainXml } from '../../hypervisor/libvirt.js';
+import { patchDomainXml } from '../../hypervisor/libvirt-patch.js';
 import { resolveSmbios } from '../../hypervisor/smbios.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import { decodeResolved, readState, requireVm } from '../../state/store.js';
