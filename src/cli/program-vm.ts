@@ -2,9 +2,12 @@
 import { Option, type Command } from 'commander';
 import { action, makeCtx, type Io } from './main.js';
 import { examples, USER_DATA_OUTSIDE_HELP } from './program.js';
-import { formatCreate } from './format-create.js';
-import { formatInspect } from './format-inspect.js';
-import { formatList, formatLogLine, formatStartStop, formatDelete } from './format-vm.js';
+import { formatCreate } from './format/create.js';
+import { formatInspect } from './format/inspect.js';
+import { formatList } from './format/list.js';
+import { formatLogLine } from './format/logs.js';
+import { formatStartStop } from './format/start-stop.js';
+import { formatDelete } from './format/delete.js';
 import { UserError, EXIT } from '../errors.js';
 import { SETTING_NAMES } from '../vm/overrides.js';
 import { resolveStateRoot } from '../state/paths.js';

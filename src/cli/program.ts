@@ -4,7 +4,11 @@
 import { Command, Option } from 'commander';
 import { action, type Io } from './main.js';
 import { registerVmCommands } from './program-vm.js';
-import { formatValidate, formatRender, formatExplain, formatDoctor, formatPatch } from './format-misc.js';
+import { formatValidate } from './format/validate.js';
+import { formatRender } from './format/render.js';
+import { formatExplain } from './format/explain.js';
+import { formatDoctor } from './format/doctor.js';
+import { formatPatch } from './format/libvirt-patch.js';
 import { EXIT } from '../errors.js';
 import { SERVE_EXAMPLES, SERVE_OPTIONS } from '../sidecar/usage.js';
 

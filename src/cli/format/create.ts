@@ -1,19 +1,9 @@
 // Human output of create and update: what to pass to QEMU or libvirt, where the sidecar is, what the guest
 // will pick. Everything else is in --json.
-import type { Smbios } from '../hypervisor/smbios.js';
-import type { CreateResult } from '../vm/create.js';
-import { fields, paint, section, type FormatOptions } from './output.js';
-import { verdictLines } from './format-misc.js';
-
-export function smbiosLines(s: Smbios, o: FormatOptions): string {
-  return fields([
-    ['product', s.type1.product ?? '(QEMU default)'],
-    ['manufacturer', s.type1.manufacturer],
-    ['serial', s.type1.serial],
-    ['uuid', s.type1.uuid],
-    ['asset tag', s.type3.asset],
-  ], o, '  ');
-}
+import type { CreateResult } from '../../vm/create.js';
+import { fields, paint, section, type FormatOptions } from '../output.js';
+import { smbiosLines } from './smbios.js';
+import { verdictLines } from './verdict.js';
 
 export function formatCreate(r: CreateResult, o: FormatOptions): string {
   const c = paint(o);

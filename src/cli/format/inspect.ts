@@ -1,10 +1,11 @@
 // Human output of inspect: warnings first (they are why people run it), then the facts.
-import type { InspectResult } from './commands/inspect.js';
-import type { AccessRecord } from '../vm/access-log.js';
-import { REDACTED, ago, fields, paint, section, type FormatOptions } from './output.js';
-import { smbiosLines } from './format-create.js';
-import { settingFields, verdictLines } from './format-misc.js';
-import { formatLogLine } from './format-vm.js';
+import type { InspectResult } from '../commands/inspect.js';
+import type { AccessRecord } from '../../vm/access-log.js';
+import { REDACTED, ago, fields, paint, section, type FormatOptions } from '../output.js';
+import { smbiosLines } from './smbios.js';
+import { settingFields } from './settings.js';
+import { verdictLines } from './verdict.js';
+import { formatLogLine } from './logs.js';
 
 export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now()): string {
   const c = paint(o);
