@@ -7,33 +7,10 @@
 // document on stdout.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { resolveStateRoot } from '../state/paths.js';
 import { EXIT, UserError, fsUserError } from '../errors.js';
-import { errorDocument, formatBug, formatUserError, jsonDocument, wantColor, type FormatOptions, type Formatter } from './output.js';
+import { errorDocument, formatBug, formatUserError, jsonDocument, wantColor } from './output.js';
+import type { Io } from './context.js';
 import { registerCommands } from './program.js';
-
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env: NodeJS.ProcessEnv;
-  stdoutIsTTY: boolean;
-  stderrIsTTY: boolean;
-  columns: number;
-}
-
-export interface Ctx {
-  root: string;
-  json: boolean;
-  fmt: FormatOptions;
-  io: Io;
-  progress: (line: string) => void;
-}
-
-interface GlobalOpts {
-  stateDir?: string;
-  json?: boolean;
-  color?: boolean;
-}
 
 // `vmmeta logs vm1 | head -1`: once the reader has gone there is nobody to tell, so a closed stdout (or stderr)
 // ends the command quietly with exit 0, as `git log | head` does, instead of an EPIPE stack trace.
@@ -54,27 +31,6 @@ export function processIo(): Io {
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     columns: process.stdout.columns ?? 0,
-  };
-}
-
-export function makeCtx(io: Io, opts: GlobalOpts): Ctx {
-  const json = Boolean(opts.json);
-  const color = wantColor(opts, io.env, io.stdoutIsTTY);
-  const root = resolveStateRoot({ flag: opts.stateDir, env: io.env, uid: process.getuid?.() ?? 1000 });
-  return { root, json, fmt: { color, width: io.columns }, io, progress: (line) => io.err(`vmmeta: ${line}\n`) };
-}
-
-// Wraps a command function: builds the context, prints its result (formatted or as one JSON document) and sets
-// the exit code; `exitOf` lets a command whose result is a failure (doctor) exit 1 without throwing.
-export function action<R>(io: Io, fn: (ctx: Ctx, args: string[], opts: Record<string, unknown>) => Promise<R>, format: Formatter<R>, exitOf?: (r: R) => number) {
-  return async (...raw: unknown[]): Promise<void> => {
-    const cmd = raw[raw.length - 1] as Command;
-    const opts = cmd.optsWithGlobals() as Record<string, unknown> & GlobalOpts;
-    const args = raw.slice(0, -2) as string[];
-    const ctx = makeCtx(io, opts);
-    const result = await fn(ctx, args, cmd.opts());
-    io.out(ctx.json ? jsonDocument(result) : format(result, ctx.fmt));
-    process.exitCode = exitOf?.(result) ?? EXIT.ok;
   };
 }
 

@@ -1,9 +1,11 @@
-// Flag wiring only: each command is `commands/<verb>.ts` (an async function returning its result) and a
-// formatter from format-*.ts. Every command has --help with examples. A command's module is imported inside its
-// action, so `--help` and each command load only what they use (zod and yaml only where a spec is parsed).
+// Flag wiring only: each command is `commands/<verb>.ts` (an async function returning its result; create and
+// update call the engine in vm/) and a formatter from format/<verb>.ts. Every command has --help with examples.
+// A command's module is imported inside its action, so `--help` and each command load only what they use (zod
+// and yaml only where a spec is parsed).
 import { Command, Option } from 'commander';
-import { action, type Io } from './main.js';
-import { registerVmCommands } from './program-vm.js';
+import { action, type Io } from './context.js';
+import { registerVmCommands } from './vm-commands.js';
+import { examples, USER_DATA_OUTSIDE_HELP } from './help.js';
 import { formatValidate } from './format/validate.js';
 import { formatRender } from './format/render.js';
 import { formatExplain } from './format/explain.js';
@@ -11,13 +13,6 @@ import { formatDoctor } from './format/doctor.js';
 import { formatPatch } from './format/libvirt-patch.js';
 import { EXIT } from '../errors.js';
 import { SERVE_EXAMPLES, SERVE_OPTIONS } from '../sidecar/usage.js';
-
-export function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-}
-
-// userDataFile is confined to the spec's folder (spec/user-data-file.ts); this lifts that for a spec you wrote.
-export const USER_DATA_OUTSIDE_HELP = "let userDataFile name any file you can read (absolute, .., or a link out of the spec's folder): only for a spec you trust, since the file is served to the guest";
 
 export function registerCommands(program: Command, io: Io): void {
   program

@@ -4,7 +4,8 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type Io } from '../../../src/cli/main.js';
+import { main } from '../../../src/cli/main.js';
+import type { Io } from '../../../src/cli/context.js';
 
 const root = mkdtempSync(join(tmpdir(), 'main-'));
 

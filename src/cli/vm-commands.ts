@@ -1,7 +1,7 @@
 // Flag wiring for the commands that act on VMs in the state root; command modules load inside their actions.
 import { Option, type Command } from 'commander';
-import { action, makeCtx, type Io } from './main.js';
-import { examples, USER_DATA_OUTSIDE_HELP } from './program.js';
+import { action, makeCtx, type Io } from './context.js';
+import { examples, USER_DATA_OUTSIDE_HELP } from './help.js';
 import { formatCreate } from './format/create.js';
 import { formatInspect } from './format/inspect.js';
 import { formatList } from './format/list.js';
