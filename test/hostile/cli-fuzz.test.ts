@@ -6,13 +6,13 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mutate, rng, type Mutator } from './spec-mutate.js';
-import { EXAMPLES, killServes, missingCli, stackTrace, tempDir, vmmeta } from './fault-kit.js';
+import { EXAMPLES, killServes, stackTrace, tempDir, vmmeta } from './fault-kit.js';
 
 const RUNS = Number(process.env.VMMETA_CLI_FUZZ_RUNS ?? 40);
 const SEED = Number(process.env.VMMETA_FUZZ_SEED ?? 0xc11);
 const KINDS: Mutator[] = ['bytes', 'truncate', 'lines', 'structural', 'unicode', 'splice', 'alias'];
 
-test('validate and create --no-start on mutated specs: exit 0 or 2, no stack, no partial state', { skip: missingCli('create', 'validate'), timeout: 300_000 }, async () => {
+test('validate and create --no-start on mutated specs: exit 0 or 2, no stack, no partial state', { timeout: 300_000 }, async () => {
   const seeds = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).map((f) => readFileSync(join(EXAMPLES, f), 'utf8'));
   const work = tempDir('cli-fuzz');
   const r = rng(SEED);

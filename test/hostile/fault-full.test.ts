@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { canMount, fingerprint, missingCli, mountTmpfs, stackTrace, tempDir, unmount, vmmeta, writeSpec } from './fault-kit.js';
+import { canMount, fingerprint, mountTmpfs, stackTrace, tempDir, unmount, vmmeta, writeSpec } from './fault-kit.js';
 
 // Writes zeros until ENOSPC, so the next create fails part-way (not at its first byte).
 function fill(file: string): number {
@@ -22,7 +22,7 @@ function fill(file: string): number {
   return written;
 }
 
-test('full state root: clear error, exit 1, no partial VM, existing VM unchanged, recovers', { skip: missingCli('create') || canMount(), timeout: 120_000 }, async () => {
+test('full state root: clear error, exit 1, no partial VM, existing VM unchanged, recovers', { skip: canMount(), timeout: 120_000 }, async () => {
   const work = tempDir('fault-full');
   const root = mountTmpfs(2048);
   try {

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fingerprint, killServes, missingCli, stackTrace, tempDir, vmmeta, writeSpec } from './fault-kit.js';
+import { fingerprint, killServes, stackTrace, tempDir, vmmeta, writeSpec } from './fault-kit.js';
 
-test('missing ISO tool: clear error, exit 1, nothing half-built, other VMs untouched', { skip: missingCli('create'), timeout: 120_000 }, async () => {
+test('missing ISO tool: clear error, exit 1, nothing half-built, other VMs untouched', { timeout: 120_000 }, async () => {
   const work = tempDir('fault-iso');
   const root = join(work, 'state');
   const bin = join(work, 'bin');

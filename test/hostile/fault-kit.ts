@@ -1,6 +1,6 @@
 // Shared by the CLI fuzz and fault tests: run the built CLI against a private state root, fingerprint a VM folder
 // byte for byte, mount small tmpfs state roots, and make sure no sidecar outlives a test.
-import { spawnSync, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,16 +18,6 @@ export type { Run };
 // The CLI with this state root, SIGKILLed if it hangs (a fault must never wedge the suite).
 export function vmmeta(args: string[], opts: { root: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
   return runCli(args, { root: opts.root, env: opts.env ?? {}, killAfterMs: opts.timeoutMs ?? 30_000 });
-}
-
-// Which CLI pieces are built; tests skip (naming the missing piece) rather than fail while others land.
-export function missingCli(...commands: string[]): string | false {
-  if (!existsSync(join(REPO, 'dist', 'src', 'cli', 'main.js'))) return 'vmmeta CLI not built yet (src/cli/main.ts)';
-  const absent = commands.filter((c) => !existsSync(join(REPO, 'dist', 'src', 'cli', 'commands', `${c}.js`)));
-  if (absent.length) return `vmmeta ${absent.join(', ')} not available yet`;
-  const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', timeout: 20_000 });
-  if (help.status !== 0) return `vmmeta CLI does not start yet: ${(help.stderr || help.stdout).trim().split('\n')[0]}`;
-  return false;
 }
 
 // A Node stack frame ("    at fn (file:line:col)") anywhere on stderr means an unexplained crash.

@@ -6,10 +6,10 @@ import * as assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fingerprint, killServes, missingCli, servePids, stackTrace, tempDir, vmmeta, writeSpec } from './fault-kit.js';
+import { fingerprint, killServes, servePids, stackTrace, tempDir, vmmeta, writeSpec } from './fault-kit.js';
 import { httpGet } from '../../bench/lib/http.js';
 
-test('port already taken: clear error, exit 1, no orphan sidecar, owner and other VMs undisturbed', { skip: missingCli('create'), timeout: 120_000 }, async () => {
+test('port already taken: clear error, exit 1, no orphan sidecar, owner and other VMs undisturbed', { timeout: 120_000 }, async () => {
   const work = tempDir('fault-port');
   const root = join(work, 'state');
   const owner: Server = createServer((_q, s) => s.end('owner'));

@@ -3,10 +3,10 @@
 // sidecar behind, and the VM already there must be byte for byte what it was.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { canMount, fingerprint, missingCli, mountTmpfs, remount, servePids, stackTrace, tempDir, unmount, vmmeta, writeSpec } from './fault-kit.js';
+import { canMount, fingerprint, mountTmpfs, remount, servePids, stackTrace, tempDir, unmount, vmmeta, writeSpec } from './fault-kit.js';
 import { readdirSync, rmSync } from 'node:fs';
 
-test('read-only state root: clear error, exit 1, existing VM unchanged', { skip: missingCli('create', 'start-stop') || canMount(), timeout: 120_000 }, async () => {
+test('read-only state root: clear error, exit 1, existing VM unchanged', { skip: canMount(), timeout: 120_000 }, async () => {
   const work = tempDir('fault-ro');
   const root = mountTmpfs(64 * 1024);
   try {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, fingerprint, killServes, missingCli, sidecarPid, sidecarPort, stackTrace, tempDir, vmmeta, writeSpec } from './fault-kit.js';
+import { alive, fingerprint, killServes, sidecarPid, sidecarPort, stackTrace, tempDir, vmmeta, writeSpec } from './fault-kit.js';
 import { httpGet } from '../../bench/lib/http.js';
 
 const RUNTIME = /^(sidecar\.(json|launch|log|sock|pid)|access\.ndjson.*|lock|sidecar\.events\.ndjson)$/;
@@ -18,7 +18,7 @@ async function waitGone(pid: number, ms: number): Promise<void> {
   }
 }
 
-test('SIGKILLed sidecar: inspect reports it dead, start restores it, nothing lost', { skip: missingCli('create', 'inspect', 'start-stop', 'delete'), timeout: 120_000 }, async () => {
+test('SIGKILLed sidecar: inspect reports it dead, start restores it, nothing lost', { timeout: 120_000 }, async () => {
   const work = tempDir('fault-kill');
   const root = join(work, 'state');
   const uuid = '7d1e0c5a-2b3f-4a6e-8c9d-112233445566';
