@@ -4,7 +4,7 @@
 // since create does exactly that next. Failing inputs are saved under test-artifacts/fuzz/ to replay.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mutate, mutatorFor, rng } from './spec-mutate.js';
