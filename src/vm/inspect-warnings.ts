@@ -1,6 +1,6 @@
 // The usual mistakes, each as a warning with a hint: the checks inspect runs on what it read. Pure.
 import { EC2_USER_DATA_MAX_BYTES } from '../spec/limits.js';
-import { OPENSTACK_PRODUCTS } from '../spec/schema.js';
+import { openstackDmiMatch } from '../guest/ds-identify-model.js';
 import type { VmView } from './vm-view.js';
 import type { LogEntry } from './access-log.js';
 
@@ -16,11 +16,15 @@ export function inspectWarnings(v: VmView, guestRequests: LogEntry[], leftovers:
   const w: Warning[] = [];
   const name = v.vm.name;
   const o = v.state.outputs;
-  const openstackSmbios = (OPENSTACK_PRODUCTS as readonly string[]).includes(v.smbios.type1.product ?? '') || (OPENSTACK_PRODUCTS as readonly string[]).includes(v.smbios.type3.asset ?? '');
-  if (o.cdrom && openstackSmbios) {
+  const openstackSmbios = openstackDmiMatch(v.vm.guest.cloudInit, { productName: v.smbios.type1.product ?? '', assetTag: v.smbios.type3.asset ?? '' }) !== null;
+  // The documented default (CD attached, Nova SMBIOS so that --suppress-nocloud is all it takes to switch) is not
+  // a mistake. It becomes one when the metadata service was set up on purpose: listen addresses given by a flag
+  // or the spec, which the guest will never use while the CD wins.
+  const serviceWanted = v.state.settings?.listen !== undefined && v.state.settings.listen.source !== 'default';
+  if (o.cdrom && openstackSmbios && serviceWanted) {
     w.push({
       code: 'nocloud-cd-with-openstack',
-      message: 'the NoCloud cidata CD is attached while the SMBIOS says OpenStack: NoCloud wins in init-local and the metadata service is never asked',
+      message: 'the NoCloud cidata CD is attached while the SMBIOS says OpenStack and sidecar listen addresses are set: NoCloud wins in init-local and the metadata service is never asked',
       hint: `drop the CD: vmmeta update ${name} <spec.yaml> --suppress-nocloud (or datasource.nocloud: none in the spec), then detach it from the VM`,
     });
   }
@@ -46,10 +50,12 @@ export function inspectWarnings(v: VmView, guestRequests: LogEntry[], leftovers:
   if (ud > EC2_USER_DATA_MAX_BYTES) {
     w.push({ code: 'ec2-user-data-too-big', message: `user-data is ${ud} bytes; EC2 clients (and AWS) accept at most ${EC2_USER_DATA_MAX_BYTES}`, hint: 'gzip it (cloud-init unpacks gzip) or move parts to a URL include' });
   }
-  if (v.sidecar.state === 'running' && guestRequests.length === 0) {
+  // A guest that reads its CD or config drive has no reason to call: only a guest meant to use the service warns.
+  const fromDisk = v.verdict.winner === 'NoCloud' || v.verdict.winner === 'ConfigDrive';
+  if (v.sidecar.state === 'running' && guestRequests.length === 0 && !fromDisk) {
     w.push({
       code: 'guest-never-called',
-      message: v.verdict.winner === 'NoCloud' ? 'the guest has never called the sidecar (expected while the NoCloud CD wins)' : 'the guest has never called the sidecar',
+      message: 'the guest has never called the sidecar',
       hint: 'if the guest has booted: check the guestfwd argument in qemu-args.txt reached QEMU, the SMBIOS product name in the guest (/sys/class/dmi/id/product_name), and /run/cloud-init/ds-identify.log',
     });
   }

@@ -49,8 +49,8 @@ test('a dead sidecar: reported with its pid and a hint, and its files left alone
   assert.equal((await inspectJson('dead')).sidecar.answering, true);
 });
 
-test('a NoCloud CD attached while OpenStack SMBIOS is set: NoCloud wins, and inspect says how to fix it', async () => {
-  assert.equal((await vmmeta(['create', writeSpec(specDir, 'withcd')], { root })).code, 0);
+test('a NoCloud CD attached while OpenStack SMBIOS and listen addresses are set: NoCloud wins, and inspect says how to fix it', async () => {
+  assert.equal((await vmmeta(['create', writeSpec(specDir, 'withcd'), '--listen', 'unix'], { root })).code, 0);
   const i = await inspectJson('withcd');
   assert.equal(i.datasource.predicted, 'NoCloud');
   const w = i.warnings.find((x) => x.code === 'nocloud-cd-with-openstack')!;

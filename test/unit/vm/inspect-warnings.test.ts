@@ -8,7 +8,7 @@ import { parseLines } from '../../../src/vm/access-log.js';
 import { applyOverrides, mergeOverrides } from '../../../src/vm/overrides.js';
 import type { ResolvedVm } from '../../../src/spec/schema.js';
 
-function view(over: { cdrom?: boolean; listen?: string[]; guestfwd?: string | null; arch?: string; userData?: number; sidecar?: VmView['sidecar']['state']; answering?: boolean; product?: string } = {}): VmView {
+function view(over: { cdrom?: boolean; listen?: string[]; guestfwd?: string | null; arch?: string; userData?: number; sidecar?: VmView['sidecar']['state']; answering?: boolean; product?: string; listenFrom?: 'flag' | 'spec' | 'default' } = {}): VmView {
   const vm = {
     name: 'vm1',
     uuid: 'u',
@@ -28,7 +28,8 @@ function view(over: { cdrom?: boolean; listen?: string[]; guestfwd?: string | nu
         guestfwd: over.guestfwd === undefined ? 'user,guestfwd=…' : over.guestfwd,
         seedUrl: null,
       },
-    } as VmView['state'],
+      settings: { listen: { value: over.listen ?? ['unix', '127.0.0.1:0'], source: over.listenFrom ?? 'default' } },
+    } as unknown as VmView['state'],
     smbios: { type1: { uuid: 'u', product: over.product ?? 'OpenStack Nova' }, type3: {} },
     sidecar: { state, ...(state === 'stopped' ? {} : { pid: 42 }) },
     probes: over.answering === false ? [{ address: '127.0.0.1:1', ok: false, ms: 1, error: 'ECONNREFUSED' }] : [],
@@ -44,8 +45,9 @@ test('a healthy VM that the guest called has no warnings', () => {
 });
 
 test('each usual mistake gives its own warning', () => {
-  assert.deepEqual(codes(view({ cdrom: true })), ['nocloud-cd-with-openstack']);
-  assert.deepEqual(codes(view({ cdrom: true, product: 'Standard PC' })), [], 'a plain NoCloud VM with its CD is fine');
+  assert.deepEqual(codes(view({ cdrom: true, listenFrom: 'spec' })), ['nocloud-cd-with-openstack'], 'listen addresses set up for a service the guest never asks');
+  assert.deepEqual(codes(view({ cdrom: true, listenFrom: 'flag' })), ['nocloud-cd-with-openstack']);
+  assert.deepEqual(codes(view({ cdrom: true, product: 'Standard PC', listenFrom: 'spec' })), [], 'a plain NoCloud VM with its CD is fine');
   assert.deepEqual(codes(view({ sidecar: 'dead' })), ['sidecar-dead']);
   assert.deepEqual(codes(view({ sidecar: 'stopped' })), ['sidecar-stopped']);
   assert.deepEqual(codes(view({ answering: false })), ['sidecar-not-answering']);
@@ -57,6 +59,11 @@ test('each usual mistake gives its own warning', () => {
   assert.deepEqual(codes(view(), []), ['guest-never-called']);
   assert.deepEqual(codes(view({ sidecar: 'stopped' }), []), ['sidecar-stopped'], 'a stopped sidecar cannot have been called: one warning is enough');
   assert.deepEqual(codes(view(), [call], ['vm1.tmp-9']), ['leftover']);
+});
+
+test('the documented default (CD attached, OpenStack SMBIOS, default listen) raises no warning, called or not', () => {
+  assert.deepEqual(codes(view({ cdrom: true })), []);
+  assert.deepEqual(codes(view({ cdrom: true }), []), [], 'a guest that reads its CD has no reason to call the sidecar');
 });
 
 test('the dead-sidecar warning names the pid and how to start it again', () => {
