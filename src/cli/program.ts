@@ -1,5 +1,5 @@
-// Flag wiring only: each command is `commands/<verb>.ts` (an async function returning its result; create and
-// update call the engine in vm/) and a formatter from format/<verb>.ts. Every command has --help with examples.
+// Flag wiring only: each command is `commands/<verb>.ts` (an async function returning its result) and a
+// formatter from format/<verb>.ts. Every command has --help with examples.
 // A command's module is imported inside its action, so `--help` and each command load only what they use (zod
 // and yaml only where a spec is parsed).
 import { Command, Option } from 'commander';

@@ -59,7 +59,7 @@ export function registerVmCommands(program: Command, io: Io): void {
       'vmmeta create --json vm1.yaml | jq -r \'.qemu.argv[]\'',
       `mapfile -t A < ${defaultRoot}/vm1/qemu-args.txt; qemu-system-x86_64 -accel tcg -m 1G "\${A[@]}" -drive file=disk.qcow2,if=virtio`,
     ))
-    .action(action(io, async (ctx, [spec], o) => (await import('../vm/create.js')).create({ root: ctx.root, spec: spec!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
+    .action(action(io, async (ctx, [spec], o) => (await import('./commands/create.js')).create({ root: ctx.root, spec: spec!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
 
   createFlags(program.command('update'))
     .description('re-render an existing VM from a changed spec; its running sidecar serves the new documents at once')
@@ -71,7 +71,7 @@ export function registerVmCommands(program: Command, io: Io): void {
       'vmmeta update vm1 vm1.yaml --no-config-drive --from-spec listen',
       'vmmeta update --json vm1 vm1.yaml | jq .changes    # what the next boot sees differently',
     ))
-    .action(action(io, async (ctx, [vm, spec], o) => (await import('../vm/create.js')).create({ root: ctx.root, spec: spec!, vm: vm!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
+    .action(action(io, async (ctx, [vm, spec], o) => (await import('./commands/update.js')).update({ root: ctx.root, spec: spec!, vm: vm!, progress: ctx.progress, ...createOpts(o) }), formatCreate));
 
   program
     .command('inspect')

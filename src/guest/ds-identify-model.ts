@@ -43,10 +43,13 @@ export function isX86(arch: string): boolean {
 // the same in all three (MAAS ConfigDrive NoCloud … Ec2 … OpenStack …).
 export const DS_IDENTIFY_ORDER = ['ConfigDrive', 'NoCloud', 'Ec2', 'OpenStack'] as const;
 
-// dscheck_OpenStack: product_name exactly one of two names, or the chassis asset tag one of these.
-const OPENSTACK_PRODUCTS = ['OpenStack Nova', 'OpenStack Compute'];
-function openstackAssetTags(gen: CloudInitGeneration): string[] {
-  const tags = ['OpenTelekomCloud', 'SAP CCloud VM', 'OpenStack Nova', 'OpenStack Compute'];
+// The names that make a guest take its SMBIOS for OpenStack, in ds-identify (dscheck_OpenStack) and in
+// DataSourceOpenStack.py alike: product_name exactly one of the two product names, or the chassis asset tag one
+// of the asset tags (VALID_DMI_ASSET_TAGS: the product names, extended per generation). The spec's defaults,
+// vmmeta's SMBIOS and inspect's warnings all take them from here.
+export const OPENSTACK_PRODUCT_NAMES = ['OpenStack Nova', 'OpenStack Compute'] as const;
+export function openstackAssetTags(gen: CloudInitGeneration): string[] {
+  const tags: string[] = [...OPENSTACK_PRODUCT_NAMES, 'OpenTelekomCloud', 'SAP CCloud VM'];
   if (gen !== '20.4') tags.push('HUAWEICLOUD');
   if (gen === '25.1') tags.push('Samsung Cloud Platform');
   return tags;
@@ -55,8 +58,8 @@ function openstackAssetTags(gen: CloudInitGeneration): string[] {
 // The shell reads each DMI file with `read`, which drops leading and trailing blanks.
 const trimmed = (s: string | undefined): string => (s ?? '').replace(/^[ \t]+|[ \t]+$/g, '');
 
-export function openstackDmiMatch(gen: CloudInitGeneration, dmi: DmiInput): 'product' | 'asset' | null {
-  if (OPENSTACK_PRODUCTS.includes(trimmed(dmi.productName))) return 'product';
+export function openstackDmiMatch(gen: CloudInitGeneration, dmi: Pick<DmiInput, 'productName' | 'assetTag'>): 'product' | 'asset' | null {
+  if ((OPENSTACK_PRODUCT_NAMES as readonly string[]).includes(trimmed(dmi.productName))) return 'product';
   if (openstackAssetTags(gen).includes(trimmed(dmi.assetTag))) return 'asset';
   return null;
 }

@@ -1,7 +1,7 @@
 // Which datasource will cloud-init pick? A pure model of the two decisions a guest makes: ds-identify (a systemd
 // generator) writes datasource_list, then cloud-init tries that list in init-local (datasources needing only the
 // filesystem) and, if none claimed the instance, again in init-network (sources/__init__.py find_source).
-import { runDsIdentifyModel, openstackDmiMatch, ec2Platform, isX86 } from './ds-identify-model.js';
+import { runDsIdentifyModel, openstackAssetTags, openstackDmiMatch, ec2Platform, isX86 } from './ds-identify-model.js';
 import type { CloudInitGeneration, DmiInput, DsIdentifyResult } from './ds-identify-model.js';
 
 export type { CloudInitGeneration, DmiInput, DsIdentifyResult, Policy } from './ds-identify-model.js';
@@ -104,16 +104,9 @@ function explainChecks(input: VerdictInput, di: DsIdentifyResult, reasons: strin
 function pythonOpenStackDetect(input: VerdictInput, list: string[]): boolean {
   if (input.cloudInit === '25.1' && list.length === 1 && list[0] === 'OpenStack') return true; // override_ds_detect
   if (!isX86(input.arch)) return true; // detect_openstack: "if not util.is_x86(): return True"
-  return openstackDmiMatch(input.cloudInit, input.dmi) !== null || pythonAssetList(input.cloudInit).includes(input.dmi.productName.trim());
-}
-
-// DataSourceOpenStack.py: VALID_DMI_ASSET_TAGS is the product-name list extended in place, so the Python side
-// accepts every asset-tag value as a product name too.
-function pythonAssetList(gen: CloudInitGeneration): string[] {
-  const l = ['OpenStack Nova', 'OpenStack Compute', 'OpenTelekomCloud', 'SAP CCloud VM'];
-  if (gen !== '20.4') l.push('HUAWEICLOUD');
-  if (gen === '25.1') l.push('Samsung Cloud Platform');
-  return l;
+  // DataSourceOpenStack.py: VALID_DMI_ASSET_TAGS is the product-name list extended in place, so the Python side
+  // accepts every asset-tag value as a product name too.
+  return openstackDmiMatch(input.cloudInit, input.dmi) !== null || openstackAssetTags(input.cloudInit).includes(input.dmi.productName.trim());
 }
 
 function walkStages(input: VerdictInput, list: string[], reasons: string[]): string {

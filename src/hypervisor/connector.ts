@@ -4,10 +4,10 @@
 // /dev/null. One short-lived process per connection is what makes later requests work; the chardev form
 // (`-tcp:host:port`) holds a single connection for QEMU's lifetime (guest-testing.md).
 import { UserError, EXIT } from '../errors.js';
+import { socketPathProblem } from '../state/layout.js';
 import { shellQuote } from './shell-quote.js';
 
-// sun_path is 108 bytes including the NUL (unix(7)); socat's address parser treats , : ! ' " \ specially.
-const SOCKET_PATH_MAX = 107;
+// socat's address parser treats , : ! ' " \ specially.
 const SAFE_PATH = /^\/[A-Za-z0-9_./@+-]+$/;
 
 export function guestfwdConnector(socketPath: string): string {
@@ -17,11 +17,7 @@ export function guestfwdConnector(socketPath: string): string {
       hint: 'set VMMETA_STATE_DIR to a plain path',
     });
   }
-  if (Buffer.byteLength(socketPath) > SOCKET_PATH_MAX) {
-    throw new UserError(`sidecar socket path is ${Buffer.byteLength(socketPath)} bytes; a UNIX socket path holds at most ${SOCKET_PATH_MAX}`, {
-      exitCode: EXIT.invalid,
-      hint: 'use a shorter VMMETA_STATE_DIR',
-    });
-  }
+  const tooLong = socketPathProblem(socketPath);
+  if (tooLong) throw new UserError(tooLong, { exitCode: EXIT.invalid, hint: 'use a shorter state root: --state-dir or VMMETA_STATE_DIR' });
   return shellQuote(['socat', '-lf', '/dev/null', '-', `UNIX-CONNECT:${socketPath}`]);
 }

@@ -2,7 +2,8 @@
 // /sys/class/dmi/id/product_name or chassis_asset_tag exactly (shell `case`, case-sensitive, after `read` trims
 // blanks), DataSourceNoCloud parses product_serial like a kernel command line (`ds=nocloud-net;s=<url>`), and
 // DataSourceOpenStack.check_instance_id compares product_uuid with the cached instance id on every reboot.
-import type { ResolvedVm } from '../spec/schema.js';
+import { smbiosStringProblem, type ResolvedVm } from '../spec/schema.js';
+import { OPENSTACK_PRODUCT_NAMES } from '../guest/ds-identify-model.js';
 import { UserError, EXIT } from '../errors.js';
 
 export interface Smbios {
@@ -14,23 +15,18 @@ export interface Smbios {
 // tag, which ds-identify also accepts and which survives tools that rewrite the product name.
 export const SMBIOS_DEFAULTS = {
   manufacturer: 'OpenStack Foundation',
-  product: 'OpenStack Nova',
+  product: OPENSTACK_PRODUCT_NAMES[0],
   version: 'vmmeta',
   family: 'Virtual Machine',
-  asset: 'OpenStack Nova',
+  asset: OPENSTACK_PRODUCT_NAMES[0],
 } as const;
 
 // SMBIOS strings are NUL-terminated in the table, Linux's dmi_string_nosave() turns an all-blank string into
-// "empty", and ds-identify reads them with `read`, which stops at a newline: none of these can carry control
-// characters. 64 bytes mirrors the spec schema; the generated nocloud-net serial must fit too.
-export const SMBIOS_MAX_BYTES = 64;
-
+// "empty", and ds-identify reads them with `read`, which stops at a newline. The spec's fields are checked by its
+// schema; the values vmmeta makes up (the nocloud-net serial) go through the same rule here.
 export function checkSmbiosValue(field: string, value: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalidValue(field, value, 'contains a control character');
-  const bytes = Buffer.byteLength(value, 'utf8');
-  if (bytes > SMBIOS_MAX_BYTES) throw invalidValue(field, value, `is ${bytes} bytes long (at most ${SMBIOS_MAX_BYTES})`);
-  if (value !== value.normalize('NFC')) throw invalidValue(field, value, 'is not in Unicode NFC form (the guest compares bytes)');
+  const problem = smbiosStringProblem(value);
+  if (problem) throw invalidValue(field, value, problem);
   return value;
 }
 

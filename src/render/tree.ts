@@ -33,11 +33,6 @@ export function sortedTree(entries: Iterable<[string, Uint8Array]>): FileTree {
   return new Map([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-// Prefixes every path of a tree (used to place the openstack/ and ec2/ trees inside a config drive).
-export function mountTree(prefix: string, tree: FileTree): FileTree {
-  return sortedTree([...tree].map(([path, bytes]) => [`${prefix}/${path}`, bytes]));
-}
-
 // A listing (an HTTP tree entry whose key ends in `/`): one name per line, no trailing newline, as Nova's
 // ec2_md_print joins a list. Sub-folders carry their trailing `/` in the name itself.
 export function listing(names: string[]): Uint8Array {

@@ -4,13 +4,13 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { chmod, lstat, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { ListenSpec } from './listen.js';
 import type { ListenAddress } from './files.js';
-import { UNIX_PATH_MAX } from '../state/layout.js';
+import { socketPathProblem } from '../state/layout.js';
 
-export async function listen(server: Server, spec: ListenSpec): Promise<ListenAddress> {
+export async function listen(server: Server, spec: ListenAddress): Promise<ListenAddress> {
   if (spec.kind === 'unix') {
-    if (Buffer.byteLength(spec.path) > UNIX_PATH_MAX) throw new Error(`socket path longer than ${UNIX_PATH_MAX} bytes: ${spec.path}`);
+    const tooLong = socketPathProblem(spec.path);
+    if (tooLong) throw new Error(tooLong);
     await removeStaleSocket(spec.path);
     // Created 0600 from the start (no window where another user could connect), then chmod for certainty.
     const umask = process.umask(0o177);

@@ -4,15 +4,15 @@
 // address first; the zone names the VM's bridge or tap). Only IP literals: a sidecar never resolves names.
 // 0.0.0.0 and :: would serve one VM's metadata to every network the host is on, so they need allowAll.
 import { isIP } from 'node:net';
+import type { ListenAddress } from './files.js';
 
-export type ListenSpec = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
 export interface ParseListenOptions {
   socketPath: string; // what a bare "unix" means
   allowAll?: boolean;
 }
 
-export function parseListen(text: string, opts: ParseListenOptions): ListenSpec {
+export function parseListen(text: string, opts: ParseListenOptions): ListenAddress {
   if (text === 'unix') return { kind: 'unix', path: opts.socketPath };
   if (text.startsWith('unix:')) {
     const path = text.slice(5);

@@ -5,7 +5,8 @@
 import { rm } from 'node:fs/promises';
 import { resolveStateRoot, sidecarPaths, isVmName, type SidecarPaths } from '../state/layout.js';
 import { loadServed, type Served } from './served.js';
-import { loadTokenKey, encodeSidecarInfo, decodeSidecarInfo } from './files.js';
+import { encodeSidecarInfo, decodeSidecarInfo } from './files.js';
+import { loadTokenKey } from '../state/secrets.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { parseListen } from './listen.js';
 import { startSidecar, type RunningSidecar } from './server.js';

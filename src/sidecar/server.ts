@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { handleRequest, type HandlerContext } from './handler.js';
 import type { Served } from './served.js';
-import type { ListenSpec } from './listen.js';
 import type { ListenAddress } from './files.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { AccessLog } from './access-log.js';
@@ -36,7 +35,7 @@ export const DEFAULT_LIMITS: Limits = {
 export interface SidecarOptions {
   served: Served;
   tokenKey: Uint8Array;
-  listen: ListenSpec[];
+  listen: ListenAddress[];
   accessLog?: string;
   accessLogMaxBytes?: number;
   passwordFile?: string; // where a POSTed password is persisted (0600); absent: kept in memory only

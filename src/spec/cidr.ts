@@ -76,10 +76,6 @@ export function parseIp(s: string): IpAddress | null {
   return value === null ? null : { family: 4, value };
 }
 
-export function isIp(s: string): boolean {
-  return parseIp(s) !== null;
-}
-
 // Why a string is not a CIDR, or null when it is one.
 export function cidrProblem(s: string): string | null {
   if (typeof s !== 'string') return 'not a string';

@@ -146,16 +146,27 @@ const deviceSchema = z
   .strict();
 
 // A SMBIOS string: ds-identify compares exact bytes, and QEMU only knows ",," as an escape. Control characters
-// would not survive sysfs reads (and newlines end ds-identify's `read`). 64 is SMBIOS-friendly and far above
-// anything cloud-init matches.
+// would not survive sysfs reads (and newlines end ds-identify's `read`); a string not in NFC would not compare
+// equal to the same text typed in the guest. 64 bytes is SMBIOS-friendly and far above anything cloud-init
+// matches. The one rule, for the spec's fields here and for the values vmmeta generates (hypervisor/smbios.ts).
+export const SMBIOS_MAX_BYTES = 64;
+
+export function smbiosStringProblem(s: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(s)) return 'contains a control character';
+  const bytes = new TextEncoder().encode(s).length;
+  if (bytes > SMBIOS_MAX_BYTES) return `is ${bytes} bytes long (at most ${SMBIOS_MAX_BYTES})`;
+  if (s !== s.normalize('NFC')) return 'is not in Unicode NFC form (the guest compares bytes)';
+  return undefined;
+}
+
 export const smbiosStringSchema = z
   .string()
-  .max(64, 'longer than 64 characters')
-  // eslint-disable-next-line no-control-regex
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: 'contains a control character' });
-
-// The two product names (and asset tags) that ds-identify and DataSourceOpenStack accept.
-export const OPENSTACK_PRODUCTS = ['OpenStack Nova', 'OpenStack Compute'] as const;
+  .max(SMBIOS_MAX_BYTES, `longer than ${SMBIOS_MAX_BYTES} characters`)
+  .superRefine((s, ctx) => {
+    const problem = s.length <= SMBIOS_MAX_BYTES ? smbiosStringProblem(s) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export const smbiosSchema = z
   .object({

@@ -27,12 +27,18 @@ export const SIDECAR_FILES = {
   secrets: 'secrets.json', // read at start: the IMDSv2 token key
   password: 'password', // 0600, written once when a guest POSTs /openstack/<ver>/password
   sidecarJson: 'sidecar.json', // written after listen succeeds, removed on a clean stop
-  // sun_path holds 108 bytes on Linux: a state root deeper than ~80 characters cannot host the socket.
-  sidecarSock: 'sidecar.sock',
+  sidecarSock: 'sidecar.sock', // at most UNIX_PATH_MAX bytes in all (socketPathProblem)
   accessLog: 'access.ndjson', // one JSON line per request, capped (see access-log.ts)
 } as const;
 
+// sun_path holds 108 bytes on Linux, the NUL included (unix(7)): a state root deeper than ~80 characters cannot
+// host the socket. The one check, for create (the guestfwd connector), start and the sidecar's bind.
 export const UNIX_PATH_MAX = 107;
+
+export function socketPathProblem(path: string): string | undefined {
+  const bytes = Buffer.byteLength(path);
+  return bytes > UNIX_PATH_MAX ? `the socket path ${path} is ${bytes} bytes; a Unix socket path holds at most ${UNIX_PATH_MAX}` : undefined;
+}
 
 export type SidecarPaths = { dir: string } & { [K in keyof typeof SIDECAR_FILES]: string };
 

@@ -1,5 +1,5 @@
-// Every file name of a VM's state folder lives here and nowhere else, so the layout documented in docs/cli.md
-// is the layout on disk. The state root is resolved once, at the edge, from flags and the environment.
+// Every file name of a VM's state folder lives here and nowhere else (the ones the sidecar touches come from
+// layout.ts), so the layout documented in docs/cli.md is the layout on disk.
 import { join } from 'node:path';
 import { resolveStateRoot, SIDECAR_FILES, UNIX_PATH_MAX } from './layout.js';
 
@@ -63,8 +63,4 @@ export function parseLeftover(entry: string): { name: string; pid: number; kind:
 export function isSensitiveDocument(path: string): boolean {
   const base = path.split('/').pop() ?? '';
   return /^(user[-_]data|vendor[-_]data.*|meta_data\.json|meta-data\.json|password)$/.test(base);
-}
-
-export function defaultStateRoot(flag?: string): string {
-  return resolveStateRoot({ flag, env: process.env, uid: process.getuid?.() ?? 1000 });
 }

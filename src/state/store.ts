@@ -1,11 +1,10 @@
-// The per-VM store: state.json (plain versioned JSON, re-checked with zod on read, like Firecracker's
-// persisted …State structs), existence, listing and removal. Creation and in-place updates are staged by
-// cli/commands/create-apply.ts; this file owns what a stored VM is.
+// The per-VM store: state.json (plain versioned JSON, re-checked with zod on read, the resolved VM included,
+// like Firecracker's persisted …State structs), existence, listing and removal. Creation and in-place updates
+// are staged by vm/apply.ts; this file owns what a stored VM is.
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ResolvedVm } from '../spec/schema.js';
-import { vmNameSchema } from '../spec/schema.js';
+import { networkConfigSchema, SpecSchema, vmNameSchema, type ResolvedVm } from '../spec/schema.js';
 import { EXIT, UserError } from '../errors.js';
 import { FILES, deletingDir, parseLeftover, vmPaths, type VmPaths } from './paths.js';
 import { isAlive } from './pid.js';
@@ -23,6 +22,18 @@ const outputsSchema = z.object({
 });
 export type VmOutputs = z.infer<typeof outputsSchema>;
 
+// A ResolvedVm as state.json holds it: the spec's fields after normalize (every default filled in), user-data as
+// base64. Checked on every read, so a hand-edited or truncated state is reported, never rendered from.
+const storedVmSchema = SpecSchema.omit({ uuid: true, hostname: true, instanceId: true, randomSeed: true, userData: true, userDataFile: true, userDataBase64: true, network: true }).extend({
+  uuid: SpecSchema.shape.uuid.unwrap(),
+  hostname: SpecSchema.shape.hostname.unwrap(),
+  instanceId: SpecSchema.shape.instanceId.unwrap(),
+  randomSeed: z.string().min(1),
+  network: networkConfigSchema,
+  userDataBase64: z.string().optional(),
+});
+export type StoredVm = z.infer<typeof storedVmSchema>;
+
 const stateSchema = z.object({
   version: z.literal(STATE_VERSION),
   name: z.string(),
@@ -31,10 +42,10 @@ const stateSchema = z.object({
   specHash: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  resolved: z.looseObject({ name: z.string(), uuid: z.string(), hostname: z.string(), instanceId: z.string() }),
+  resolved: storedVmSchema,
   outputs: outputsSchema,
   // Added after version 1 shipped, so optional: states written before read as "nothing recorded".
-  // The command-line settings `create`/`update` were given (cli/overrides.ts); kept by later updates.
+  // The command-line settings `create`/`update` were given (vm/overrides.ts); kept by later updates.
   overrides: z.object({ nocloud: z.enum(['cd', 'none', 'net']).optional(), configDrive: z.boolean().optional(), listen: z.array(z.string()).optional() }).optional(),
   // Each such setting's value and where it came from (flag, spec, default), for inspect and explain.
   settings: z.record(z.string(), z.object({ value: z.unknown(), source: z.enum(['flag', 'spec', 'default']) })).optional(),
@@ -45,14 +56,15 @@ const stateSchema = z.object({
 export type StoredState = z.infer<typeof stateSchema>;
 
 // ResolvedVm as JSON: user-data bytes are kept as base64 so any byte sequence survives.
-export function encodeResolved(vm: ResolvedVm): Record<string, unknown> {
+export function encodeResolved(vm: ResolvedVm): StoredVm {
   const { userData, ...rest } = vm;
   return { ...rest, userDataBase64: userData ? Buffer.from(userData).toString('base64') : undefined };
 }
 
-export function decodeResolved(stored: Record<string, unknown>): ResolvedVm {
+// `stored` was checked by readState (storedVmSchema).
+export function decodeResolved(stored: StoredVm): ResolvedVm {
   const { userDataBase64, ...rest } = stored;
-  const vm = rest as unknown as ResolvedVm;
+  const vm: ResolvedVm = rest;
   if (typeof userDataBase64 === 'string') vm.userData = new Uint8Array(Buffer.from(userDataBase64, 'base64'));
   return vm;
 }
@@ -187,6 +199,17 @@ export async function listVmNames(root: string): Promise<string[]> {
   return names;
 }
 
+// A uuid belongs to one VM: refuse one that another VM in the root already has.
+export async function checkUuidFree(root: string, name: string, uuid: string): Promise<void> {
+  const other = await uuidOwner(root, uuid, name);
+  if (other === undefined) return;
+  throw new UserError(`uuid ${uuid} already belongs to VM ${other}`, {
+    exitCode: EXIT.conflict,
+    details: ['libvirt refuses two domains with one uuid, and cloud-init would take both guests for one instance'],
+    hint: `give ${name} another uuid (or none: one is generated), or delete ${other} first`,
+  });
+}
+
 // Staging and deleting folders left by a command that died (SIGKILL, power loss). Only those whose pid is dead
 // are removed, so a create running right now in parallel keeps its staging folder.
 export async function removeLeftovers(root: string, name?: string): Promise<string[]> {
@@ -213,6 +236,3 @@ export async function removeVm(p: VmPaths): Promise<void> {
   await rm(aside, { recursive: true, force: true });
 }
 
-export function parseStoredState(value: unknown): StoredState {
-  return stateSchema.parse(value);
-}

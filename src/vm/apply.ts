@@ -5,7 +5,7 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { buildIso } from '../hypervisor/iso.js';
-import { newSecrets } from '../sidecar/files.js';
+import { newSecrets } from '../state/secrets.js';
 import { stableJson } from '../render/tree.js';
 import { ensureDir, fsyncDir, withPath } from '../state/atomic.js';
 import { acquireLock, releaseLock } from '../state/lock.js';
@@ -105,7 +105,7 @@ export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boole
       specHash: plan.specHash,
       createdAt: o.createdAt ?? now,
       updatedAt: now,
-      resolved: encodeResolved(plan.vm) as StoredState['resolved'],
+      resolved: encodeResolved(plan.vm),
       outputs: plan.outputs,
       overrides: plan.overrides,
       settings: plan.settings,

@@ -5,6 +5,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FILES, type VmPaths } from '../state/paths.js';
+import { readSecrets } from '../state/secrets.js';
 import type { Plan } from './plan.js';
 
 export interface Damage {
@@ -47,9 +48,6 @@ export async function derivedDamage(p: VmPaths, plan: Plan): Promise<Damage[]> {
   }
   if (plan.isos.cidata) add(FILES.cidataIso, looksLikeIso(p.cidataIso));
   if (plan.isos.configDrive) add(FILES.configDriveIso, looksLikeIso(p.configDriveIso));
-  add(FILES.secrets, readFile(p.secrets, 'utf8').then(
-    (t) => (typeof (JSON.parse(t) as { tokenKey?: unknown }).tokenKey === 'string' ? null : 'differs'),
-    (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? 'missing' : 'unreadable'),
-  ).catch(() => 'differs' as const));
+  add(FILES.secrets, readSecrets(p.secrets).then((r) => (r.ok ? null : r.problem === 'invalid' ? 'differs' : r.problem)));
   return (await Promise.all(checks)).filter((d): d is Damage => d !== null);
 }

@@ -1,6 +1,7 @@
 // A live check of one sidecar address: GET /openstack (what cloud-init asks first; it must be a non-empty
 // 200) with a short timeout. Used by create (readiness), inspect and list.
 import { request } from 'node:http';
+import type { ListenAddress } from '../sidecar/files.js';
 
 // vmmeta's own requests carry this query (the sidecar ignores queries, its access log keeps them), so inspect
 // and logs can tell them from the guest's: "did the guest ever call?" must not count our health checks.
@@ -9,7 +10,6 @@ export function isProbePath(path: string): boolean {
   return /[?&]vmmeta=probe(?:&|$)/.test(path);
 }
 
-export type Listener = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
 export interface ProbeResult {
   address: string;
@@ -19,15 +19,15 @@ export interface ProbeResult {
   error?: string;
 }
 
-export function listenerAddress(l: Listener): string {
+export function listenerAddress(l: ListenAddress): string {
   return l.kind === 'unix' ? `unix:${l.path}` : l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
 }
 
-export function listenerUrl(l: Listener): string | undefined {
+export function listenerUrl(l: ListenAddress): string | undefined {
   return l.kind === 'tcp' ? `http://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}/` : undefined;
 }
 
-export function httpGet(l: Listener, path: string, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+export function httpGet(l: ListenAddress, path: string, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const target = l.kind === 'unix' ? { socketPath: l.path } : { host: l.host, port: l.port };
     const req = request({ ...target, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
@@ -42,7 +42,7 @@ export function httpGet(l: Listener, path: string, timeoutMs: number): Promise<{
   });
 }
 
-export async function probeListener(l: Listener, timeoutMs: number, path = `/openstack?${PROBE_QUERY}`): Promise<ProbeResult> {
+export async function probeListener(l: ListenAddress, timeoutMs: number, path = `/openstack?${PROBE_QUERY}`): Promise<ProbeResult> {
   const start = performance.now();
   const address = listenerAddress(l);
   const ms = () => Math.round(performance.now() - start);

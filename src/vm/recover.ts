@@ -29,7 +29,10 @@ function overridesOf(v: unknown): Overrides {
   return out;
 }
 
-export async function recoverState(p: VmPaths): Promise<StoredState> {
+// A recovered state has no resolved VM: the spec given to `create --force` provides it.
+export type RecoveredState = Omit<StoredState, 'resolved'>;
+
+export async function recoverState(p: VmPaths): Promise<RecoveredState> {
   const old = await readJson(p.state);
   const served = await readJson(p.served);
   const fresh = generateIds((n) => new Uint8Array(randomBytes(n)));
@@ -44,7 +47,6 @@ export async function recoverState(p: VmPaths): Promise<StoredState> {
     specHash: '', // never equal: everything is rewritten
     createdAt: str(old.createdAt) ?? now,
     updatedAt: now,
-    resolved: { name: p.name, uuid, hostname: p.name, instanceId: uuid },
     // Unknown: the sidecar is restarted and the files rewritten whatever they were.
     outputs: { nocloud: 'cd', cdrom: null, configDrive: null, listen: [], guestfwd: null, seedUrl: null },
     overrides: overridesOf(old.overrides),

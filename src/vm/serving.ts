@@ -1,7 +1,7 @@
 // After SIGHUP, wait until the sidecar serves the new documents, so `update` returns only once a guest would
 // read them (the sidecar swaps its whole tree at once, so one document tells).
 import type { Plan } from './plan.js';
-import type { SidecarInfo } from './sidecar-control.js';
+import type { SidecarInfo } from '../sidecar/files.js';
 import { httpGet, PROBE_QUERY } from './probe.js';
 import { UserError } from '../errors.js';
 

@@ -7,10 +7,12 @@ import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Options } from 'execa';
 import { writeFileAtomic } from '../state/atomic.js';
-import { FILES, UNIX_PATH_MAX, type VmPaths } from '../state/paths.js';
+import { FILES, type VmPaths } from '../state/paths.js';
+import { socketPathProblem } from '../state/layout.js';
 import { isAlive, isSidecarProcess, readJsonFile, waitForExit } from '../state/pid.js';
 import { UserError } from '../errors.js';
-import { probeListener, type Listener, type ProbeResult } from './probe.js';
+import { probeListener, type ProbeResult } from './probe.js';
+import { asSidecarInfo, type SidecarInfo } from '../sidecar/files.js';
 import { NOFOLLOW_APPEND, isLinkError, plantedLinkError } from '../state/secure-dir.js';
 
 // A small young generation keeps an idle-then-busy sidecar near 60 MB RSS instead of ~95 MB after a burst of
@@ -30,26 +32,15 @@ function readyTimeoutMs(): number {
 }
 const BIN = fileURLToPath(new URL('../../../bin/vmmeta.js', import.meta.url));
 
-export interface SidecarInfo {
-  pid: number;
-  startedAt: string;
-  listen: Listener[];
-}
-
 export interface SidecarStatus {
   state: 'running' | 'starting' | 'stopped' | 'dead'; // dead: sidecar.json names a pid that is gone
   pid?: number;
   info?: SidecarInfo;
 }
 
-function asInfo(v: unknown): SidecarInfo | undefined {
-  const o = v as SidecarInfo | undefined;
-  return o && typeof o.pid === 'number' && Array.isArray(o.listen) ? o : undefined;
-}
-
 // Reads only: a stale sidecar.json is reported as `dead`, never removed here.
 export async function sidecarStatus(p: VmPaths): Promise<SidecarStatus> {
-  const info = asInfo(await readJsonFile(p.sidecarJson));
+  const info = asSidecarInfo(await readJsonFile(p.sidecarJson));
   if (info && isSidecarProcess(info.pid, p.name)) return { state: 'running', pid: info.pid, info };
   const launch = (await readJsonFile(p.sidecarLaunch)) as { pid?: number } | undefined;
   if (launch?.pid && launch.pid !== info?.pid && isSidecarProcess(launch.pid, p.name)) return { state: 'starting', pid: launch.pid };
@@ -84,11 +75,8 @@ export async function ensureSidecar(p: VmPaths, opts: LaunchOptions = {}): Promi
 }
 
 export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promise<SidecarInfo> {
-  if (Buffer.byteLength(p.sidecarSock) > UNIX_PATH_MAX) {
-    throw new UserError(`the sidecar socket path is too long for a Unix socket (${Buffer.byteLength(p.sidecarSock)} > ${UNIX_PATH_MAX} bytes): ${p.sidecarSock}`, {
-      hint: 'use a shorter state root: --state-dir or VMMETA_STATE_DIR',
-    });
-  }
+  const tooLong = socketPathProblem(p.sidecarSock);
+  if (tooLong) throw new UserError(tooLong, { hint: 'use a shorter state root: --state-dir or VMMETA_STATE_DIR' });
   // Loaded only when a sidecar is launched: its import costs 55–90 ms (docs/performance.md).
   const { execa } = await import('execa');
   // O_NOFOLLOW: a planted sidecar.log link must not make a root sidecar append to the file it points at.
@@ -129,7 +117,7 @@ async function waitReady(p: VmPaths, pid: number, opts: LaunchOptions): Promise<
   let announced = false;
   let last = '';
   for (;;) {
-    const info = asInfo(await readJsonFile(p.sidecarJson));
+    const info = asSidecarInfo(await readJsonFile(p.sidecarJson));
     if (info?.pid === pid) {
       const probes = await probeSidecar(info, 1000);
       if (probes.every((r) => r.ok)) return info;
@@ -181,7 +169,7 @@ async function terminate(pid: number): Promise<boolean> {
 // SIGTERM, wait until the pid is gone, then clear the runtime files that named it. Call under the VM's lock.
 export async function stopSidecar(p: VmPaths): Promise<{ stopped: number[] }> {
   const stopped: number[] = [];
-  const info = asInfo(await readJsonFile(p.sidecarJson));
+  const info = asSidecarInfo(await readJsonFile(p.sidecarJson));
   const launch = (await readJsonFile(p.sidecarLaunch)) as { pid?: number } | undefined;
   for (const pid of new Set([info?.pid, launch?.pid])) {
     if (pid && isSidecarProcess(pid, p.name)) {

@@ -3,7 +3,7 @@
 import type { Smbios } from '../hypervisor/smbios.js';
 import type { VmPaths } from '../state/paths.js';
 import type { Plan } from './plan.js';
-import type { SidecarInfo } from './sidecar-control.js';
+import type { SidecarInfo } from '../sidecar/files.js';
 import { listenerAddress, listenerUrl } from './probe.js';
 
 export interface SidecarSummary {

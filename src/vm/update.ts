@@ -6,30 +6,32 @@ import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadSpecFile } from '../spec/load.js';
 import { FILES, type VmPaths } from '../state/paths.js';
-import { DamagedStateError, readState, type StoredState } from '../state/store.js';
+import { readSecrets } from '../state/secrets.js';
+import { checkUuidFree, DamagedStateError, readState, type StoredState } from '../state/store.js';
 import { EXIT, UserError } from '../errors.js';
 import { buildPlan, sha256, type Plan } from './plan.js';
 import { mergeOverrides } from './overrides.js';
 import { commitUpdate, stage } from './apply.js';
 import { bootChanges } from './changes.js';
 import { derivedDamage } from './derived.js';
-import { ensureSidecar, reloadSidecar, sidecarStatus, stopSidecar, type SidecarInfo } from './sidecar-control.js';
+import { ensureSidecar, reloadSidecar, sidecarStatus, stopSidecar } from './sidecar-control.js';
+import type { SidecarInfo } from '../sidecar/files.js';
 import { servesPlan, waitServing } from './serving.js';
 import { storedPrediction } from './vm-view.js';
-import { recoverState } from './recover.js';
-import { checkUuidFree, progress, result, type CreateOptions, type CreateResult } from './create.js';
+import { recoverState, type RecoveredState } from './recover.js';
+import { progress, result, type CreateOptions, type CreateResult } from './create-result.js';
 
 export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<CreateResult> {
-  let state: StoredState;
-  let recovered = false;
+  let stored: StoredState | undefined;
+  let state: RecoveredState;
   try {
-    state = await readState(p);
+    state = stored = await readState(p);
   } catch (err) {
     // --force rebuilds a VM whose state.json is damaged (the hint of DamagedStateError says so) or gone.
     if (!o.force || !(err instanceof DamagedStateError || (err instanceof UserError && err.exitCode === EXIT.notFound))) throw err;
     state = await recoverState(p);
-    recovered = true;
   }
+  const recovered = stored === undefined;
   const loaded = await loadSpecFile(o.spec, { ids: { uuid: state.uuid, randomSeed: state.randomSeed }, userDataOutside: o.userDataOutside });
   const plan = buildPlan(loaded, mergeOverrides(state.overrides ?? {}, o, loaded.vm), p);
   let repaired: string[] = recovered ? [FILES.state] : [];
@@ -41,7 +43,8 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
     checkSource(state, o);
     if (plan.vm.uuid !== state.uuid) await checkUuidFree(p.root, p.name, plan.vm.uuid);
   }
-  const secrets = await readFile(p.secrets, 'utf8').then((t) => (typeof JSON.parse(t).tokenKey === 'string' ? t : undefined)).catch(() => undefined);
+  const oldSecrets = await readSecrets(p.secrets); // the key survives an update, so issued IMDSv2 tokens stay valid
+  const secrets = oldSecrets.ok ? oldSecrets.text : undefined;
   const keepDomainXml = await domainXmlEdited(p, state);
   const before = await sidecarStatus(p);
   const staged = await stage(plan, p, { now: (o.now ?? (() => new Date()))(), createdAt: state.createdAt, source: resolve(o.spec), keepDomainXml, ...(secrets ? { secrets } : {}), ...progress(o) }, false);
@@ -55,7 +58,7 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
   }
   await committed.discard();
   if (plan.vm.uuid !== state.uuid) await rm(p.password, { force: true }); // the old instance's password
-  const changes = recovered ? [] : bootChanges({ outputs: state.outputs, predicted: storedPrediction(state, true).winner }, { outputs: plan.outputs, predicted: plan.verdict.winner });
+  const changes = stored ? bootChanges({ outputs: stored.outputs, predicted: storedPrediction(stored, true).winner }, { outputs: plan.outputs, predicted: plan.verdict.winner }) : [];
   const kept = keepDomainXml ? [{ file: p.domainXml, copy: p.domainXmlCopy, message: `${FILES.domainXml} was edited: kept as it is; vmmeta's new copy is ${p.domainXmlCopy} (or apply the changes with: vmmeta libvirt patch ${p.domainXml} ${p.name} --in-place)` }] : [];
   return { ...result(p, plan, refreshed.info), action: 'updated', sidecarAction: refreshed.action, changes, repaired, kept };
 }
@@ -72,13 +75,13 @@ async function unchanged(o: CreateOptions, p: VmPaths, plan: Plan): Promise<Crea
     // An earlier update committed the files but was killed before the sidecar reloaded them.
     reloadSidecar(info.pid);
     await waitServing(info, plan);
-    return { ...base, ...result(p, plan, info), action: 'unchanged', sidecarAction: 'reloaded' };
+    return { ...result(p, plan, info), action: 'unchanged', sidecarAction: 'reloaded' };
   }
-  return { ...base, ...result(p, plan, info), action: 'unchanged', sidecarAction: started ? 'started' : 'kept' };
+  return { ...result(p, plan, info), action: 'unchanged', sidecarAction: started ? 'started' : 'kept' };
 }
 
 // A running sidecar reloads served.json on SIGHUP; new listen addresses need a restart.
-async function refreshSidecar(o: CreateOptions, p: VmPaths, plan: Plan, state: StoredState, recovered: boolean): Promise<{ info: SidecarInfo | null; action: CreateResult['sidecarAction'] }> {
+async function refreshSidecar(o: CreateOptions, p: VmPaths, plan: Plan, state: RecoveredState, recovered: boolean): Promise<{ info: SidecarInfo | null; action: CreateResult['sidecarAction'] }> {
   const status = await sidecarStatus(p);
   const sameListen = !recovered && JSON.stringify(state.outputs.listen) === JSON.stringify(plan.outputs.listen);
   if (status.state === 'running' && status.info && sameListen) {
@@ -118,7 +121,7 @@ async function rolledBack(err: unknown, p: VmPaths, wasUp: boolean, o: CreateOpt
   });
 }
 
-function checkLoss(state: StoredState, plan: Plan, o: CreateOptions): void {
+function checkLoss(state: RecoveredState, plan: Plan, o: CreateOptions): void {
   if (plan.vm.uuid === state.uuid || o.force) return;
   throw new UserError(`the spec changes the uuid of ${plan.vm.name} from ${state.uuid} to ${plan.vm.uuid}`, {
     exitCode: EXIT.conflict,
@@ -129,7 +132,7 @@ function checkLoss(state: StoredState, plan: Plan, o: CreateOptions): void {
 
 // `create` from another spec file than the VM was made from would replace its keys and user-data under the
 // same name: that takes `update <vm>` (which names the VM) or --force.
-function checkSource(state: StoredState, o: CreateOptions): void {
+function checkSource(state: RecoveredState, o: CreateOptions): void {
   if (o.vm !== undefined || o.force || state.source === undefined || state.source === resolve(o.spec)) return;
   throw new UserError(`${state.name} already exists, created from ${state.source}, not ${o.spec}`, {
     exitCode: EXIT.conflict,
@@ -139,7 +142,7 @@ function checkSource(state: StoredState, o: CreateOptions): void {
 }
 
 // domain.xml is a starter for people to adjust ("then: virsh define"): an edit is theirs to keep.
-async function domainXmlEdited(p: VmPaths, state: StoredState): Promise<boolean> {
+async function domainXmlEdited(p: VmPaths, state: RecoveredState): Promise<boolean> {
   const want = state.rendered?.[FILES.domainXml];
   if (want === undefined) return false;
   const text = await readFile(p.domainXml).catch(() => undefined);

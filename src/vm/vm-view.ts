@@ -1,10 +1,11 @@
 // What list and inspect both need about a stored VM: its state, SMBIOS, live sidecar status and verdict.
 // Reads only.
 import type { ResolvedVm } from '../spec/schema.js';
-import { resolveSmbios, type Smbios } from '../hypervisor/smbios.js';
+import type { Smbios } from '../hypervisor/smbios.js';
 import { predictDatasource, type Verdict } from '../guest/verdict.js';
 import type { VmPaths } from '../state/paths.js';
-import { decodeResolved, readState, type StoredState } from '../state/store.js';
+import type { StoredState } from '../state/store.js';
+import { fromState, readStoredVm } from './stored-vm.js';
 import { probeSidecar, sidecarStatus, type SidecarStatus } from './sidecar-control.js';
 import type { ProbeResult } from './probe.js';
 import { verdictInput } from './verdict-input.js';
@@ -21,15 +22,12 @@ export interface VmView {
 
 // The datasource the guest would pick with the VM's stored outputs (the sidecar answering or not).
 export function storedPrediction(state: StoredState, sidecar: boolean): Verdict {
-  const vm = decodeResolved(state.resolved);
-  const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
+  const { vm, smbios } = fromState(state);
   return predictDatasource(verdictInput(vm, smbios, state.outputs, { sidecar }));
 }
 
 export async function viewVm(p: VmPaths, probeTimeoutMs = 1000): Promise<VmView> {
-  const state = await readState(p);
-  const vm = decodeResolved(state.resolved);
-  const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
+  const { state, vm, smbios } = await readStoredVm(p);
   const sidecar = await sidecarStatus(p);
   const probes = sidecar.state === 'running' && sidecar.info ? await probeSidecar(sidecar.info, probeTimeoutMs) : [];
   const answering = probes.length > 0 && probes.every((r) => r.ok);

@@ -97,7 +97,7 @@ import { join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { encodeServed, type ServedMeta } from '../../src/sidecar/served.js';
-import { newSecrets } from '../../src/sidecar/files.js';
+import { newSecrets } from '../../src/state/secrets.js';
 
 export const VMMETA_BIN = fileURLToPath(new URL('../../../bin/vmmeta.js', import.meta.url));
 

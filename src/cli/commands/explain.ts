@@ -2,14 +2,14 @@
 // up (sidecar answering); for a created VM, from its stored outputs and whether its sidecar runs right now.
 import { stat } from 'node:fs/promises';
 import { loadSpecFile } from '../../spec/load.js';
-import { resolveSmbios, type Smbios } from '../../hypervisor/smbios.js';
+import type { Smbios } from '../../hypervisor/smbios.js';
 import { predictDatasource, type Verdict } from '../../guest/verdict.js';
 import { vmPaths } from '../../state/paths.js';
-import { decodeResolved, readState, requireVm } from '../../state/store.js';
 import { buildPlan } from '../../vm/plan.js';
 import { mergeOverrides, type OverrideFlags, type Settings } from '../../vm/overrides.js';
 import { sidecarStatus } from '../../vm/sidecar-control.js';
 import { verdictInput } from '../../vm/verdict-input.js';
+import { loadStoredVm } from '../../vm/stored-vm.js';
 
 export interface ExplainResult {
   source: 'spec' | 'vm';
@@ -39,10 +39,7 @@ export async function explain(o: { root: string; target: string; userDataOutside
     const input = verdictInput(plan.vm, plan.smbios, plan.outputs, { sidecar: true });
     return result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings);
   }
-  const p = await requireVm(o.root, o.target);
-  const state = await readState(p);
-  const vm = decodeResolved(state.resolved);
-  const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
+  const { p, state, vm, smbios } = await loadStoredVm(o.root, o.target);
   const running = (await sidecarStatus(p)).state === 'running';
   const input = verdictInput(vm, smbios, state.outputs, { sidecar: running });
   return result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null);

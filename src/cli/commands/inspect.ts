@@ -13,7 +13,7 @@ import { inspectWarnings, type Warning } from '../../vm/inspect-warnings.js';
 import type { ProbeResult } from '../../vm/probe.js';
 import { sidecarSummary, type SidecarSummary } from '../../vm/summary.js';
 import { viewVm } from '../../vm/vm-view.js';
-import { decodeResolved } from '../../state/store.js';
+import { readSecrets } from '../../state/secrets.js';
 import { buildPlan } from '../../vm/plan.js';
 import { derivedDamage, type Damage } from '../../vm/derived.js';
 import type { Settings } from '../../vm/overrides.js';
@@ -65,13 +65,14 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
   });
   const meta = await listFiles(p.meta);
   const ud = v.vm.userData;
-  const secrets = JSON.parse(await readFile(p.secrets, 'utf8').catch(() => '{}')) as { tokenKey?: string };
+  const stored = await readSecrets(p.secrets);
+  const secrets = (stored.ok ? JSON.parse(stored.text) : {}) as { tokenKey?: string };
   const password = await readFile(p.password, 'utf8').catch(() => null);
   const cdPresent = await readFile(p.cidataIso).then(() => true, () => false);
   const now = o.now ?? Date.now();
   // Every generated file follows from state.json and spec.yaml: rebuild the plan and compare (reads only).
   const specText = await readFile(p.spec, 'utf8').catch(() => '');
-  const plan = buildPlan({ text: specText, vm: decodeResolved(v.state.resolved), raw: undefined }, v.state.overrides ?? {}, p);
+  const plan = buildPlan({ text: specText, vm: v.vm, raw: undefined }, v.state.overrides ?? {}, p);
   const damaged = await derivedDamage(p, plan);
   const damage: Warning[] = damaged.length ? [{
     code: 'derived-damaged',

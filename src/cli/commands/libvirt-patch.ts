@@ -2,9 +2,8 @@
 // CD-ROM (or its removal) into an existing domain XML, leaving every other byte as it was.
 import { readFile } from 'node:fs/promises';
 import { patchDomainXml } from '../../hypervisor/libvirt-patch.js';
-import { resolveSmbios } from '../../hypervisor/smbios.js';
 import { writeFileAtomic } from '../../state/atomic.js';
-import { decodeResolved, readState, requireVm } from '../../state/store.js';
+import { loadStoredVm } from '../../vm/stored-vm.js';
 import { EXIT, UserError } from '../../errors.js';
 import { metadataNic } from '../../vm/plan.js';
 import type { CdromBus } from '../../hypervisor/qemu-args.js';
@@ -20,10 +19,7 @@ export interface PatchResult {
 
 export async function libvirtPatch(o: { root: string; xml: string; vm: string; out?: string | undefined; inPlace?: boolean; stdout: boolean }): Promise<PatchResult> {
   if (o.out && o.inPlace) throw new UserError('--out and --in-place exclude each other', { exitCode: EXIT.invalid });
-  const p = await requireVm(o.root, o.vm);
-  const state = await readState(p);
-  const vm = decodeResolved(state.resolved);
-  const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
+  const { p, state, vm, smbios } = await loadStoredVm(o.root, o.vm);
   const text = await readFile(o.xml, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UserError(`cannot read ${o.xml}: ${err.code ?? err.message}`, { exitCode: EXIT.invalid, hint: `virsh dumpxml <domain> > ${o.xml}` });
   });

@@ -1,6 +1,6 @@
 // Human output of create and update: what to pass to QEMU or libvirt, where the sidecar is, what the guest
 // will pick. Everything else is in --json.
-import type { CreateResult } from '../../vm/create.js';
+import type { CreateResult } from '../../vm/create-result.js';
 import { fields, paint, section, type FormatOptions } from '../output.js';
 import { smbiosLines } from './smbios.js';
 import { verdictLines } from './verdict.js';

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { issueToken, verifyToken, TOKEN_TTL_MAX } from '../../../src/sidecar/tokens.js';
 import { encodeServed, decodeServed, ServedError } from '../../../src/sidecar/served.js';
-import { decodeTokenKey, newSecrets, decodeSidecarInfo, encodeSidecarInfo } from '../../../src/sidecar/files.js';
+import { decodeSidecarInfo, encodeSidecarInfo } from '../../../src/sidecar/files.js';
+import { decodeTokenKey, newSecrets } from '../../../src/state/secrets.js';
 import { resolveStateRoot, isVmName } from '../../../src/state/layout.js';
 import { handTree, TEST_KEY, TEST_UUID } from '../../helpers/sidecar.js';
 

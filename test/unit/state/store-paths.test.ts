@@ -49,7 +49,7 @@ test('a relative state root becomes absolute (the socket path QEMU is given must
 test('user-data bytes survive the state.json round trip exactly', () => {
   const bytes = new Uint8Array([0x1f, 0x8b, 0, 255, 10, 13]);
   const vm = { name: 'a', uuid: 'u', hostname: 'a', instanceId: 'u', userData: bytes } as unknown as ResolvedVm;
-  const back = decodeResolved(JSON.parse(JSON.stringify(encodeResolved(vm))) as Record<string, unknown>);
+  const back = decodeResolved(JSON.parse(JSON.stringify(encodeResolved(vm))) as ReturnType<typeof encodeResolved>);
   assert.deepEqual([...back.userData!], [...bytes]);
 });
 
