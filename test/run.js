@@ -5,7 +5,7 @@
 // sidecar load) do not fight over the two cores.
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
-import { readdirSync, statSync, existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, mkdirSync, mkdtempSync, chmodSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +16,17 @@ const timingsFile = join(repo, 'test-artifacts', 'timings.ndjson');
 mkdirSync(dirname(timingsFile), { recursive: true });
 writeFileSync(timingsFile, '');
 process.env.VMMETA_TEST_TIMINGS = timingsFile;
+// Every test file's scratch folders (mkdtemp under os.tmpdir()) land in one folder for this run, removed at the
+// end, so a run leaves nothing in /tmp whatever a test forgets. Sticky and world-writable like /tmp itself: the
+// shared-host tests act as other users and QEMU under libvirt runs as libvirt-qemu. The name is short because
+// Unix socket paths under it are capped at 107 bytes. VMMETA_KEEP_TMP=1 keeps it for a post-mortem.
+const runTmp = mkdtempSync(join(process.env.TMPDIR || '/tmp', 'vt-'));
+chmodSync(runTmp, 0o1777);
+process.env.TMPDIR = runTmp;
+process.on('exit', () => {
+  if (process.env.VMMETA_KEEP_TMP === '1') console.log(`(scratch folders kept in ${runTmp})`);
+  else rmSync(runTmp, { recursive: true, force: true });
+});
 const LAYERS = [
   { name: 'unit', concurrency: true },
   { name: 'golden', concurrency: true },

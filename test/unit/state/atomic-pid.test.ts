@@ -1,13 +1,22 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic, ensureDir } from '../../../src/state/atomic.js';
 import { isAlive, isSidecarProcess, readLivePidFile, waitForExit } from '../../../src/state/pid.js';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'atomic-'));
+// Every test gets its own folder; all of them go when the file is done, so runs leave nothing in /tmp.
+const made: string[] = [];
+const dir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'atomic-'));
+  made.push(d);
+  return d;
+};
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 test('writeFileAtomic writes the bytes with the exact mode, whatever the umask, and leaves no temp file', async () => {
   const d = dir();
