@@ -5,7 +5,7 @@ import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ResolvedVm } from '../spec/schema.js';
-import { vmNameSchema } from '../spec/schema.js';
+import { networkSchema, physicalLinkSchema, vmNameSchema } from '../spec/schema.js';
 import { EXIT, UserError } from '../errors.js';
 import { FILES, deletingDir, parseLeftover, vmPaths, type VmPaths } from './paths.js';
 import { isAlive } from './pid.js';
@@ -23,6 +23,15 @@ const outputsSchema = z.object({
 });
 export type VmOutputs = z.infer<typeof outputsSchema>;
 
+// A NIC plugged in by `vmmeta nic add` (cli/overrides.ts HotNic); its link and networks were checked on the way in.
+const hotNicSchema = z.object({
+  link: physicalLinkSchema,
+  networks: z.array(networkSchema),
+  backend: z.union([z.object({ type: z.literal('user') }), z.object({ type: z.literal('tap'), ifname: z.string() })]),
+  port: z.number().int().nullable(),
+  addedAt: z.string(),
+});
+
 const stateSchema = z.object({
   version: z.literal(STATE_VERSION),
   name: z.string(),
@@ -35,7 +44,7 @@ const stateSchema = z.object({
   outputs: outputsSchema,
   // Added after version 1 shipped, so optional: states written before read as "nothing recorded".
   // The command-line settings `create`/`update` were given (cli/overrides.ts); kept by later updates.
-  overrides: z.object({ nocloud: z.enum(['cd', 'none', 'net']).optional(), configDrive: z.boolean().optional(), listen: z.array(z.string()).optional() }).optional(),
+  overrides: z.object({ nocloud: z.enum(['cd', 'none', 'net']).optional(), configDrive: z.boolean().optional(), listen: z.array(z.string()).optional(), nics: z.array(hotNicSchema).optional() }).optional(),
   // Each such setting's value and where it came from (flag, spec, default), for inspect and explain.
   settings: z.record(z.string(), z.object({ value: z.unknown(), source: z.enum(['flag', 'spec', 'default']) })).optional(),
   source: z.string().optional(), // the spec file's absolute path at the last create/update

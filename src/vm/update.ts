@@ -139,7 +139,7 @@ function checkSource(state: StoredState, o: CreateOptions): void {
 }
 
 // domain.xml is a starter for people to adjust ("then: virsh define"): an edit is theirs to keep.
-async function domainXmlEdited(p: VmPaths, state: StoredState): Promise<boolean> {
+export async function domainXmlEdited(p: VmPaths, state: StoredState): Promise<boolean> {
   const want = state.rendered?.[FILES.domainXml];
   if (want === undefined) return false;
   const text = await readFile(p.domainXml).catch(() => undefined);

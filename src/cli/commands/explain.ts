@@ -10,6 +10,9 @@ import { buildPlan } from '../../vm/plan.js';
 import { mergeOverrides, type OverrideFlags, type Settings } from '../../vm/overrides.js';
 import { sidecarStatus } from '../../vm/sidecar-control.js';
 import { verdictInput } from '../../vm/verdict-input.js';
+import { hotplugSummary, HOTPLUG_GENERATIONS, type HotplugSummary } from '../../spec/hotplug.js';
+import { DEFAULT_ROOT_PORTS } from '../../hypervisor/qemu-args.js';
+import type { ResolvedVm } from '../../spec/schema.js';
 
 export interface ExplainResult {
   source: 'spec' | 'vm';
@@ -25,6 +28,12 @@ export interface ExplainResult {
   warnings: string[];
   verdict: Verdict;
   settings: Settings | null; // the NoCloud mode, config drive and listen addresses, and where each came from
+  hotplug: HotplugSummary & { generations: Record<string, boolean> }; // which cloud-init generations act on a hot-plugged NIC
+}
+
+function hotplugOf(vm: ResolvedVm): ExplainResult['hotplug'] {
+  const generations = Object.fromEntries(Object.entries(HOTPLUG_GENERATIONS).map(([g, v]) => [g, v.acts && Boolean(vm.hotplug?.network)]));
+  return { ...hotplugSummary(vm, DEFAULT_ROOT_PORTS), generations };
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -37,7 +46,7 @@ export async function explain(o: { root: string; target: string; userDataOutside
     const loaded = await loadSpecFile(o.target, { userDataOutside: o.userDataOutside });
     const plan = buildPlan(loaded, mergeOverrides({}, o, loaded.vm), vmPaths(o.root, loaded.vm.name));
     const input = verdictInput(plan.vm, plan.smbios, plan.outputs, { sidecar: true });
-    return result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings);
+    return { ...result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings), hotplug: hotplugOf(plan.vm) };
   }
   const p = await requireVm(o.root, o.target);
   const state = await readState(p);
@@ -45,10 +54,10 @@ export async function explain(o: { root: string; target: string; userDataOutside
   const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
   const running = (await sidecarStatus(p)).state === 'running';
   const input = verdictInput(vm, smbios, state.outputs, { sidecar: running });
-  return result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null);
+  return { ...result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null), hotplug: hotplugOf(vm) };
 }
 
-function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null): ExplainResult {
+function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null): Omit<ExplainResult, 'hotplug'> {
   return {
     source,
     target,
