@@ -37,12 +37,16 @@ export function liveBoot(o: BootOptions): LiveGuest {
   }));
   const hardStop = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
   hardStop.unref();
+  // The console so far, on disk every 10 s: a long boot can be watched (and a hung one read) while it runs.
+  const flush = setInterval(() => result(), 10_000);
+  flush.unref();
+  void exited.then(() => clearInterval(flush));
   const text = () => stripTerminalCodes(log.replaceAll('\r\n', '\n'));
   const result = (): BootResult => {
     const durationMs = Date.now() - started;
     const logPath = join(artifactsDir(), `${o.name}.serial.log`);
     writeFileSync(logPath, `# ${durationMs} ms, exit ${exitCode ?? 'running'}\n# qemu-system-x86_64 ${JSON.stringify(argv)}\n${text()}${stderr ? `\n--- qemu stderr ---\n${stderr}` : ''}`);
-    recordTiming('boot', o.name, durationMs / 1000, { exitCode: exitCode ?? null, timedOut: false });
+    if (exitCode !== undefined) recordTiming('boot', o.name, durationMs / 1000, { exitCode, timedOut: false });
     return { name: o.name, log: text(), durationMs, exitCode: exitCode ?? null, timedOut: false, logPath, argv };
   };
   const waitFor = (re: RegExp, timeoutMs: number, what: string) =>
