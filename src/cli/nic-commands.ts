@@ -35,6 +35,8 @@ export function registerNicCommands(program: Command, io: Io): void {
     .option('--dhcp', 'DHCPv4 on it instead of (or besides) a static address')
     .option('--mtu <n>', 'the link MTU', mtu)
     .option('--tap <ifname>', 'back it with this host tap (script=no) instead of a restricted user-mode network')
+    .option('--libvirt <domain>', 'the VM is this libvirt domain: virsh attach-device --live instead of QMP (nic remove follows)')
+    .option('--connect <uri>', 'with --libvirt: the libvirt connection URI (virsh -c)')
     .addHelpText('after', `
 The guest configures it without a reboot when the spec has hotplug.network: true (cloud-init 22.4 and later;
 20.4 never does). Exit codes: 0 done, 1 the VM is not running or QEMU refused (nothing changed), 2 bad flags,
@@ -42,6 +44,7 @@ The guest configures it without a reboot when the spec has hotplug.network: true
 ${examples(
   'vmmeta nic add vm1 --id data0 --mac 52:54:00:aa:00:10 --address 10.20.0.5/24',
   'vmmeta nic add vm1 --id data1 --mac 52:54:00:aa:00:11 --dhcp --tap tap-vm1b',
+  'vmmeta nic add web1 --libvirt web1 --id data0 --mac 52:54:00:aa:00:10 --address 10.20.0.5/24',
   'vmmeta nic add --json vm1 --id data0 --mac 52:54:00:aa:00:10 --address 10.20.0.5/24 | jq .nic',
 )}`)
     .action(action(io, async (ctx, [vm], o) => (await import('./commands/nic.js')).nicAdd({
@@ -54,6 +57,7 @@ ${examples(
       ...(o.dhcp ? { dhcp: true } : {}),
       ...(o.mtu !== undefined ? { mtu: o.mtu as number } : {}),
       ...(o.tap ? { tap: o.tap as string } : {}),
+      ...(o.libvirt ? { libvirt: { domain: o.libvirt as string, ...(o.connect ? { uri: o.connect as string } : {}) } } : {}),
     }), formatNic));
   nic
     .command('remove')

@@ -30,6 +30,7 @@ const hotNicSchema = z.object({
   backend: z.union([z.object({ type: z.literal('user') }), z.object({ type: z.literal('tap'), ifname: z.string() })]),
   port: z.number().int().nullable(),
   addedAt: z.string(),
+  via: z.object({ libvirt: z.object({ domain: z.string(), uri: z.string().optional() }) }).optional(),
 });
 
 const stateSchema = z.object({

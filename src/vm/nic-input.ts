@@ -21,6 +21,7 @@ export interface NicAddInput {
   dhcp?: boolean;
   mtu?: number;
   tap?: string; // host tap the NIC's backend is (default: a restricted user-mode network)
+  libvirt?: { domain: string; uri?: string }; // plug through libvirt (virsh attach-device --live) instead of QMP
 }
 
 function invalid(issues: SpecIssue[]): UserError {
@@ -74,7 +75,9 @@ export function newHotNic(o: NicAddInput, state: StoredState, nics: readonly Hot
     }
     port = free;
   }
-  return { link: link.data, networks, backend: o.tap !== undefined ? { type: 'tap', ifname: o.tap } : { type: 'user' }, port, addedAt: now.toISOString() };
+  const nic: HotNic = { link: link.data, networks, backend: o.tap !== undefined ? { type: 'tap', ifname: o.tap } : { type: 'user' }, port, addedAt: now.toISOString() };
+  if (o.libvirt) nic.via = { libvirt: o.libvirt };
+  return nic;
 }
 
 function taken(what: string, holder: string, vm: string): UserError {

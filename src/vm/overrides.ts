@@ -14,6 +14,7 @@ export interface HotNic {
   backend: NicBackend;
   port: number | null; // q35 root port (1-based), null on pc
   addedAt: string;
+  via?: { libvirt: { domain: string; uri?: string } }; // plugged through libvirt; absent: the VM's QMP socket
 }
 
 export type NocloudMode = 'cd' | 'none' | 'net';

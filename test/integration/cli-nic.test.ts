@@ -159,3 +159,17 @@ test('remove: a guest that never releases the device keeps the link (exit 1); a 
   assert.equal(n.code, 3, n.stderr);
   assert.deepEqual(await served('nicup'), before);
 });
+
+// libvirt's in-process test driver (test:///default, no daemon) has a running domain "test" but no live attach:
+// the two refusals a libvirt VM can meet, through the real virsh, each leaving the documents as they were.
+test('--libvirt: a domain that does not exist, and a driver refusing attach-device --live: exit 1, nothing changed', async () => {
+  const before = await served('nicdown');
+  const missing = await vmmeta(['nic', 'add', '--json', 'nicdown', '--id', 'lv0', '--mac', '52:54:00:16:01:20', '--dhcp', '--libvirt', 'nosuch', '--connect', 'test:///default'], { root });
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(json<{ error: { message: string } }>(missing).error.message, /virsh -c test:\/\/\/default domstate nosuch failed/);
+  const refused = await vmmeta(['nic', 'add', '--json', 'nicdown', '--id', 'lv0', '--mac', '52:54:00:16:01:20', '--dhcp', '--libvirt', 'test', '--connect', 'test:///default'], { root });
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(json<{ error: { message: string } }>(refused).error.message, /attach-device test .*\.nic-lv0\.xml --live failed: [\s\S]*not supported/);
+  assert.deepEqual(await served('nicdown'), before);
+  assert.equal(existsSync(join(root, 'nicdown', '.nic-lv0.xml')), false, 'the interface file was left behind');
+});

@@ -16,6 +16,22 @@ import { newHotNic, type NicAddInput } from '../../vm/nic-input.js';
 
 export const DEVICE_DELETED_TIMEOUT_MS = 30_000;
 
+// The hypervisor half: QMP for plain QEMU (below), virsh for a libvirt domain (../virsh-driver.ts).
+export interface HotplugDriver {
+  plug(n: HotNicPlug): Promise<void>; // attached, or an error with nothing left behind
+  unplug(n: HotNicPlug, timeoutMs: number): Promise<void>; // resolves once the hypervisor confirms the removal
+  close(): void;
+}
+
+function qmpDriver(qmp: QmpSession): HotplugDriver {
+  return { plug: (n) => plug(qmp, n), unplug: (n, ms) => unplug(qmp, n, ms), close: () => qmp.close() };
+}
+
+async function driverFor(p: VmPaths, via: HotNic['via']): Promise<HotplugDriver> {
+  if (via?.libvirt) return (await import('../virsh-driver.js')).libvirtDriver(via.libvirt, p.dir);
+  return qmpDriver(await openQmp(p));
+}
+
 export interface NicResult {
   vm: string;
   action: 'added' | 'removed';
@@ -102,22 +118,22 @@ export async function nicAdd(o: NicAddInput & { root: string; vm: string; now?: 
     const now = (o.now ?? (() => new Date()))();
     const nic = newHotNic(o, state, nics, now); // every input problem before QEMU is touched
     const plan = await planWithNics(p, state, [...nics, nic]);
-    const qmp = await openQmp(p);
+    const hv = await driverFor(p, nic.via);
     try {
       const t0 = Date.now();
-      await plug(qmp, plugOf(nic));
+      await hv.plug(plugOf(nic));
       const t1 = Date.now();
       let swapped;
       try {
         swapped = await swapDocuments(p, state, plan, now);
       } catch (err) {
-        await unplug(qmp, plugOf(nic), DEVICE_DELETED_TIMEOUT_MS).catch(() => undefined);
+        await hv.unplug(plugOf(nic), DEVICE_DELETED_TIMEOUT_MS).catch(() => undefined);
         throw err;
       }
       await swapped.done();
       return result('added', p.name, plan.vm.instanceId, nic, swapped.sidecar, now, { hypervisor: t1 - t0, metadata: Date.now() - t1 });
     } finally {
-      qmp.close();
+      hv.close();
     }
   }, p.name);
 }
@@ -136,11 +152,11 @@ export async function nicRemove(o: { root: string; vm: string; id: string; timeo
       });
     }
     const plan = await planWithNics(p, state, nics.filter((n) => n !== nic));
-    const qmp = await openQmp(p);
+    const hv = await driverFor(p, nic.via);
     try {
       const now = (o.now ?? (() => new Date()))();
       const t0 = Date.now();
-      await unplug(qmp, plugOf(nic), o.timeoutMs ?? DEVICE_DELETED_TIMEOUT_MS);
+      await hv.unplug(plugOf(nic), o.timeoutMs ?? DEVICE_DELETED_TIMEOUT_MS);
       const t1 = Date.now();
       const swapped = await swapDocuments(p, state, plan, now).catch((err: unknown) => {
         throw new UserError(`${o.id} was unplugged, but its link could not be dropped: ${(err as Error).message}`, { exitCode: EXIT.failure, hint: `run it again: vmmeta nic remove ${p.name} ${o.id}` });
@@ -148,7 +164,7 @@ export async function nicRemove(o: { root: string; vm: string; id: string; timeo
       await swapped.done();
       return result('removed', p.name, plan.vm.instanceId, nic, swapped.sidecar, now, { hypervisor: t1 - t0, metadata: Date.now() - t1 });
     } finally {
-      qmp.close();
+      hv.close();
     }
   }, p.name);
 }

@@ -29,6 +29,9 @@ test('a static NIC: its link and an ipv4 network (IPv6 by the address family), o
   assert.equal(n.port, null);
   assert.deepEqual(n.backend, { type: 'user' });
   assert.equal(n.addedAt, NOW.toISOString());
+  assert.equal(n.via, undefined, 'QMP unless told otherwise');
+  const l = newHotNic({ id: 'data0', mac: '52:54:00:aa:00:10', dhcp: true, libvirt: { domain: 'web1', uri: 'qemu:///system' } }, state(), [], NOW);
+  assert.deepEqual(l.via, { libvirt: { domain: 'web1', uri: 'qemu:///system' } }, 'recorded, so nic remove detaches through libvirt too');
 });
 
 test('taken MAC or id: exit 4 naming the link that holds it; bad input: exit 2 naming the flag', () => {
