@@ -36,3 +36,11 @@ export function freeRootPort(count: number, taken: ReadonlyArray<number | null>)
   for (let i = 1; i <= count; i++) if (!taken.includes(i)) return i;
   return undefined;
 }
+
+// The hypervisor half of nic add/remove: QMP for plain QEMU (cli/commands/nic.ts), virsh for a libvirt domain
+// (vm/virsh-driver.ts).
+export interface HotplugDriver {
+  plug(n: HotNicPlug): Promise<void>; // attached, or an error with nothing left behind
+  unplug(n: HotNicPlug, timeoutMs: number): Promise<void>; // resolves once the hypervisor confirms the removal
+  close(): void;
+}

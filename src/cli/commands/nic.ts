@@ -8,7 +8,7 @@ import { withVmLock } from '../../state/lock.js';
 import { readState, requireVm } from '../../state/store.js';
 import type { VmPaths } from '../../state/paths.js';
 import { qmpConnect, QmpCommandError, type QmpSession } from '../../hypervisor/qmp.js';
-import { deviceAddArgs, deviceId, netdevAddArgs, netdevId, type HotNicPlug } from '../../hypervisor/hotplug.js';
+import { deviceAddArgs, deviceId, netdevAddArgs, netdevId, type HotNicPlug, type HotplugDriver } from '../../hypervisor/hotplug.js';
 import { EXIT, UserError } from '../../errors.js';
 import type { HotNic } from '../../vm/overrides.js';
 import { planWithNics, storedNics, swapDocuments } from '../../vm/nic-apply.js';
@@ -16,19 +16,13 @@ import { newHotNic, type NicAddInput } from '../../vm/nic-input.js';
 
 export const DEVICE_DELETED_TIMEOUT_MS = 30_000;
 
-// The hypervisor half: QMP for plain QEMU (below), virsh for a libvirt domain (../virsh-driver.ts).
-export interface HotplugDriver {
-  plug(n: HotNicPlug): Promise<void>; // attached, or an error with nothing left behind
-  unplug(n: HotNicPlug, timeoutMs: number): Promise<void>; // resolves once the hypervisor confirms the removal
-  close(): void;
-}
 
 function qmpDriver(qmp: QmpSession): HotplugDriver {
   return { plug: (n) => plug(qmp, n), unplug: (n, ms) => unplug(qmp, n, ms), close: () => qmp.close() };
 }
 
 async function driverFor(p: VmPaths, via: HotNic['via']): Promise<HotplugDriver> {
-  if (via?.libvirt) return (await import('../virsh-driver.js')).libvirtDriver(via.libvirt, p.dir);
+  if (via?.libvirt) return (await import('../../vm/virsh-driver.js')).libvirtDriver(via.libvirt, p.dir);
   return qmpDriver(await openQmp(p));
 }
 

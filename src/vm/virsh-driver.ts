@@ -6,10 +6,11 @@ import { execFile, spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { attachArgs, detachArgs, interfaceXml, removedEventArgs, removedLine, type LibvirtTarget } from '../hypervisor/libvirt-hotplug.js';
 import type { HotNicPlug } from '../hypervisor/hotplug.js';
-import { EXIT, UserError } from './errors.js';
-import type { HotplugDriver } from './commands/nic.js';
+import { attachArgs, detachArgs, interfaceXml, removedEventArgs, removedLine, type LibvirtTarget } from '../hypervisor/libvirt-hotplug.js';
+
+import { EXIT, UserError } from '../errors.js';
+import type { HotplugDriver } from '../hypervisor/hotplug.js';
 
 const run = promisify(execFile);
 

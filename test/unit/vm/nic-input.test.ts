@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { newHotNic } from '../../../src/cli/nic-input.js';
-import { hotplugView, hotplugWarnings } from '../../../src/cli/hotplug-view.js';
-import { applyOverrides, specVm, type HotNic } from '../../../src/cli/overrides.js';
+import { newHotNic } from '../../../src/vm/nic-input.js';
+import { hotplugView, hotplugWarnings } from '../../../src/vm/hotplug-view.js';
+import { applyOverrides, specVm, type HotNic } from '../../../src/vm/overrides.js';
 import { encodeResolved, type StoredState } from '../../../src/state/store.js';
-import { UserError } from '../../../src/cli/errors.js';
+import { UserError } from '../../../src/errors.js';
 import { resolve } from '../../helpers/vm-fixtures.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
