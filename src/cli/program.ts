@@ -12,6 +12,7 @@ import { formatExplain } from './format/explain.js';
 import { formatDoctor } from './format/doctor.js';
 import { formatPatch } from './format/libvirt-patch.js';
 import { EXIT } from '../errors.js';
+import { registerNicCommands } from './nic-commands.js';
 import { SERVE_EXAMPLES, SERVE_OPTIONS } from '../sidecar/usage.js';
 
 export function registerCommands(program: Command, io: Io): void {
@@ -45,6 +46,7 @@ export function registerCommands(program: Command, io: Io): void {
     .action(action(io, async (ctx, [target], o) => (await import('./commands/explain.js')).explain({ root: ctx.root, target: target!, ...(o.nocloud ? { nocloud: o.nocloud as 'cd' } : {}), suppressNocloud: Boolean(o.suppressNocloud), ...(o.configDrive ? { configDrive: true } : {}), userDataOutside: Boolean(o.allowUserDataOutside) }), formatExplain));
 
   registerVmCommands(program, io);
+  registerNicCommands(program, io);
 
   program
     .command('doctor')

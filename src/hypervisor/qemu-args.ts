@@ -14,6 +14,8 @@ export interface QemuPlan {
   cdrom?: { path: string; bus: CdromBus };
   metadataNic?: { id: string; mac: string; connector: string };
   machine?: string;
+  qmpSocket?: string; // vmmeta nic add/remove drive the running VM through it
+  rootPorts?: number; // q35: empty pcie-root-ports a NIC can be hot-plugged into
 }
 
 // The CD must exist when ds-identify runs: it is a systemd generator, started by PID 1 before udev in the real
@@ -60,6 +62,26 @@ export function metadataNicArgs(nic: { id: string; mac: string; connector: strin
   return ['-netdev', netdev, '-device', `virtio-net-pci,netdev=${nic.id},mac=${nic.mac}`];
 }
 
+// QMP on a Unix socket in the VM's 0700 state folder (never TCP: QMP has no authentication). server=on,wait=off:
+// QEMU listens and boots without waiting for a client, and accepts a new client after one disconnects.
+export function qmpArgs(socket: string): string[] {
+  return ['-qmp', `unix:${qemuOptionValue(socket)},server=on,wait=off`];
+}
+
+// q35's root bus (pcie.0) takes no hot-plugged device (QEMU docs/pcie.txt): each hot-plugged NIC needs an empty
+// pcie-root-port present from boot. Four is what a VM rarely outgrows and costs four PCI slots of 32. The chassis
+// numbers start high so they do not collide with root ports of the operator's own command line.
+export const DEFAULT_ROOT_PORTS = 4;
+export const MAX_ROOT_PORTS = 16;
+export const ROOT_PORT_CHASSIS = 200;
+export function rootPortId(n: number): string {
+  return `vmmeta-rp${n}`;
+}
+export function rootPortArgs(count: number): string[] {
+  if (!Number.isInteger(count) || count < 0 || count > MAX_ROOT_PORTS) throw new Error(`bad root port count ${count}`);
+  return Array.from({ length: count }, (_, i) => ['-device', `pcie-root-port,id=${rootPortId(i + 1)},chassis=${ROOT_PORT_CHASSIS + i + 1}`]).flat();
+}
+
 export function qemuArgs(plan: QemuPlan): string[] {
   const argv: string[] = [];
   if (plan.machine) argv.push('-machine', qemuOptionValue(plan.machine));
@@ -69,6 +91,8 @@ export function qemuArgs(plan: QemuPlan): string[] {
   argv.push(...smbiosArgs(plan.smbios));
   if (plan.cdrom) argv.push(...cdromArgs(plan.cdrom));
   if (plan.metadataNic) argv.push(...metadataNicArgs(plan.metadataNic));
+  if (plan.rootPorts) argv.push(...rootPortArgs(plan.rootPorts));
+  if (plan.qmpSocket) argv.push(...qmpArgs(plan.qmpSocket));
   return argv;
 }
 

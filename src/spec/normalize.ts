@@ -4,6 +4,7 @@
 import { decodeBase64 } from './base64.js';
 import type { GeneratedIds } from './ids.js';
 import type { NetworkConfig, ResolvedVm, Spec } from './schema.js';
+import { withHotplugVendorData } from './hotplug.js';
 
 export interface NormalizeContext {
   userData?: Uint8Array; // the bytes load.ts read from userDataFile
@@ -54,5 +55,7 @@ export function normalizeSpec(spec: Spec, ctx: NormalizeContext): ResolvedVm {
     network: withDhcpFallback(network ?? structuredClone(EMPTY_NETWORK)),
   };
   if (bytes !== undefined) vm.userData = bytes;
+  const vendorData = withHotplugVendorData(spec.vendorData, spec);
+  if (vendorData !== undefined) vm.vendorData = vendorData;
   return vm;
 }

@@ -2,6 +2,7 @@
 // run reports every problem in a spec (the changesets `rules.ts` pattern). Pure: no I/O; userDataFile is read
 // and measured by load.ts.
 import type { SpecIssue } from './issues.js';
+import { hotplugIssues } from './hotplug.js';
 import type { Spec } from './schema.js';
 import { base64Problem, decodeBase64 } from './base64.js';
 import { parseIp } from './cidr.js';
@@ -115,7 +116,7 @@ const sidecarRule: Rule = (spec) =>
 
 const networkRule: Rule = (spec) => (spec.network ? checkNetworks(spec.network) : []);
 
-export const RULES: readonly Rule[] = [uuidRule, sshKeyRules, userDataRules, randomSeedRule, vendorDataRule, deviceRules, sidecarRule, networkRule];
+export const RULES: readonly Rule[] = [uuidRule, sshKeyRules, userDataRules, randomSeedRule, vendorDataRule, deviceRules, sidecarRule, networkRule, hotplugIssues];
 
 export function checkRules(spec: Spec): SpecIssue[] {
   return RULES.flatMap((rule) => rule(spec));

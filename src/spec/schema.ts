@@ -46,7 +46,7 @@ export const sshKeySchema = z
   })
   .strict();
 
-const physicalLinkSchema = z
+export const physicalLinkSchema = z
   .object({
     id: linkIdSchema,
     type: z.literal('physical'),
@@ -218,6 +218,20 @@ export const sidecarSchema = z
   })
   .strict();
 
+// Run-time NIC hot-plug (vmmeta nic add/remove). Absent: nothing changes in what the guest or QEMU sees beyond the
+// QMP socket every VM gets.
+export const hotplugSchema = z
+  .object({
+    // Vendor data `updates: {network: {when: [boot-new-instance, hotplug]}}`: cloud-init's OpenStack datasource
+    // (21.3+, install module 21.4+) then installs its udev hook and configures a hot-plugged NIC (cc_install_hotplug).
+    network: z.boolean().default(false),
+    // The QEMU machine the operator boots: q35 gets spare pcie-root-ports (its root bus does not hot-plug); pc
+    // (i440fx) hot-plugs on its root bus through ACPI.
+    machine: z.enum(['pc', 'q35']).default('pc'),
+    rootPorts: z.number().int().min(0).max(16, 'more than 16 spare root ports').optional(),
+  })
+  .strict();
+
 // Nova: metadata items are key 1..255 and value 0..255 characters, 128 items by default quota.
 const metaSchema = z
   .record(z.string().min(1, 'empty meta key').max(255, 'meta key longer than 255 characters'), z.string().max(255, 'meta value longer than 255 characters'))
@@ -247,6 +261,7 @@ export const SpecSchema = z
     imds: imdsSchema.default({ tokens: 'optional' }).describe('EC2 metadata service settings (IMDSv2 tokens)'),
     guest: guestSchema.default({ arch: 'x86_64', cloudInit: '22.4' }).describe('guest architecture and cloud-init generation'),
     sidecar: sidecarSchema.default({ listen: ['unix'] }).describe('where the metadata sidecar listens'),
+    hotplug: hotplugSchema.optional().describe('NIC hot-plug: turn on cloud-init\'s network hotplug (vendor data), the machine type (q35 gets spare root ports) and their count'),
   })
   .strict();
 

@@ -29,6 +29,7 @@ export const FILES = {
   sidecarLog: 'sidecar.log', // the sidecar's stdout/stderr
   sidecarLaunch: 'sidecar.launch', // { pid, launchedAt } written by the launcher before sidecar.json exists
   accessLog: SIDECAR_FILES.accessLog, // one JSON line per request
+  qmpSock: 'qmp.sock', // QEMU's QMP socket (qemu-args: -qmp unix:…), created by QEMU; sun_path ≤ UNIX_PATH_MAX
   lock: 'lock', // owner pid while a command holds the VM
 } as const;
 

@@ -4,7 +4,7 @@
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { networkConfigSchema, SpecSchema, vmNameSchema, type ResolvedVm } from '../spec/schema.js';
+import { networkConfigSchema, networkSchema, physicalLinkSchema, SpecSchema, vmNameSchema, type ResolvedVm } from '../spec/schema.js';
 import { EXIT, UserError } from '../errors.js';
 import { FILES, deletingDir, parseLeftover, vmPaths, type VmPaths } from './paths.js';
 import { isAlive } from './pid.js';
@@ -34,6 +34,16 @@ const storedVmSchema = SpecSchema.omit({ uuid: true, hostname: true, instanceId:
 });
 export type StoredVm = z.infer<typeof storedVmSchema>;
 
+// A NIC plugged in by `vmmeta nic add` (vm/overrides.ts HotNic); its link and networks were checked on the way in.
+const hotNicSchema = z.object({
+  link: physicalLinkSchema,
+  networks: z.array(networkSchema),
+  backend: z.union([z.object({ type: z.literal('user') }), z.object({ type: z.literal('tap'), ifname: z.string() })]),
+  port: z.number().int().nullable(),
+  addedAt: z.string(),
+  via: z.object({ libvirt: z.object({ domain: z.string(), uri: z.string().optional() }) }).optional(),
+});
+
 const stateSchema = z.object({
   version: z.literal(STATE_VERSION),
   name: z.string(),
@@ -45,8 +55,9 @@ const stateSchema = z.object({
   resolved: storedVmSchema,
   outputs: outputsSchema,
   // Added after version 1 shipped, so optional: states written before read as "nothing recorded".
-  // The command-line settings `create`/`update` were given (vm/overrides.ts); kept by later updates.
-  overrides: z.object({ nocloud: z.enum(['cd', 'none', 'net']).optional(), configDrive: z.boolean().optional(), listen: z.array(z.string()).optional() }).optional(),
+  // The command-line settings `create`/`update` were given (vm/overrides.ts), and the NICs `nic add` plugged in;
+  // kept by later updates.
+  overrides: z.object({ nocloud: z.enum(['cd', 'none', 'net']).optional(), configDrive: z.boolean().optional(), listen: z.array(z.string()).optional(), nics: z.array(hotNicSchema).optional() }).optional(),
   // Each such setting's value and where it came from (flag, spec, default), for inspect and explain.
   settings: z.record(z.string(), z.object({ value: z.unknown(), source: z.enum(['flag', 'spec', 'default']) })).optional(),
   source: z.string().optional(), // the spec file's absolute path at the last create/update

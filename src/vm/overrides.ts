@@ -2,8 +2,20 @@
 // `--listen`). They are recorded in state.json when given, so `update` and a re-run of `create` keep them: an
 // update without the flag must never quietly re-attach the CD or move the sidecar (issue 18). `--from-spec X`
 // forgets one. Adding such a flag later is one more row in SETTINGS. Pure: no I/O.
-import type { ResolvedVm } from '../spec/schema.js';
+import type { Link, Network, ResolvedVm } from '../spec/schema.js';
+import type { NicBackend } from '../hypervisor/hotplug.js';
 import { UserError, EXIT } from '../errors.js';
+
+// A NIC `vmmeta nic add` plugged into the running VM: its link and networks join the spec's in every document
+// until `vmmeta nic remove`, and survive update and create like the flags above.
+export interface HotNic {
+  link: Extract<Link, { type: 'physical' }>;
+  networks: Network[];
+  backend: NicBackend;
+  port: number | null; // q35 root port (1-based), null on pc
+  addedAt: string;
+  via?: { libvirt: { domain: string; uri?: string } }; // plugged through libvirt; absent: the VM's QMP socket
+}
 
 export type NocloudMode = 'cd' | 'none' | 'net';
 
@@ -12,6 +24,7 @@ export interface Overrides {
   nocloud?: NocloudMode;
   configDrive?: boolean;
   listen?: string[];
+  nics?: HotNic[];
 }
 
 // What one command line says about them: a value per setting (same keys as Overrides), plus the sugar.
@@ -78,7 +91,33 @@ export function applyOverrides(vm: ResolvedVm, o: Overrides): ResolvedVm {
     const value = o[row.key];
     if (value !== undefined) out = (row.apply as (v: ResolvedVm, x: unknown) => ResolvedVm)(out, value);
   }
-  return out;
+  return o.nics?.length ? withHotNics(out, o.nics) : out;
+}
+
+// A spec edited after a hot-plug may now name the same link or MAC: one of the two must go, vmmeta cannot pick.
+export function withHotNics(vm: ResolvedVm, nics: readonly HotNic[]): ResolvedVm {
+  for (const n of nics) {
+    const clash = vm.network.links.find((l) => l.id === n.link.id || l.mac === n.link.mac);
+    if (clash) {
+      throw new UserError(`network.links: link ${clash.id} (${clash.mac}) clashes with the hot-plugged NIC ${n.link.id} (${n.link.mac})`, {
+        exitCode: EXIT.conflict,
+        hint: `take it out of the spec, or unplug the NIC first: vmmeta nic remove ${vm.name} ${n.link.id}`,
+      });
+    }
+  }
+  const network = { ...vm.network, links: [...vm.network.links, ...nics.map((n) => n.link)], networks: [...vm.network.networks, ...nics.flatMap((n) => n.networks)] };
+  return { ...vm, network };
+}
+
+// state.json's resolved VM as the spec gave it: the hot-plugged NICs taken out again (buildPlan re-applies them).
+export function specVm(resolved: ResolvedVm, o: Overrides | undefined): ResolvedVm {
+  return o?.nics?.length ? withoutHotNics(resolved, o.nics) : resolved;
+}
+
+// The VM without its hot-plugged NICs (state.json's resolved VM has them applied).
+export function withoutHotNics(vm: ResolvedVm, nics: readonly HotNic[]): ResolvedVm {
+  const ids = new Set(nics.map((n) => n.link.id));
+  return { ...vm, network: { ...vm.network, links: vm.network.links.filter((l) => !ids.has(l.id)), networks: vm.network.networks.filter((n) => !ids.has(n.link)) } };
 }
 
 // The overrides to record: what was recorded before, minus `--from-spec`, plus this command line.

@@ -10,7 +10,8 @@ import { renderNoCloud } from '../render/nocloud.js';
 import { renderConfigDrive } from '../render/configdrive.js';
 import { renderOpenStackDisk } from '../render/openstack.js';
 import { resolveSmbios, smbiosText, type Smbios } from '../hypervisor/smbios.js';
-import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, DEFAULT_CDROM_BUS, METADATA_ADDRESS, type CdromBus } from '../hypervisor/qemu-args.js';
+import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, DEFAULT_CDROM_BUS, DEFAULT_ROOT_PORTS, METADATA_ADDRESS, type CdromBus } from '../hypervisor/qemu-args.js';
+import { hotplugSummary } from '../spec/hotplug.js';
 import { guestfwdConnector } from '../hypervisor/connector.js';
 import { domainXml, sysinfoXml } from '../hypervisor/libvirt.js';
 import { predictDatasource, type Verdict } from '../guest/verdict.js';
@@ -21,7 +22,7 @@ import { verdictInput } from './verdict-input.js';
 import { applyOverrides, settingSources, type Overrides, type Settings } from './overrides.js';
 
 // Bump when the same spec must produce different files (forces an update of existing VMs on re-create).
-const PLAN_VERSION = 1;
+const PLAN_VERSION = 2; // 2: every VM's QEMU args carry a QMP socket (nic add/remove)
 // Where a nocloud-net seed points: the address the guest dials for metadata (guestfwd or DNAT).
 export const NOCLOUD_SEED_URL = `http://${METADATA_ADDRESS}/nocloud/`;
 
@@ -75,7 +76,8 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   const smbios = resolveSmbios(vm, seedUrl ? { seedUrl } : {});
   const cdrom: { path: string; bus: CdromBus } | null = nocloud === 'cd' ? { path: p.cidataIso, bus: DEFAULT_CDROM_BUS } : null;
   const nic = metadataNic(vm, p);
-  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(nic ? { metadataNic: nic } : {}) });
+  const rootPorts = hotplugSummary(vm, DEFAULT_ROOT_PORTS).rootPorts;
+  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(nic ? { metadataNic: nic } : {}), rootPorts, qmpSocket: p.qmpSock });
   const guestfwd = argv.find((a: string) => a.includes('guestfwd=')) ?? null;
   const outputs: VmOutputs = {
     nocloud,

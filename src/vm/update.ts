@@ -142,7 +142,7 @@ function checkSource(state: RecoveredState, o: CreateOptions): void {
 }
 
 // domain.xml is a starter for people to adjust ("then: virsh define"): an edit is theirs to keep.
-async function domainXmlEdited(p: VmPaths, state: RecoveredState): Promise<boolean> {
+export async function domainXmlEdited(p: VmPaths, state: RecoveredState): Promise<boolean> {
   const want = state.rendered?.[FILES.domainXml];
   if (want === undefined) return false;
   const text = await readFile(p.domainXml).catch(() => undefined);

@@ -26,6 +26,7 @@ const CASES = {
   }),
   'plain-no-cd': makeVm({ name: 'web1', smbios: { profile: 'plain' }, datasource: { nocloud: 'none' } }),
   'nocloud-net': makeVm({ name: 'web1', datasource: { nocloud: 'net' } }),
+  'q35-hotplug': makeVm({ name: 'web1', datasource: { nocloud: 'none' }, hotplug: { network: true, machine: 'q35', rootPorts: 2 } }),
 };
 
 function render(vm: ReturnType<typeof makeVm>): Record<string, string> {
@@ -33,7 +34,8 @@ function render(vm: ReturnType<typeof makeVm>): Record<string, string> {
   const cdrom = vm.datasource.nocloud === 'cd' ? { path: `${STATE}/cidata.iso`, bus: 'ide' as const } : null;
   const physical = vm.network.links.find((l) => l.type === 'physical');
   const metadataNic = { id: 'vmmeta0', mac: physical?.mac ?? uuidMac(vm.uuid), connector: guestfwdConnector(`${STATE}/sidecar.sock`) };
-  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), metadataNic });
+  const rootPorts = vm.hotplug?.machine === 'q35' ? vm.hotplug.rootPorts ?? 4 : 0;
+  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), metadataNic, rootPorts, qmpSocket: `${STATE}/qmp.sock` });
   const opts = { smbios, uuid: vm.uuid, cdrom, metadataNic };
   return {
     'qemu-args.txt': argsFileText(argv),

@@ -3,7 +3,7 @@
 // variable is unset and nothing is recorded.
 import { appendFileSync } from 'node:fs';
 
-export type TimingKind = 'image-build' | 'initramfs-build' | 'package-unpack' | 'apt-update' | 'boot';
+export type TimingKind = 'image-build' | 'initramfs-build' | 'package-unpack' | 'apt-update' | 'boot' | 'hotplug';
 
 export function recordTiming(kind: TimingKind, name: string, seconds: number, extra: Record<string, unknown> = {}): void {
   const file = process.env.VMMETA_TEST_TIMINGS;

@@ -10,6 +10,9 @@ import { mergeOverrides, type OverrideFlags, type Settings } from '../../vm/over
 import { sidecarStatus } from '../../vm/sidecar-control.js';
 import { verdictInput } from '../../vm/verdict-input.js';
 import { loadStoredVm } from '../../vm/stored-vm.js';
+import { hotplugSummary, HOTPLUG_GENERATIONS, type HotplugSummary } from '../../spec/hotplug.js';
+import { DEFAULT_ROOT_PORTS } from '../../hypervisor/qemu-args.js';
+import type { ResolvedVm } from '../../spec/schema.js';
 
 export interface ExplainResult {
   source: 'spec' | 'vm';
@@ -25,6 +28,12 @@ export interface ExplainResult {
   warnings: string[];
   verdict: Verdict;
   settings: Settings | null; // the NoCloud mode, config drive and listen addresses, and where each came from
+  hotplug: HotplugSummary & { generations: Record<string, boolean> }; // which cloud-init generations act on a hot-plugged NIC
+}
+
+function hotplugOf(vm: ResolvedVm): ExplainResult['hotplug'] {
+  const generations = Object.fromEntries(Object.entries(HOTPLUG_GENERATIONS).map(([g, v]) => [g, v.acts && Boolean(vm.hotplug?.network)]));
+  return { ...hotplugSummary(vm, DEFAULT_ROOT_PORTS), generations };
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -37,15 +46,15 @@ export async function explain(o: { root: string; target: string; userDataOutside
     const loaded = await loadSpecFile(o.target, { userDataOutside: o.userDataOutside });
     const plan = buildPlan(loaded, mergeOverrides({}, o, loaded.vm), vmPaths(o.root, loaded.vm.name));
     const input = verdictInput(plan.vm, plan.smbios, plan.outputs, { sidecar: true });
-    return result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings);
+    return { ...result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings), hotplug: hotplugOf(plan.vm) };
   }
   const { p, state, vm, smbios } = await loadStoredVm(o.root, o.target);
   const running = (await sidecarStatus(p)).state === 'running';
   const input = verdictInput(vm, smbios, state.outputs, { sidecar: running });
-  return result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null);
+  return { ...result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null), hotplug: hotplugOf(vm) };
 }
 
-function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null): ExplainResult {
+function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null): Omit<ExplainResult, 'hotplug'> {
   return {
     source,
     target,

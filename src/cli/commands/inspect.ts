@@ -16,7 +16,8 @@ import { viewVm } from '../../vm/vm-view.js';
 import { readSecrets } from '../../state/secrets.js';
 import { buildPlan } from '../../vm/plan.js';
 import { derivedDamage, type Damage } from '../../vm/derived.js';
-import type { Settings } from '../../vm/overrides.js';
+import { specVm, type HotNic, type Overrides, type Settings } from '../../vm/overrides.js';
+import { hotplugView, hotplugWarnings, type HotplugView } from '../../vm/hotplug-view.js';
 import { REDACTED } from '../output.js';
 
 
@@ -49,6 +50,7 @@ export interface InspectResult {
   sidecar: { state: string; pid: number | null; answering: boolean; probes: ProbeResult[]; uptimeSeconds: number | null } & Omit<Partial<SidecarSummary>, 'pid'>;
   requests: { total: number; last: AccessRecord[]; firstAt: string | null; lastAt: string | null };
   secrets: { tokenKey: string | null; password: string | null };
+  hotplug: HotplugView; // which generations act on a hot-plugged NIC; NICs from nic add and whether the guest re-read network_data.json
   settings: Settings | null; // NoCloud mode, config drive, listen addresses and where each came from (null: not recorded)
   damaged: Damage[]; // generated files missing or not what state.json says (create/update rebuild them)
   warnings: Warning[];
@@ -72,7 +74,9 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
   const now = o.now ?? Date.now();
   // Every generated file follows from state.json and spec.yaml: rebuild the plan and compare (reads only).
   const specText = await readFile(p.spec, 'utf8').catch(() => '');
-  const plan = buildPlan({ text: specText, vm: v.vm, raw: undefined }, v.state.overrides ?? {}, p);
+  const overrides = (v.state.overrides ?? {}) as Overrides;
+  const plan = buildPlan({ text: specText, vm: specVm(v.vm, overrides), raw: undefined }, overrides, p);
+  const hotplug = hotplugView(v.vm, (overrides.nics ?? []) as HotNic[], guest);
   const damaged = await derivedDamage(p, plan);
   const damage: Warning[] = damaged.length ? [{
     code: 'derived-damaged',
@@ -116,9 +120,10 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
     },
     requests: { total: guest.length, last: guest.slice(-(o.requests ?? 10)).map(({ raw: _raw, probe: _probe, ...e }) => e), firstAt: guest[0]?.time ?? null, lastAt: guest.at(-1)?.time ?? null },
     secrets: { tokenKey: hide(secrets.tokenKey), password: hide(password) },
+    hotplug,
     settings: (v.state.settings as Settings | undefined) ?? null,
     damaged,
-    warnings: [...damage, ...inspectWarnings(v, guest, leftovers)],
+    warnings: [...damage, ...inspectWarnings(v, guest, leftovers), ...hotplugWarnings(hotplug, v.vm.name, now)],
   };
 }
 

@@ -14,8 +14,19 @@ export function formatExplain(r: ExplainResult, o: FormatOptions): string {
     (r.settings ? fields(settingFields(r.settings), o, '  ') : '') +
     smbiosLines(r.smbios, o) +
     verdictLines(r.predicted, r.reasons, r.warnings, o) +
-    generations(r, o)
+    generations(r, o) +
+    fields([['NIC hot-plug', hotplugLine(r.hotplug)]], o, '  ')
   );
+}
+
+// "cloud-init 22.4, 25.1 act on it, 20.4 does not; this guest: …" (explain), or the guest's own note (inspect).
+export function hotplugLine(h: ExplainResult['hotplug'] | { network: boolean; acts: boolean; note: string; machine: string; rootPorts: number }): string {
+  const ports = h.machine === 'q35' ? `, q35 with ${h.rootPorts} spare root port${h.rootPorts === 1 ? '' : 's'}` : '';
+  if (!('generations' in h)) return `${h.network ? 'on' : 'off'}${ports}: ${h.note}`;
+  const acts = Object.entries(h.generations).filter(([, a]) => a).map(([g]) => g);
+  const not = Object.keys(h.generations).filter((g) => !acts.includes(g));
+  const which = h.network ? `cloud-init ${acts.join(', ')} act on it${not.length ? `, ${not.join(', ')} does not` : ''}` : 'off';
+  return `${which}${ports}; this guest: ${h.note}`;
 }
 
 // The same VM under each cloud-init generation vmmeta models, when they do not all agree.

@@ -6,6 +6,7 @@ import { smbiosLines } from './smbios.js';
 import { settingFields } from './settings.js';
 import { verdictLines } from './verdict.js';
 import { formatLogLine } from './logs.js';
+import { hotplugLine } from './explain.js';
 
 export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now()): string {
   const c = paint(o);
@@ -32,6 +33,8 @@ export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now
   const cd = r.cdrom.attached ? `attached: ${r.cdrom.path} (bus ${r.cdrom.bus})${r.cdrom.present ? '' : c.red(' — file missing')}` : r.nocloud === 'net' ? 'none (NoCloud seed URL in the SMBIOS serial)' : 'suppressed';
   out.push(section('Disks', fields([['NoCloud CD', cd], ['config drive', r.configDrive.attached ? r.configDrive.path! : 'none']], o, '  '), o));
   if (r.settings) out.push(section('Settings', fields(settingFields(r.settings), o, '  '), o));
+  const hot = r.hotplug.nics.map((n): [string, string] => [n.id, `${n.mac} ${n.addresses.join(' ')}, plugged in ${n.addedAt}; ${n.fetchedAfter ? `guest re-read network_data.json at ${n.fetchedAfter}` : c.red('guest has not re-read network_data.json since')}`]);
+  out.push(section('NIC hot-plug', fields([['guest', hotplugLine(r.hotplug)], ...hot], o, '  '), o));
   out.push(section('Datasource', verdictLines(r.datasource.predicted, r.datasource.reasons, [], o).replace(/^(?=.)/gm, '  '), o));
   const sc = r.sidecar;
   const state = sc.state === 'running' ? (sc.answering ? c.green('running, answering') : c.red('running, NOT answering')) : c.red(sc.state);
