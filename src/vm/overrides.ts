@@ -4,6 +4,7 @@
 // forgets one. Adding such a flag later is one more row in SETTINGS. Pure: no I/O.
 import type { ResolvedVm } from '../spec/schema.js';
 import { UserError, EXIT } from '../errors.js';
+import { listenProblem } from '../spec/listen.js';
 
 export type NocloudMode = 'cd' | 'none' | 'net';
 
@@ -91,6 +92,11 @@ export function mergeOverrides(stored: Overrides, flags: OverrideFlags, specVm: 
       if (!row) throw new UserError(`--from-spec: unknown setting ${JSON.stringify(name)}`, { exitCode: EXIT.invalid, hint: `one of: ${[...SETTING_NAMES, 'all'].join(', ')}` });
       delete out[row.key];
     }
+  }
+  // --listen goes through the spec's own grammar and message (spec/listen.ts), before anything is written.
+  for (const entry of flags.listen ?? []) {
+    const problem = listenProblem(entry, specVm.sidecar.allowAllInterfaces);
+    if (problem) throw new UserError(`--listen ${problem}`, { exitCode: EXIT.invalid });
   }
   const given = out as Record<string, unknown>;
   for (const row of SETTINGS) {
