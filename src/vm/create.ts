@@ -17,6 +17,7 @@ import { vmSummary, type VmSummary } from './summary.js';
 import type { Change } from './changes.js';
 import type { Settings } from './overrides.js';
 import { updateExisting } from './update.js';
+import { installVmRules, preflightRules, settleTap, tapRules } from '../tap/engine.js';
 
 export interface CreateOptions extends OverrideFlags {
   root: string;
@@ -37,6 +38,7 @@ export interface CreateResult extends VmSummary {
   recordedFlags: string[]; // the settings flags kept with the VM, as a command line gives them
   repaired: string[]; // derived files that were missing or damaged and were rebuilt
   kept: Array<{ file: string; copy: string; message: string }>; // files the operator edited, left as they are
+  rules?: 'installed' | 'kept' | 'removed'; // tap mode: what happened to the VM's nftables rules
 }
 
 export async function create(o: CreateOptions): Promise<CreateResult> {
@@ -56,7 +58,10 @@ export async function create(o: CreateOptions): Promise<CreateResult> {
   if (kind === 'none') {
     if (o.vm !== undefined) throw notFound(o.root, name);
     await checkUuidFree(o.root, name, first.vm.uuid);
-    return createNew(o, p, buildPlan(first, mergeOverrides({}, o, first.vm), p));
+    const loaded = { ...first, vm: await settleTap(o.root, first.vm, undefined) };
+    const plan = buildPlan(loaded, mergeOverrides({}, o, loaded.vm), p);
+    await preflightRules(tapRules(name, plan.outputs), null); // nft missing or refusing: nothing is written
+    return createNew(o, p, plan);
   }
   // An orphan (no state.json) is rebuilt only with --force: update.ts recovers its uuid from served.json.
   if (kind === 'orphan' && !o.force) throw orphanError(p);
@@ -88,7 +93,17 @@ async function createNew(o: CreateOptions, p: VmPaths, plan: Plan): Promise<Crea
         throw withoutRemovedLog(err, p, o.spec);
       }
     }
-    return { ...result(p, plan, sidecar), action: 'created', sidecarAction: sidecar ? 'started' : 'not started' };
+    const rules = tapRules(p.name, plan.outputs);
+    if (rules) {
+      try {
+        await installVmRules(rules);
+      } catch (err) {
+        await stopSidecar(p).catch(() => undefined);
+        await rm(p.dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+    return { ...result(p, plan, sidecar), action: 'created', sidecarAction: sidecar ? 'started' : 'not started', ...(rules ? { rules: 'installed' as const } : {}) };
   } finally {
     await releaseNewVmLock(p);
   }
