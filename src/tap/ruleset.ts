@@ -5,7 +5,7 @@
 //
 // Bridged taps: at the IP layer every bridged packet seems to come from the bridge, so a bridge-family rule marks
 // the packet while the bridge still knows the ingress port; the mark survives into the inet hooks (measured in
-// test/integration/sidecar-bridged.test.ts). Routed taps: the packet really enters on the tap, so iifname does.
+// test/integration/tap-mode.test.ts). Routed taps: the packet really enters on the tap, so iifname does.
 import { METADATA_V4, METADATA_V6 } from './addresses.js';
 
 export interface TapRules {
