@@ -74,6 +74,21 @@ describe('tap mode: create installs, start re-applies, update swaps, delete remo
     assert.equal(curlFrom(guests.vm1!, 'http://169.254.169.254:8802/latest/meta-data/instance-id'), 'i-vm2');
   });
 
+  it('inspect shows the path live: the tap on its bridge, the rules matching or not, requests through the tap', () => {
+    const one = json(ns.vmmeta(root, ['inspect', 'vm1', '--json'])).tapPath as Record<string, unknown>;
+    assert.deepEqual(one.tap, { exists: true, up: true, master: 'br0' });
+    assert.equal(one.rules, 'match');
+    assert.equal(one.requestsViaTap, 2, 'the IPv4 and IPv6 GETs from guest 1');
+    const two = json(ns.vmmeta(root, ['inspect', 'vm2', '--json']));
+    assert.equal((two.tapPath as { rules: string }).rules, 'different', 'its input chain was flushed');
+    assert.ok((two.warnings as Array<{ code: string; hint: string }>).some((w) => w.code === 'tap-rules' && w.hint === 'vmmeta start vm2'), JSON.stringify(two.warnings));
+    ns.sh('ip link set tap-vm2 nomaster');
+    const moved = json(ns.vmmeta(root, ['inspect', 'vm2', '--json']));
+    assert.ok((moved.warnings as Array<{ code: string; message: string }>).some((w) => w.code === 'tap-bridge' && w.message === 'tap tap-vm2 is on no bridge, not br0'), JSON.stringify(moved.warnings));
+    ns.sh('ip link set tap-vm2 master br0');
+    assert.match(ns.vmmeta(root, ['inspect', 'vm1']).stdout, /Tap path\n\s+tap:\s+tap-vm1 up, on br0\n\s+rules:\s+tables vmmeta-vm1 loaded, match port 8801/);
+  });
+
   it('start and a no-op create put missing or damaged rules back, and keep intact ones', () => {
     const r = ns.vmmeta(root, ['start', 'vm2', '--json']);
     ok(r);

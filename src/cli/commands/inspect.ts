@@ -13,6 +13,8 @@ import { inspectWarnings, type Warning } from '../../vm/inspect-warnings.js';
 import type { ProbeResult } from '../../vm/probe.js';
 import { sidecarSummary, type SidecarSummary } from '../../vm/summary.js';
 import { viewVm } from '../../vm/vm-view.js';
+import { tapRules } from '../../tap/engine.js';
+import { tapPathView, tapPathWarnings, type TapPathView } from '../../tap/live.js';
 import { decodeResolved } from '../../state/store.js';
 import { buildPlan } from '../../vm/plan.js';
 import { derivedDamage, type Damage } from '../../vm/derived.js';
@@ -51,6 +53,7 @@ export interface InspectResult {
   secrets: { tokenKey: string | null; password: string | null };
   settings: Settings | null; // NoCloud mode, config drive, listen addresses and where each came from (null: not recorded)
   damaged: Damage[]; // generated files missing or not what state.json says (create/update rebuild them)
+  tapPath: TapPathView | null; // tap mode: the path, live
   warnings: Warning[];
 }
 
@@ -79,6 +82,8 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
     hint: `rebuild them: vmmeta update ${v.vm.name} <spec.yaml> (or vmmeta create <spec.yaml>)`,
   }] : [];
   const startedAt = v.sidecar.info?.startedAt;
+  const rules = tapRules(v.vm.name, v.state.outputs);
+  const tap = rules ? await tapPathView(rules, guest) : null;
   return {
     name: v.vm.name,
     dir: p.dir,
@@ -117,7 +122,8 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
     secrets: { tokenKey: hide(secrets.tokenKey), password: hide(password) },
     settings: (v.state.settings as Settings | undefined) ?? null,
     damaged,
-    warnings: [...damage, ...inspectWarnings(v, guest, leftovers)],
+    tapPath: tap,
+    warnings: [...damage, ...inspectWarnings(v, guest, leftovers), ...(tap ? tapPathWarnings(tap, v.vm.name) : [])],
   };
 }
 
