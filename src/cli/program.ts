@@ -13,6 +13,7 @@ import { formatDoctor } from './format/doctor.js';
 import { formatPatch } from './format/libvirt-patch.js';
 import { EXIT } from '../errors.js';
 import { registerNicCommands } from './nic-commands.js';
+import { formatHostSetup } from './format/host-setup.js';
 import { SERVE_EXAMPLES, SERVE_OPTIONS } from '../sidecar/usage.js';
 
 export function registerCommands(program: Command, io: Io): void {
@@ -53,6 +54,14 @@ export function registerCommands(program: Command, io: Io): void {
     .description('check this host: Node, QEMU, ISO tool, libvirt validator, socat, state root, loopback ports')
     .addHelpText('after', examples('vmmeta doctor', 'vmmeta doctor --json | jq \'.checks[] | select(.status != "ok")\''))
     .action(action(io, async (ctx) => (await import('./commands/doctor.js')).doctor({ root: ctx.root }), formatDoctor, (r) => (r.checks.some((c) => c.status === 'fail') ? EXIT.failure : EXIT.ok)));
+
+  program
+    .command('host-setup')
+    .description('tap mode\'s host part: 169.254.169.254 on lo, fe80::a9fe:a9fe on each bridge, IPv6 on, nf_tables modules (idempotent; --undo removes the addresses)')
+    .option('--bridge <if>', 'a bridge (or routed tap) the tap-mode VMs use (repeatable; default: those of the VMs in the state root)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--undo', 'remove the addresses again (modules and sysctls are left as they are)')
+    .addHelpText('after', examples('vmmeta host-setup --bridge br0', 'vmmeta host-setup                  # the bridges of every tap-mode VM', 'vmmeta host-setup --bridge br0 --undo', 'vmmeta doctor                      # checks each part and names this command'))
+    .action(action(io, async (ctx, _args, o) => (await import('./commands/host-setup.js')).hostSetupCommand({ root: ctx.root, bridges: (o.bridge as string[] | undefined) ?? [], undo: Boolean(o.undo) }), formatHostSetup));
 
   const libvirt = program.command('libvirt').description('libvirt integration');
   libvirt

@@ -57,6 +57,7 @@ export function registerVmCommands(program: Command, io: Io): void {
       'vmmeta create vm1.yaml --nocloud cd              # attach the CD again',
       'vmmeta create vm1.yaml --from-spec all           # forget recorded flags: the spec decides',
       'vmmeta create --json vm1.yaml | jq -r \'.qemu.argv[]\'',
+      'vmmeta create web.yaml                           # sidecar.path: tap → sidecar on 169.254.169.254:<port>, nft rules installed',
       `mapfile -t A < ${defaultRoot}/vm1/qemu-args.txt; qemu-system-x86_64 -accel tcg -m 1G "\${A[@]}" -drive file=disk.qcow2,if=virtio`,
     ))
     .action(action(io, async (ctx, [spec], o) => (await import('./commands/create.js')).create({ root: ctx.root, spec: spec!, progress: ctx.progress, ...createOpts(o) }), formatCreate));

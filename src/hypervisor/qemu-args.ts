@@ -13,6 +13,7 @@ export interface QemuPlan {
   smbios: Smbios;
   cdrom?: { path: string; bus: CdromBus };
   metadataNic?: { id: string; mac: string; connector: string };
+  tapNic?: { id: string; mac: string; device: string };
   machine?: string;
   qmpSocket?: string; // vmmeta nic add/remove drive the running VM through it
   rootPorts?: number; // q35: empty pcie-root-ports a NIC can be hot-plugged into
@@ -82,6 +83,15 @@ export function rootPortArgs(count: number): string[] {
   return Array.from({ length: count }, (_, i) => ['-device', `pcie-root-port,id=${rootPortId(i + 1)},chassis=${ROOT_PORT_CHASSIS + i + 1}`]).flat();
 }
 
+// Tap mode (sidecar.path: tap): the guest's ordinary NIC on the VM's tap, carrying its first MAC, and no
+// user-mode NIC. script=no: the operator (or libvirt) made the tap and put it on its bridge; QEMU only opens it.
+export function tapNicArgs(nic: { id: string; mac: string; device: string }): string[] {
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,31}$/.test(nic.id)) throw new Error(`bad netdev id ${nic.id}`);
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(nic.mac)) throw new Error(`bad MAC ${nic.mac}`);
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(nic.device)) throw new Error(`bad tap name ${nic.device}`);
+  return ['-netdev', `tap,id=${nic.id},ifname=${nic.device},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=${nic.id},mac=${nic.mac}`];
+}
+
 export function qemuArgs(plan: QemuPlan): string[] {
   const argv: string[] = [];
   if (plan.machine) argv.push('-machine', qemuOptionValue(plan.machine));
@@ -91,6 +101,7 @@ export function qemuArgs(plan: QemuPlan): string[] {
   argv.push(...smbiosArgs(plan.smbios));
   if (plan.cdrom) argv.push(...cdromArgs(plan.cdrom));
   if (plan.metadataNic) argv.push(...metadataNicArgs(plan.metadataNic));
+  if (plan.tapNic) argv.push(...tapNicArgs(plan.tapNic));
   if (plan.rootPorts) argv.push(...rootPortArgs(plan.rootPorts));
   if (plan.qmpSocket) argv.push(...qmpArgs(plan.qmpSocket));
   return argv;

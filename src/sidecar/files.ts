@@ -1,7 +1,9 @@
 // sidecar.json, the file the sidecar writes for the CLI once it listens: its format, validated by hand to keep zod
 // out of the sidecar. (secrets.json, which it reads, is state/secrets.ts.)
 
-export type ListenAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+import type { ListenAddress } from '../spec/listen.js';
+
+export type { ListenAddress };
 
 // sidecar.json: written only after every listener is bound, so its presence means "answering".
 export interface SidecarInfo {

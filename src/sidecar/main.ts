@@ -117,9 +117,11 @@ async function serve(args: ServeArgs): Promise<void> {
   });
   let listen;
   try {
-    listen = (args.listen.length ? args.listen : served.listen ?? DEFAULT_LISTEN).map((l) => parseListen(l, { socketPath: paths.sidecarSock, allowAll: args.allowAll }));
+    // The spec's own listeners carry the spec's allowAllInterfaces; --listen takes the flag.
+    const allowAll = args.listen.length ? args.allowAll : args.allowAll || served.allowAllInterfaces === true;
+    listen = (args.listen.length ? args.listen : served.listen ?? DEFAULT_LISTEN).map((l) => parseListen(l, { socketPath: paths.sidecarSock, allowAll }));
   } catch (err) {
-    throw new ServeError((err as Error).message);
+    throw new ServeError(`listen ${(err as Error).message}`);
   }
   // Signal handlers go in before anything is bound: a SIGHUP from `update` or a SIGTERM from `stop` may arrive
   // while we start, and the default action would kill us half-way.

@@ -17,6 +17,7 @@ export interface ServedMeta {
   imds: { tokens: ImdsTokens };
   // The spec's sidecar.listen: used when `vmmeta serve` gets no --listen.
   listen?: string[];
+  allowAllInterfaces?: boolean; // the spec's sidecar.allowAllInterfaces: its listen may hold 0.0.0.0 / [::]
 }
 
 export interface Served extends ServedMeta {
@@ -44,6 +45,7 @@ export function encodeServed(tree: FileTree, meta: ServedMeta): string {
   }
   const doc: Record<string, unknown> = { version: SERVED_VERSION, vm: meta.vm, uuid: meta.uuid, imds: { tokens: meta.imds.tokens }, blobs, files };
   if (meta.listen) doc.listen = [...meta.listen];
+  if (meta.allowAllInterfaces) doc.allowAllInterfaces = true;
   return stableJson(doc);
 }
 
@@ -81,6 +83,7 @@ export function decodeServed(data: string | Uint8Array): Served {
   if (!entries.length) throw new ServedError('files: empty tree');
   const served: Served = { vm, uuid, imds: { tokens }, tree: sortedTree(entries) };
   if (listen) served.listen = listen;
+  if (o.allowAllInterfaces === true) served.allowAllInterfaces = true;
   return served;
 }
 

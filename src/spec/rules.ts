@@ -5,7 +5,7 @@ import type { SpecIssue } from './issues.js';
 import { hotplugIssues } from './hotplug.js';
 import type { Spec } from './schema.js';
 import { base64Problem, decodeBase64 } from './base64.js';
-import { parseIp } from './cidr.js';
+import { isInterfaceName, listenProblem } from './listen.js';
 import { USER_DATA_MAX_BYTES } from './limits.js';
 import { checkNetworks } from './rules-network.js';
 import { looksLikeEc2 } from './ids.js';
@@ -95,28 +95,35 @@ const deviceRules: Rule = (spec) => {
   });
 };
 
-// "unix", "IPV4:PORT" or "[IPV6]:PORT" (port 0 = any free port).
-export function listenProblem(entry: string): string | null {
-  if (entry === 'unix') return null;
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(entry);
-  if (!m) return `${JSON.stringify(entry)} is not "unix", ADDRESS:PORT or [IPV6]:PORT`;
-  const ip = parseIp(m[1] ?? m[2]!);
-  if (!ip || (m[1] !== undefined) !== (ip.family === 6)) return `${JSON.stringify(m[1] ?? m[2])} is not an IP address (IPv6 goes in brackets)`;
-  if (Number(m[3]) > 65535) return `port ${m[3]} is above 65535`;
-  return null;
-}
+// The shared grammar (spec/listen.ts); port 0 = any free port.
 const sidecarRule: Rule = (spec) =>
   spec.sidecar.listen.flatMap((entry, i) => {
-    const problem = listenProblem(entry);
+    const problem = listenProblem(entry, spec.sidecar.allowAllInterfaces);
     if (problem) return [{ path: `sidecar.listen[${i}]`, message: problem }];
     // Port 0 picks a fresh port each time, so "127.0.0.1:0" twice is two listeners, not a clash.
     const first = spec.sidecar.listen.indexOf(entry);
     return first < i && !entry.endsWith(':0') ? [{ path: `sidecar.listen[${i}]`, message: `duplicates sidecar.listen[${first}] ("${entry}")` }] : [];
   });
 
+// Tap mode names its tap; a tap without tap mode would be silently ignored.
+const tapRule: Rule = (spec) => {
+  const { path, tap } = spec.sidecar;
+  if (path === 'tap' && !tap) return [{ path: 'sidecar.tap', message: 'sidecar.path is tap: name the VM\'s tap (sidecar.tap.device)' }];
+  if (path !== 'tap' && tap) return [{ path: 'sidecar.tap', message: 'only used with sidecar.path: tap' }];
+  if (!tap) return [];
+  const out: SpecIssue[] = [];
+  const name = (v: string, field: string) => {
+    if (!isInterfaceName(v)) out.push({ path: `sidecar.tap.${field}`, message: `${JSON.stringify(v)} is not a Linux interface name (1-15 letters, digits, "_", "." or "-")` });
+  };
+  name(tap.device, 'device');
+  if (tap.bridge !== undefined) name(tap.bridge, 'bridge');
+  if (tap.bridge !== undefined && tap.bridge === tap.device) out.push({ path: 'sidecar.tap.bridge', message: 'the bridge cannot be the tap itself' });
+  return out;
+};
+
 const networkRule: Rule = (spec) => (spec.network ? checkNetworks(spec.network) : []);
 
-export const RULES: readonly Rule[] = [uuidRule, sshKeyRules, userDataRules, randomSeedRule, vendorDataRule, deviceRules, sidecarRule, networkRule, hotplugIssues];
+export const RULES: readonly Rule[] = [uuidRule, sshKeyRules, userDataRules, randomSeedRule, vendorDataRule, deviceRules, sidecarRule, tapRule, networkRule, hotplugIssues];
 
 export function checkRules(spec: Spec): SpecIssue[] {
   return RULES.flatMap((rule) => rule(spec));

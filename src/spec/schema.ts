@@ -215,6 +215,20 @@ export const sidecarSchema = z
     // the state's owner can connect. "127.0.0.1:0": loopback on a free port, reachable by EVERY local user, so it
     // is never a default (README "Security"). "ADDR:PORT": e.g. 169.254.169.254:80 on the VM's bridge (tap mode).
     listen: z.array(z.string()).min(1).default(['unix']),
+    // 0.0.0.0 / [::] in listen are refused unless this says so (spec/listen.ts).
+    allowAllInterfaces: z.boolean().default(false),
+    // How the guest reaches its sidecar. 'connector' (default): a restricted QEMU user-mode NIC whose guestfwd
+    // dials the socket. 'tap': the VM's own tap NIC (bridged or routed); vmmeta listens on the metadata
+    // addresses at tap.port and installs this VM's nftables rules (docs/sidecar.md "Tap mode").
+    path: z.enum(['connector', 'tap']).default('connector'),
+    tap: z
+      .object({
+        device: z.string(), // checked in rules.ts (an interface name), so the message names the field
+        bridge: z.string().optional(), // absent: a routed tap
+        port: z.number().int().min(1).max(65535).optional(), // chosen once at create and recorded when absent
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -260,7 +274,7 @@ export const SpecSchema = z
     datasource: datasourceSchema.default({ nocloud: 'cd', configDrive: false }).describe('NoCloud CD or seed URL, and an optional config drive'),
     imds: imdsSchema.default({ tokens: 'optional' }).describe('EC2 metadata service settings (IMDSv2 tokens)'),
     guest: guestSchema.default({ arch: 'x86_64', cloudInit: '22.4' }).describe('guest architecture and cloud-init generation'),
-    sidecar: sidecarSchema.default({ listen: ['unix'] }).describe('where the metadata sidecar listens'),
+    sidecar: sidecarSchema.default({ listen: ['unix'], allowAllInterfaces: false, path: 'connector' }).describe('where the metadata sidecar listens'),
     hotplug: hotplugSchema.optional().describe('NIC hot-plug: turn on cloud-init\'s network hotplug (vendor data), the machine type (q35 gets spare root ports) and their count'),
   })
   .strict();

@@ -19,6 +19,9 @@ const outputsSchema = z.object({
   listen: z.array(z.string()),
   guestfwd: z.string().nullable(),
   seedUrl: z.string().nullable(),
+  // Tap mode (sidecar.path: tap): the VM's tap, its bridge (null: routed) and the sidecar port recorded at
+  // create; the nftables rules are derived from these (tap/ruleset.ts). Absent: the connector path.
+  tap: z.object({ device: z.string(), bridge: z.string().nullable(), port: z.number().int() }).optional(),
 });
 export type VmOutputs = z.infer<typeof outputsSchema>;
 

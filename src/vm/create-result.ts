@@ -25,6 +25,7 @@ export interface CreateResult extends VmSummary {
   recordedFlags: string[]; // the settings flags kept with the VM, as a command line gives them
   repaired: string[]; // derived files that were missing or damaged and were rebuilt
   kept: Array<{ file: string; copy: string; message: string }>; // files the operator edited, left as they are
+  rules?: 'installed' | 'kept' | 'removed'; // tap mode: what happened to the VM's nftables rules
 }
 
 export function result(p: VmPaths, plan: Plan, sidecar: SidecarInfo | null): Omit<CreateResult, 'action' | 'sidecarAction'> {

@@ -16,6 +16,7 @@ import { ensureSidecar, stopSidecar } from './sidecar-control.js';
 import type { SidecarInfo } from '../sidecar/files.js';
 import { updateExisting } from './update.js';
 import { progress, result, type CreateOptions, type CreateResult } from './create-result.js';
+import { installVmRules, preflightRules, settleTap, tapRules } from '../tap/engine.js';
 
 export async function createOrUpdate(o: CreateOptions): Promise<CreateResult> {
   const first = await loadSpecFile(o.spec, { userDataOutside: o.userDataOutside });
@@ -34,7 +35,10 @@ export async function createOrUpdate(o: CreateOptions): Promise<CreateResult> {
   if (kind === 'none') {
     if (o.vm !== undefined) throw notFound(o.root, name);
     await checkUuidFree(o.root, name, first.vm.uuid);
-    return createNew(o, p, buildPlan(first, mergeOverrides({}, o, first.vm), p));
+    const loaded = { ...first, vm: await settleTap(o.root, first.vm, undefined) };
+    const plan = buildPlan(loaded, mergeOverrides({}, o, loaded.vm), p);
+    await preflightRules(tapRules(name, plan.outputs), null); // nft missing or refusing: nothing is written
+    return createNew(o, p, plan);
   }
   // An orphan (no state.json) is rebuilt only with --force: update.ts recovers its uuid from served.json.
   if (kind === 'orphan' && !o.force) throw orphanError(p);
@@ -56,7 +60,17 @@ async function createNew(o: CreateOptions, p: VmPaths, plan: Plan): Promise<Crea
         throw withoutRemovedLog(err, p, o.spec);
       }
     }
-    return { ...result(p, plan, sidecar), action: 'created', sidecarAction: sidecar ? 'started' : 'not started' };
+    const rules = tapRules(p.name, plan.outputs);
+    if (rules) {
+      try {
+        await installVmRules(rules);
+      } catch (err) {
+        await stopSidecar(p).catch(() => undefined);
+        await rm(p.dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+    return { ...result(p, plan, sidecar), action: 'created', sidecarAction: sidecar ? 'started' : 'not started', ...(rules ? { rules: 'installed' as const } : {}) };
   } finally {
     await releaseNewVmLock(p);
   }

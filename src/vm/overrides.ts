@@ -5,6 +5,7 @@
 import type { Link, Network, ResolvedVm } from '../spec/schema.js';
 import type { NicBackend } from '../hypervisor/hotplug.js';
 import { UserError, EXIT } from '../errors.js';
+import { listenProblem } from '../spec/listen.js';
 
 // A NIC `vmmeta nic add` plugged into the running VM: its link and networks join the spec's in every document
 // until `vmmeta nic remove`, and survive update and create like the flags above.
@@ -130,6 +131,11 @@ export function mergeOverrides(stored: Overrides, flags: OverrideFlags, specVm: 
       if (!row) throw new UserError(`--from-spec: unknown setting ${JSON.stringify(name)}`, { exitCode: EXIT.invalid, hint: `one of: ${[...SETTING_NAMES, 'all'].join(', ')}` });
       delete out[row.key];
     }
+  }
+  // --listen goes through the spec's own grammar and message (spec/listen.ts), before anything is written.
+  for (const entry of flags.listen ?? []) {
+    const problem = listenProblem(entry, specVm.sidecar.allowAllInterfaces);
+    if (problem) throw new UserError(`--listen ${problem}`, { exitCode: EXIT.invalid });
   }
   const given = out as Record<string, unknown>;
   for (const row of SETTINGS) {

@@ -13,6 +13,7 @@ import { resolveSmbios, smbiosText, type Smbios } from '../hypervisor/smbios.js'
 import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, DEFAULT_CDROM_BUS, DEFAULT_ROOT_PORTS, METADATA_ADDRESS, type CdromBus } from '../hypervisor/qemu-args.js';
 import { hotplugSummary } from '../spec/hotplug.js';
 import { guestfwdConnector } from '../hypervisor/connector.js';
+import { tapListen } from '../tap/addresses.js';
 import { domainXml, sysinfoXml } from '../hypervisor/libvirt.js';
 import { predictDatasource, type Verdict } from '../guest/verdict.js';
 import { encodeServed } from '../sidecar/served.js';
@@ -64,9 +65,20 @@ export function sha256(data: string | Uint8Array): string {
 // device the guest sees; a VM without links gets a stable locally administered MAC derived from its uuid.
 // The user-network NIC whose guestfwd reaches the sidecar's socket; none without a unix listener.
 export function metadataNic(vm: ResolvedVm, p: VmPaths): { id: string; mac: string; connector: string } | null {
-  if (!vm.sidecar.listen.includes('unix')) return null;
-  const mac = vm.network.links.find((l) => l.type === 'physical')?.mac ?? uuidMac(vm.uuid);
-  return { id: 'vmmeta0', mac, connector: guestfwdConnector(p.sidecarSock) };
+  if (vm.sidecar.path === 'tap' || !vm.sidecar.listen.includes('unix')) return null;
+  return { id: 'vmmeta0', mac: firstMac(vm), connector: guestfwdConnector(p.sidecarSock) };
+}
+
+function firstMac(vm: ResolvedVm): string {
+  return vm.network.links.find((l) => l.type === 'physical')?.mac ?? uuidMac(vm.uuid);
+}
+
+// Tap mode: the port must have been chosen (tap/port.ts) before planning, so the plan stays pure.
+export function tapOutputs(vm: ResolvedVm): NonNullable<VmOutputs['tap']> | null {
+  const tap = vm.sidecar.path === 'tap' ? vm.sidecar.tap : undefined;
+  if (!tap) return null;
+  if (tap.port === undefined) throw new Error(`tap mode for ${vm.name} planned without a port`);
+  return { device: tap.device, bridge: tap.bridge ?? null, port: tap.port };
 }
 
 export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overrides: Overrides, p: VmPaths): Plan {
@@ -77,22 +89,26 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   const cdrom: { path: string; bus: CdromBus } | null = nocloud === 'cd' ? { path: p.cidataIso, bus: DEFAULT_CDROM_BUS } : null;
   const nic = metadataNic(vm, p);
   const rootPorts = hotplugSummary(vm, DEFAULT_ROOT_PORTS).rootPorts;
-  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(nic ? { metadataNic: nic } : {}), rootPorts, qmpSocket: p.qmpSock });
+  const tap = tapOutputs(vm);
+  const tapNic = tap ? { id: 'vmmeta0', mac: firstMac(vm), device: tap.device } : null;
+  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(nic ? { metadataNic: nic } : {}), ...(tapNic ? { tapNic } : {}), rootPorts, qmpSocket: p.qmpSock });
   const guestfwd = argv.find((a: string) => a.includes('guestfwd=')) ?? null;
   const outputs: VmOutputs = {
     nocloud,
     cdrom,
     configDrive: vm.datasource.configDrive ? p.configDriveIso : null,
-    listen: [...vm.sidecar.listen],
+    // Tap mode: the operator's listeners (the 0600 socket by default) plus the metadata addresses on its port.
+    listen: [...vm.sidecar.listen, ...(tap ? tapListen(tap) : [])],
     guestfwd,
     seedUrl,
+    ...(tap ? { tap } : {}),
   };
 
   const files = new Map<string, PlannedFile>();
   const put = (path: string, data: string | Uint8Array, mode = 0o644) => files.set(path, { data, mode });
   put(FILES.spec, loaded.text, 0o600); // may hold inline user-data, vendor-data or an admin password
   const httpTree = renderHttpTree(vm);
-  put(FILES.served, encodeServed(httpTree, { vm: vm.name, uuid: vm.uuid, imds: { tokens: vm.imds.tokens }, listen: outputs.listen }), 0o600);
+  put(FILES.served, encodeServed(httpTree, { vm: vm.name, uuid: vm.uuid, imds: { tokens: vm.imds.tokens }, listen: outputs.listen, ...(vm.sidecar.allowAllInterfaces ? { allowAllInterfaces: true } : {}) }), 0o600);
   const noCloud = renderNoCloud(vm);
   // meta/ is for people: every OpenStack version (small, and they differ), NoCloud, and EC2's `latest/` only (the
   // dated EC2 trees repeat it ~15 times over hundreds of tiny files), taken from the served tree rather than

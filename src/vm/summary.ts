@@ -22,6 +22,7 @@ export interface VmSummary {
   cdrom: { path: string; bus: string } | null;
   configDrive: string | null;
   seedUrl: string | null;
+  tap: { device: string; bridge: string | null; port: number } | null; // sidecar.path: tap
   smbios: Smbios;
   qemu: { argv: string[]; guestfwd: string | null; files: { txt: string; sh: string; json: string } };
   libvirt: { domainXml: string; sysinfoXml: string };
@@ -53,6 +54,7 @@ export function vmSummary(p: VmPaths, plan: Plan, sidecar: SidecarInfo | null): 
     cdrom: plan.outputs.cdrom,
     configDrive: plan.outputs.configDrive,
     seedUrl: plan.outputs.seedUrl,
+    tap: plan.outputs.tap ?? null,
     smbios: plan.smbios,
     qemu: { argv: plan.qemuArgs, guestfwd: plan.outputs.guestfwd, files: { txt: p.qemuArgsTxt, sh: p.qemuArgsSh, json: p.qemuArgsJson } },
     libvirt: { domainXml: p.domainXml, sysinfoXml: p.sysinfoXml },

@@ -20,6 +20,7 @@ import { servesPlan, waitServing } from './serving.js';
 import { storedPrediction } from './vm-view.js';
 import { recoverState, type RecoveredState } from './recover.js';
 import { progress, result, type CreateOptions, type CreateResult } from './create-result.js';
+import { ensureVmRules, installVmRules, preflightRules, removeVmRules, settleTap, tapRules, type TapRules } from '../tap/engine.js';
 
 export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<CreateResult> {
   let stored: StoredState | undefined;
@@ -33,16 +34,20 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
   }
   const recovered = stored === undefined;
   const loaded = await loadSpecFile(o.spec, { ids: { uuid: state.uuid, randomSeed: state.randomSeed }, userDataOutside: o.userDataOutside });
-  const plan = buildPlan(loaded, mergeOverrides(state.overrides ?? {}, o, loaded.vm), p);
+  const settled = { ...loaded, vm: await settleTap(p.root, loaded.vm, state.outputs.tap?.port) };
+  const plan = buildPlan(settled, mergeOverrides(state.overrides ?? {}, o, settled.vm), p);
+  const rules = tapRules(p.name, plan.outputs);
+  const oldRules = recovered ? null : tapRules(p.name, state.outputs);
   let repaired: string[] = recovered ? [FILES.state] : [];
   if (!recovered && plan.specHash === state.specHash) {
     repaired = (await derivedDamage(p, plan)).map((d) => d.file);
-    if (!repaired.length) return unchanged(o, p, plan);
+    if (!repaired.length) return withRules(await unchanged(o, p, plan), rules);
   } else {
     checkLoss(state, plan, o);
     checkSource(state, o);
     if (plan.vm.uuid !== state.uuid) await checkUuidFree(p.root, p.name, plan.vm.uuid);
   }
+  await preflightRules(rules, oldRules); // nft missing or refusing: nothing is written
   const oldSecrets = await readSecrets(p.secrets); // the key survives an update, so issued IMDSv2 tokens stay valid
   const secrets = oldSecrets.ok ? oldSecrets.text : undefined;
   const keepDomainXml = await domainXmlEdited(p, state);
@@ -52,6 +57,9 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
   let refreshed: { info: SidecarInfo | null; action: CreateResult['sidecarAction'] };
   try {
     refreshed = await refreshSidecar(o, p, plan, state, recovered);
+    // One transaction each: the old tables are swapped for the new, or dropped when the VM leaves tap mode.
+    if (rules) await installVmRules(rules);
+    else if (oldRules) await removeVmRules(p.name);
   } catch (err) {
     await committed.restore();
     throw await rolledBack(err, p, before.state === 'running' || before.state === 'starting', o);
@@ -60,7 +68,12 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
   if (plan.vm.uuid !== state.uuid) await rm(p.password, { force: true }); // the old instance's password
   const changes = stored ? bootChanges({ outputs: stored.outputs, predicted: storedPrediction(stored, true).winner }, { outputs: plan.outputs, predicted: plan.verdict.winner }) : [];
   const kept = keepDomainXml ? [{ file: p.domainXml, copy: p.domainXmlCopy, message: `${FILES.domainXml} was edited: kept as it is; vmmeta's new copy is ${p.domainXmlCopy} (or apply the changes with: vmmeta libvirt patch ${p.domainXml} ${p.name} --in-place)` }] : [];
-  return { ...result(p, plan, refreshed.info), action: 'updated', sidecarAction: refreshed.action, changes, repaired, kept };
+  return { ...result(p, plan, refreshed.info), action: 'updated', sidecarAction: refreshed.action, changes, repaired, kept, ...(rules ? { rules: 'installed' as const } : oldRules ? { rules: 'removed' as const } : {}) };
+}
+
+// A no-op create or update still puts back rules someone flushed (a reboot, `nft flush ruleset`).
+async function withRules(r: CreateResult, rules: TapRules | null): Promise<CreateResult> {
+  return rules ? { ...r, rules: await ensureVmRules(rules) } : r;
 }
 
 // Same spec, files intact: make sure the sidecar serves this plan. `update` leaves a stopped sidecar stopped

@@ -92,6 +92,8 @@ export async function doctor(o: { root: string }): Promise<{ root: string; check
       ? { name: 'socket path', status: 'ok', detail: `longest sidecar socket path is ${sock} bytes (limit ${UNIX_PATH_MAX})` }
       : { name: 'socket path', status: 'warn', detail: `a 63-character VM name gives a ${sock}-byte socket path (limit ${UNIX_PATH_MAX})`, hint: 'use a shorter state root or shorter VM names' },
     await bindLoopback(),
+    // Tap mode: nft, the host's addresses and modules, each VM's rules (none of it on a connector-only host).
+    ...(await (await import('./host-setup.js')).tapChecks(o.root)),
   ];
   return { root: o.root, checks };
 }

@@ -14,6 +14,8 @@ import type { ProbeResult } from '../../vm/probe.js';
 import { sidecarSummary, type SidecarSummary } from '../../vm/summary.js';
 import { viewVm } from '../../vm/vm-view.js';
 import { readSecrets } from '../../state/secrets.js';
+import { tapRules } from '../../tap/engine.js';
+import { tapPathView, tapPathWarnings, type TapPathView } from '../../tap/live.js';
 import { buildPlan } from '../../vm/plan.js';
 import { derivedDamage, type Damage } from '../../vm/derived.js';
 import { specVm, type HotNic, type Overrides, type Settings } from '../../vm/overrides.js';
@@ -53,6 +55,7 @@ export interface InspectResult {
   hotplug: HotplugView; // which generations act on a hot-plugged NIC; NICs from nic add and whether the guest re-read network_data.json
   settings: Settings | null; // NoCloud mode, config drive, listen addresses and where each came from (null: not recorded)
   damaged: Damage[]; // generated files missing or not what state.json says (create/update rebuild them)
+  tapPath: TapPathView | null; // tap mode: the path, live
   warnings: Warning[];
 }
 
@@ -84,6 +87,8 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
     hint: `rebuild them: vmmeta update ${v.vm.name} <spec.yaml> (or vmmeta create <spec.yaml>)`,
   }] : [];
   const startedAt = v.sidecar.info?.startedAt;
+  const rules = tapRules(v.vm.name, v.state.outputs);
+  const tap = rules ? await tapPathView(rules, guest) : null;
   return {
     name: v.vm.name,
     dir: p.dir,
@@ -123,7 +128,8 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
     hotplug,
     settings: (v.state.settings as Settings | undefined) ?? null,
     damaged,
-    warnings: [...damage, ...inspectWarnings(v, guest, leftovers), ...hotplugWarnings(hotplug, v.vm.name, now)],
+    tapPath: tap,
+    warnings: [...damage, ...inspectWarnings(v, guest, leftovers), ...hotplugWarnings(hotplug, v.vm.name, now), ...(tap ? tapPathWarnings(tap, v.vm.name) : [])],
   };
 }
 

@@ -1,7 +1,8 @@
 // vmmeta start|stop <vm>: control the sidecar under the VM's lock. start returns once the sidecar answers;
 // stop returns once its pid is gone. Both are idempotent (the libvirt hook calls them on every boot).
 import { withVmLock } from '../../state/lock.js';
-import { requireVm } from '../../state/store.js';
+import { readState, requireVm } from '../../state/store.js';
+import { ensureVmRules, tapRules } from '../../tap/engine.js';
 import { ensureSidecar, stopSidecar } from '../../vm/sidecar-control.js';
 import { sidecarSummary, type SidecarSummary } from '../../vm/summary.js';
 
@@ -10,13 +11,17 @@ export interface StartStopResult {
   action: 'started' | 'already running' | 'stopped' | 'not running';
   sidecar: SidecarSummary | null;
   pids: number[];
+  rules?: 'kept' | 'installed'; // tap mode: whether start had to put the VM's nftables rules back
 }
 
 export async function start(o: { root: string; vm: string; progress?: (line: string) => void }): Promise<StartStopResult> {
   const p = await requireVm(o.root, o.vm);
   return withVmLock(p.dir, async () => {
     const { info, started } = await ensureSidecar(p, o.progress ? { progress: o.progress } : {});
-    return { name: o.vm, action: started ? 'started' : 'already running', sidecar: sidecarSummary(info), pids: [info.pid] };
+    // Tap mode: rules lost since create (a reboot, a flush) come back with the sidecar.
+    const rules = tapRules(o.vm, (await readState(p)).outputs);
+    const ruleAction = rules ? await ensureVmRules(rules) : undefined;
+    return { name: o.vm, action: started ? 'started' : 'already running', sidecar: sidecarSummary(info), pids: [info.pid], ...(ruleAction ? { rules: ruleAction } : {}) };
   }, o.vm);
 }
 

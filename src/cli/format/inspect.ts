@@ -45,6 +45,14 @@ export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now
     ['checked', sc.probes.map((p) => `${p.address} ${p.ok ? `${p.status} in ${p.ms} ms` : p.error}`).join('; ') || undefined],
     ['guestfwd', r.qemu.guestfwd ?? 'none'],
   ], o, '  '), o));
+  const t = r.tapPath;
+  if (t) {
+    out.push(section('Tap path', fields([
+      ['tap', `${t.device} ${t.tap.exists ? `${t.tap.up ? 'up' : 'down'}, ${t.tap.master ? `on ${t.tap.master}` : 'on no bridge'}` : c.red('missing')}${t.tap.exists && t.tap.master !== t.bridge ? c.red(` (expected ${t.bridge ?? 'routed'})`) : ''}`],
+      ['rules', t.rules === 'match' ? `tables vmmeta-${r.name} loaded, match port ${t.port}` : c.red(t.rules)],
+      ['via tap', t.requestsViaTap ? `${t.requestsViaTap} requests, last ${ago(t.lastViaTap ?? undefined, now)} ago` : 'no request has come through the tap yet'],
+    ], o, '  '), o));
+  }
   out.push(section(`Requests from the guest (${r.requests.total})`, requestLines(r.requests.last, r.requests.total, o), o));
   out.push(section('Secrets', secretLines(r, o), o));
   return out.join('');

@@ -18,6 +18,7 @@ export interface BootOptions {
   extraArgs?: string[];
   timeoutMs: number;
   doneMarker?: string; // stop waiting once the console shows it (the guest powers off right after anyway)
+  netns?: string; // run QEMU inside this network namespace (its taps live there): `ip netns exec` execs it in place
 }
 
 export interface BootResult {
@@ -59,7 +60,8 @@ export function bootArgv(o: BootOptions): string[] {
 export function boot(o: BootOptions): Promise<BootResult> {
   const argv = bootArgv(o);
   const started = Date.now();
-  const child = spawn('qemu-system-x86_64', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...pre] = o.netns ? ['ip', 'netns', 'exec', o.netns, 'qemu-system-x86_64'] : ['qemu-system-x86_64'];
+  const child = spawn(cmd!, [...pre, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let log = '';
   let stderr = '';

@@ -24,7 +24,7 @@ export function makeVm(o: Overrides = {}): ResolvedVm {
     devices: [],
     network: { links: [], networks: [], dns: { servers: [], search: [] } },
     imds: { tokens: 'optional' },
-    sidecar: { listen: ['unix', '127.0.0.1:0'] },
+    sidecar: { listen: ['unix', '127.0.0.1:0'], allowAllInterfaces: false, path: 'connector' },
     ...rest,
     smbios: { profile: 'openstack', manufacturer: 'OpenStack Foundation', version: 'vmmeta', family: 'Virtual Machine', ...smbios },
     datasource: { nocloud: 'cd', configDrive: false, ...datasource },

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const DIST_SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
 
 // Lowest first. A folder may import itself and any folder before it; `errors.ts` (the root file) imports nothing.
-const LAYERS = ['errors.js', 'guest', 'spec', 'render', 'state', 'hypervisor', 'sidecar', 'vm', 'cli'] as const;
+const LAYERS = ['errors.js', 'guest', 'spec', 'render', 'state', 'hypervisor', 'sidecar', 'tap', 'vm', 'cli'] as const;
 // Files that must import no other vmmeta module at all (the lean sidecar and state/ build on them).
 const ZERO_DEPENDENCY = ['errors.js', join('state', 'layout.js')];
 

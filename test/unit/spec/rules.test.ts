@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { formatIssue } from '../../../src/spec/issues.js';
-import { checkRules, listenProblem } from '../../../src/spec/rules.js';
+import { checkRules } from '../../../src/spec/rules.js';
+import { listenProblem } from '../../../src/spec/listen.js';
 import { SpecSchema, type SpecInput } from '../../../src/spec/schema.js';
 import { KEYS } from './repo.js';
 
@@ -113,15 +114,32 @@ test('uuid byte-swapped to ec2 is refused; ssh keys are checked and uniquely nam
   ]);
 });
 
-test('sidecar listen addresses', () => {
-  for (const ok of ['unix', '127.0.0.1:0', '169.254.169.254:80', '[::1]:8080', '[fd00:ec2::254]:80']) assert.equal(listenProblem(ok), null, ok);
-  assert.equal(listenProblem('localhost:80'), '"localhost" is not an IP address (IPv6 goes in brackets)');
-  assert.equal(listenProblem('::1:80'), '"::1:80" is not "unix", ADDRESS:PORT or [IPV6]:PORT');
-  assert.equal(listenProblem('[127.0.0.1]:80'), '"127.0.0.1" is not an IP address (IPv6 goes in brackets)');
-  assert.equal(listenProblem('127.0.0.1:70000'), 'port 70000 is above 65535');
-  assert.equal(listenProblem('127.0.0.1'), '"127.0.0.1" is not "unix", ADDRESS:PORT or [IPV6]:PORT');
+test('sidecar listen addresses: the shared grammar, zones, all-interfaces refused with the way to allow it', () => {
+  for (const ok of ['unix', 'unix:/run/x.sock', '127.0.0.1:0', '169.254.169.254:80', '[::1]:8080', '[fd00:ec2::254]:80', '[fe80::a9fe:a9fe%br0]:80']) assert.equal(listenProblem(ok), null, ok);
+  assert.equal(listenProblem('localhost:80'), '"localhost:80": "localhost" is not an IP address (IPv6 goes in brackets)');
+  assert.equal(listenProblem('::1:80'), '"::1:80": expected unix, unix:/path, IPV4:PORT or [IPV6]:PORT');
+  assert.equal(listenProblem('[127.0.0.1]:80'), '"[127.0.0.1]:80": "127.0.0.1" is not an IP address (IPv6 goes in brackets)');
+  assert.equal(listenProblem('127.0.0.1:70000'), '"127.0.0.1:70000": port 70000 is above 65535');
+  assert.equal(listenProblem('[fe80::1%a/b]:80'), '"[fe80::1%a/b]:80": bad IPv6 zone "a/b" (an interface name of at most 15 letters, digits, "_", "." or "-")');
+  const all = '"0.0.0.0:8080": refusing every interface (one VM\'s metadata would be open to every network the host is on); set sidecar.allowAllInterfaces: true in the spec (vmmeta serve: --allow-all-interfaces) if that is really meant';
+  assert.equal(listenProblem('0.0.0.0:8080'), all);
+  assert.equal(listenProblem('0.0.0.0:8080', true), null);
+  assert.deepEqual(lines({ name: 'a', sidecar: { listen: ['0.0.0.0:8080'] } }), [`sidecar.listen[0]: ${all}`]);
+  assert.deepEqual(lines({ name: 'a', sidecar: { listen: ['0.0.0.0:8080', '[::]:80'], allowAllInterfaces: true } }), []);
   assert.deepEqual(lines({ name: 'a', sidecar: { listen: ['unix', '127.0.0.1:0', '127.0.0.1:0', '127.0.0.1:8775', 'unix', '127.0.0.1:8775'] } }), [
     'sidecar.listen[4]: duplicates sidecar.listen[0] ("unix")',
     'sidecar.listen[5]: duplicates sidecar.listen[3] ("127.0.0.1:8775")',
   ]);
+});
+
+test('sidecar tap mode: the tap is named, is an interface name, and only goes with path tap', () => {
+  assert.deepEqual(lines({ name: 'a', sidecar: { path: 'tap', tap: { device: 'tap-a', bridge: 'br0', port: 8801 } } }), []);
+  assert.deepEqual(lines({ name: 'a', sidecar: { path: 'tap', tap: { device: 'tap-a' } } }), []);
+  assert.deepEqual(lines({ name: 'a', sidecar: { path: 'tap' } }), ['sidecar.tap: sidecar.path is tap: name the VM\'s tap (sidecar.tap.device)']);
+  assert.deepEqual(lines({ name: 'a', sidecar: { tap: { device: 'tap-a' } } }), ['sidecar.tap: only used with sidecar.path: tap']);
+  assert.deepEqual(lines({ name: 'a', sidecar: { path: 'tap', tap: { device: 'tap/with slash', bridge: 'a-bridge-name-too-long' } } }), [
+    'sidecar.tap.device: "tap/with slash" is not a Linux interface name (1-15 letters, digits, "_", "." or "-")',
+    'sidecar.tap.bridge: "a-bridge-name-too-long" is not a Linux interface name (1-15 letters, digits, "_", "." or "-")',
+  ]);
+  assert.deepEqual(lines({ name: 'a', sidecar: { path: 'tap', tap: { device: 'br0', bridge: 'br0' } } }), ['sidecar.tap.bridge: the bridge cannot be the tap itself']);
 });

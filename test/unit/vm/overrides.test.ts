@@ -51,3 +51,21 @@ test('bootChanges names a CD removed, a verdict changed and new listen addresses
   assert.match(c[0]!.message, /NoCloud CD removed/);
   assert.deepEqual(bootChanges({ outputs: before, predicted: 'NoCloud' }, { outputs: { ...before }, predicted: 'NoCloud' }), []);
 });
+
+test('--listen goes through the spec\'s grammar: the same message, exit 2, allowed by sidecar.allowAllInterfaces', () => {
+  const err = (() => {
+    try {
+      mergeOverrides({}, { listen: ['unix', '0.0.0.0:8080'] }, vm);
+    } catch (e) {
+      return e as UserError;
+    }
+    return undefined;
+  })();
+  assert.ok(err instanceof UserError);
+  assert.equal(err.exitCode, 2);
+  assert.equal(err.message, '--listen "0.0.0.0:8080": refusing every interface (one VM\'s metadata would be open to every network the host is on); set sidecar.allowAllInterfaces: true in the spec (vmmeta serve: --allow-all-interfaces) if that is really meant');
+  assert.throws(() => mergeOverrides({}, { listen: ['[fe80::1%no/slash]:80'] }, vm), /--listen "\[fe80::1%no\/slash\]:80": bad IPv6 zone/);
+  assert.deepEqual(mergeOverrides({}, { listen: ['[fe80::a9fe:a9fe%br0]:80'] }, vm), { listen: ['[fe80::a9fe:a9fe%br0]:80'] });
+  const open = { ...vm, sidecar: { ...vm.sidecar, allowAllInterfaces: true } };
+  assert.deepEqual(mergeOverrides({}, { listen: ['0.0.0.0:8080'] }, open), { listen: ['0.0.0.0:8080'] });
+});
