@@ -65,7 +65,7 @@ for (const suite of SUITES) {
         assert.equal(out.vendordata, typeof vendor === 'string' ? vendor : null);
         // vendor_data2.json = {"static": …}: nothing for cloud-init to run twice.
         assert.equal(out.vendordata2, null);
-        // Pinned: 20.4 does not read vendor_data2.json at all; 22.4 and 25.1 do.
+        // Pinned: 20.4 does not read vendor_data2.json at all; 22.4, 25.1 and 26.2 do.
         assert.equal(out.has_vendordata2, suite !== 'bullseye');
         assert.equal(out.networkdata === null, vm.network.links.length === 0);
         assert.equal(out.ec2_instance_id, vm.instanceId);

@@ -1,4 +1,4 @@
-// Debian's real cloud-init (bullseye 20.4, bookworm 22.4, trixie 25.1) reading a live `vmmeta serve` process that
+// Debian's real cloud-init (bullseye 20.4, bookworm 22.4, trixie 25.1, sid 26.2) reading a live `vmmeta serve` process that
 // serves the real renderer's tree of templates/examples/three-nic.yaml: its OpenStack MetadataReader (read_v2 plus
 // the EC2 side-crawl), its EC2 helpers, convert_net_json, and its Ec2 datasource's IMDSv2 token flow. Also the
 // guestfwd path: a cloud-init crawl through a per-connection `socat - UNIX-CONNECT:<sock>`, as QEMU runs it.
