@@ -87,6 +87,7 @@ function imageKey(suite: Suite): string {
   const h = createHash('sha256').update(suite).update(COMMON.join(',')).update(PER_SUITE[suite].join(','));
   for (const f of ['report.sh', 'vmmeta-report.service']) h.update(readFileSync(join(SCRIPTS_DIR, f)));
   h.update(String(IMAGE_REVISION));
+  if (suite === 'sid') h.update('dracut -N');
   return h.digest('hex').slice(0, 12);
 }
 
@@ -116,6 +117,12 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     }
     configure(root, suite);
     await run('chroot', [root, 'locale-gen'], log);
+    // sid builds its initrd with dracut, host-only in the chroot: without the build host's virtio_blk the initrd
+    // waits for /dev/vda for ever. A generic (-N) initrd carries every storage driver.
+    if (suite === 'sid') {
+      const kver = readdirSync(join(root, 'boot')).find((f) => f.startsWith('vmlinuz-'))!.slice('vmlinuz-'.length);
+      await run('chroot', [root, 'dracut', '-N', '--force', `/boot/initrd.img-${kver}`, kver], log);
+    }
     const boot = readdirSync(join(root, 'boot'));
     const vmlinuz = boot.find((f) => f.startsWith('vmlinuz-'));
     const initrd = boot.find((f) => f.startsWith('initrd.img-'));
