@@ -10,6 +10,7 @@ import { buildPlan } from '../../vm/plan.js';
 import { mergeOverrides, type OverrideFlags, type Settings } from '../../vm/overrides.js';
 import { sidecarStatus } from '../../vm/sidecar-control.js';
 import { verdictInput } from '../../vm/verdict-input.js';
+import { generationWarnings } from '../../spec/generation-rules.js';
 
 export interface ExplainResult {
   source: 'spec' | 'vm';
@@ -37,7 +38,7 @@ export async function explain(o: { root: string; target: string; userDataOutside
     const loaded = await loadSpecFile(o.target, { userDataOutside: o.userDataOutside });
     const plan = buildPlan(loaded, mergeOverrides({}, o, loaded.vm), vmPaths(o.root, loaded.vm.name));
     const input = verdictInput(plan.vm, plan.smbios, plan.outputs, { sidecar: true });
-    return result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings);
+    return result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings, generationWarnings(plan.vm));
   }
   const p = await requireVm(o.root, o.target);
   const state = await readState(p);
@@ -45,10 +46,10 @@ export async function explain(o: { root: string; target: string; userDataOutside
   const smbios = resolveSmbios(vm, state.outputs.seedUrl ? { seedUrl: state.outputs.seedUrl } : {});
   const running = (await sidecarStatus(p)).state === 'running';
   const input = verdictInput(vm, smbios, state.outputs, { sidecar: running });
-  return result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null);
+  return result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null, generationWarnings(vm));
 }
 
-function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null): ExplainResult {
+function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null, generation: string[]): ExplainResult {
   return {
     source,
     target,
@@ -60,7 +61,8 @@ function result(source: 'spec' | 'vm', target: string, name: string, input: Retu
     sidecar: input.sidecar.openstack,
     predicted: verdict.winner,
     reasons: verdict.reasons,
-    warnings: verdict.warnings,
+    // The verdict's, then what the named generation renders wrongly in this spec (spec/generation-rules.ts).
+    warnings: [...verdict.warnings, ...generation],
     verdict,
     settings,
   };
