@@ -1,7 +1,14 @@
-// A model of Debian's ds-identify (the systemd generator that writes /run/cloud-init/cloud.cfg) for the three
+// A model of Debian's ds-identify (the systemd generator that writes /run/cloud-init/cloud.cfg) for the four
 // cloud-init generations vmmeta supports. Every rule cites the script it comes from; test/client/dsidentify-*.test.ts
-// runs the real scripts from bullseye, bookworm and trixie on fake roots and fails on any disagreement.
-export type CloudInitGeneration = '20.4' | '22.4' | '25.1';
+// runs the real scripts from bullseye, bookworm, trixie and sid on fake roots and fails on any disagreement.
+export type CloudInitGeneration = '20.4' | '22.4' | '25.1' | '26.2';
+
+export const GENERATIONS: readonly CloudInitGeneration[] = ['20.4', '22.4', '25.1', '26.2'];
+
+// Generations are ordered: a rule that "arrived in 25.1" holds for every later one.
+export function atLeast(gen: CloudInitGeneration, min: CloudInitGeneration): boolean {
+  return GENERATIONS.indexOf(gen) >= GENERATIONS.indexOf(min);
+}
 
 export interface DmiInput {
   productName: string;
@@ -27,7 +34,9 @@ export interface DsIdentifyResult {
 
 // DI_DEFAULT_POLICY / DI_DEFAULT_POLICY_NO_DMI at the top of each generation's script (Debian packages:
 // bullseye 20.4.1-2+deb11u1, bookworm 22.4.2-1+deb12u4 with the CVE-2024-6174 backport, trixie 25.1.4-1+deb13u1,
-// which already disables on non-x86 as upstream 25.2 does).
+// which already disables on non-x86 as upstream 25.2 does, sid 26.2-1: the same two lines as trixie).
+// "maybe" only ever comes from OpenStack on non-x86 here: 20.4 takes it (maybe=all), 22.4 ignores it but stays
+// enabled without DMI, 25.1 and 26.2 ignore it and disable cloud-init.
 export function defaultPolicy(gen: CloudInitGeneration, arch: string): Policy {
   const x86 = isX86(arch);
   if (gen === '20.4') return { found: 'all', maybe: 'all', notfound: x86 ? 'disabled' : 'enabled' };
@@ -51,7 +60,7 @@ export const OPENSTACK_PRODUCT_NAMES = ['OpenStack Nova', 'OpenStack Compute'] a
 export function openstackAssetTags(gen: CloudInitGeneration): string[] {
   const tags: string[] = [...OPENSTACK_PRODUCT_NAMES, 'OpenTelekomCloud', 'SAP CCloud VM'];
   if (gen !== '20.4') tags.push('HUAWEICLOUD');
-  if (gen === '25.1') tags.push('Samsung Cloud Platform');
+  if (atLeast(gen, '25.1')) tags.push('Samsung Cloud Platform');
   return tags;
 }
 
@@ -64,17 +73,18 @@ export function openstackDmiMatch(gen: CloudInitGeneration, dmi: Pick<DmiInput, 
   return null;
 }
 
-// ec2_identify_platform: Brightbox, ZStack, e24cloud, Outscale (22.4+), then AWS from the system UUID. 20.4/22.4
-// want uuid == serial, both starting "ec2"; 25.1 takes any UUID whose first group starts "ec2" or, byte-swapped,
-// ends "2?ec" (EC2 guests on Nitro report the UUID little-endian).
+// ec2_identify_platform: Brightbox, ZStack, e24cloud, Tilaa (26.2+, sys_vendor), Outscale (22.4+), then AWS from
+// the system UUID. 20.4/22.4 want uuid == serial, both starting "ec2"; 25.1+ takes any UUID whose first group
+// starts "ec2" or, byte-swapped, ends "2?ec" (EC2 guests on Nitro report the UUID little-endian).
 export function ec2Platform(gen: CloudInitGeneration, dmi: DmiInput): string | null {
   const serial = trimmed(dmi.serial);
   const uuid = trimmed(dmi.uuid);
   if (serial.endsWith('.brightbox.com')) return 'Brightbox';
   if (trimmed(dmi.assetTag).endsWith('.zstack.io')) return 'ZStack';
   if (trimmed(dmi.sysVendor) === 'e24cloud') return 'E24cloud';
+  if (atLeast(gen, '26.2') && trimmed(dmi.sysVendor) === 'Tilaa') return 'Tilaa';
   if (gen !== '20.4' && trimmed(dmi.productName) === '3DS Outscale VM' && trimmed(dmi.sysVendor) === '3DS Outscale') return 'Outscale';
-  if (gen === '25.1') {
+  if (atLeast(gen, '25.1')) {
     const first = uuid.split('-')[0] ?? '';
     if (/^ec2/i.test(first) || /2[0-9a-f]ec$/i.test(first)) return 'AWS';
   } else if (/^ec2/i.test(uuid) && /^ec2/i.test(serial) && uuid.toLowerCase() === serial.toLowerCase()) {
@@ -118,10 +128,10 @@ export function runDsIdentifyModel(input: DsIdentifyInput): DsIdentifyResult {
   const policy = defaultPolicy(input.cloudInit, input.arch);
   const image = input.datasourceListInImage;
   const dslist = image && image.length ? image : [...DS_IDENTIFY_ORDER];
-  // "single entry in datasource_list … use that": no checks at all. 25.1 writes a lone entry as is (so the
+  // "single entry in datasource_list … use that": no checks at all. 25.1+ writes a lone entry as is (so the
   // Python side skips its own detection: override_ds_detect); older ones append None.
   if (dslist.length === 1 || (dslist.length === 2 && dslist[1] === 'None')) {
-    const list = input.cloudInit === '25.1' && dslist.length === 1 ? [...dslist] : [dslist[0] as string, 'None'];
+    const list = atLeast(input.cloudInit, '25.1') && dslist.length === 1 ? [...dslist] : [dslist[0] as string, 'None'];
     return { list, rc: 0, found: [dslist[0] as string], maybe: [], policy };
   }
   const found: string[] = [];

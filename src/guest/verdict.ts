@@ -1,7 +1,7 @@
 // Which datasource will cloud-init pick? A pure model of the two decisions a guest makes: ds-identify (a systemd
 // generator) writes datasource_list, then cloud-init tries that list in init-local (datasources needing only the
 // filesystem) and, if none claimed the instance, again in init-network (sources/__init__.py find_source).
-import { runDsIdentifyModel, openstackAssetTags, openstackDmiMatch, ec2Platform, isX86 } from './ds-identify-model.js';
+import { runDsIdentifyModel, openstackAssetTags, openstackDmiMatch, ec2Platform, isX86, atLeast, GENERATIONS } from './ds-identify-model.js';
 import type { CloudInitGeneration, DmiInput, DsIdentifyResult } from './ds-identify-model.js';
 
 export type { CloudInitGeneration, DmiInput, DsIdentifyResult, Policy } from './ds-identify-model.js';
@@ -26,16 +26,15 @@ export interface Verdict {
   byGeneration: Record<CloudInitGeneration, { list: string[] | null; rc: 0 | 1; winner: string | null }>;
 }
 
-const GENERATIONS: CloudInitGeneration[] = ['20.4', '22.4', '25.1'];
-
 // settings.py CFG_BUILTIN datasource_list, used only when ds-identify writes none; only the relative order of
-// the datasources vmmeta can trigger matters (NoCloud, ConfigDrive … OpenStack … Ec2 … None in all three).
+// the datasources vmmeta can trigger matters (NoCloud, ConfigDrive … OpenStack … Ec2 … None in all four).
 const PYTHON_DEFAULT_ORDER = ['NoCloud', 'ConfigDrive', 'OpenStack', 'Ec2', 'None'];
 
 const GENERATION_NAME: Record<CloudInitGeneration, string> = {
   '20.4': 'cloud-init 20.4 (Debian 11 bullseye)',
   '22.4': 'cloud-init 22.4 (Debian 12 bookworm)',
   '25.1': 'cloud-init 25.1 (Debian 13 trixie)',
+  '26.2': 'cloud-init 26.2 (Debian sid)',
 };
 
 export function predictDatasource(input: VerdictInput): Verdict {
@@ -102,7 +101,7 @@ function explainChecks(input: VerdictInput, di: DsIdentifyResult, reasons: strin
 }
 
 function pythonOpenStackDetect(input: VerdictInput, list: string[]): boolean {
-  if (input.cloudInit === '25.1' && list.length === 1 && list[0] === 'OpenStack') return true; // override_ds_detect
+  if (atLeast(input.cloudInit, '25.1') && list.length === 1 && list[0] === 'OpenStack') return true; // override_ds_detect
   if (!isX86(input.arch)) return true; // detect_openstack: "if not util.is_x86(): return True"
   // DataSourceOpenStack.py: VALID_DMI_ASSET_TAGS is the product-name list extended in place, so the Python side
   // accepts every asset-tag value as a product name too.

@@ -68,8 +68,8 @@ export function ec2MetaData(vm: ResolvedVm, version: Ec2Version): Ec2Dir {
     'ami-launch-index': String(vm.launchIndex),
     'ami-manifest-path': EC2_CONSTANTS.amiManifestPath,
     hostname: vm.hostname,
-    // The same id as OpenStack's uuid and NoCloud's instance-id, so a change of datasource is not a new instance.
-    'instance-id': vm.instanceId,
+    // AWS's "i-" form (EC2-only clients such as CirrOS wait for it), unless the spec names one id for all.
+    'instance-id': vm.ec2InstanceId,
     'reservation-id': `r-${vm.uuid.replaceAll('-', '').slice(0, 17)}`,
     'security-groups': EC2_CONSTANTS.securityGroups,
   };
@@ -110,7 +110,7 @@ export function instanceIdentity(vm: ResolvedVm): Record<string, unknown> {
     architecture: ARCH[vm.guest.arch],
     availabilityZone: vm.availabilityZone,
     imageId: EC2_CONSTANTS.amiId,
-    instanceId: vm.instanceId,
+    instanceId: vm.ec2InstanceId,
     instanceType: EC2_CONSTANTS.instanceType,
     ...(ip === undefined ? {} : { privateIp: ip }),
     region: regionOf(vm.availabilityZone),

@@ -13,6 +13,20 @@ function yaml(value: unknown): string {
   return stringify(value, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
 }
 
+// meta-data is JSON: CirrOS's ds/nocloud reads it with json2fstree (an awk JSON parser, "failed to parse json"
+// on YAML), and JSON is YAML to cloud-init's yaml.safe_load. PyYAML refuses some characters JSON.stringify
+// leaves literal (DEL, C1 controls, U+FFFE/U+FFFF): those become \u escapes, which both read.
+export function metaDataJson(value: unknown): string {
+  const unprintable = /[\u007f-\u0084\u0086-\u009f\ufffe\uffff]/g;
+  return `${JSON.stringify(value, null, 2).replace(unprintable, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+}
+
+// Each key ends in a newline, as Nova's generated keys do: readers that write every key to its own file and
+// then concatenate them (CirrOS) would otherwise join two keys on one authorized_keys line.
+export function keyLine(key: string): string {
+  return `${key.replace(/\s+$/, '')}\n`;
+}
+
 export function noCloudMetaData(vm: ResolvedVm): Record<string, unknown> {
   return {
     // The same id as OpenStack's uuid and EC2's instance-id: moving the VM between datasources is then not a new
@@ -22,7 +36,7 @@ export function noCloudMetaData(vm: ResolvedVm): Record<string, unknown> {
     // Read by DataSource.availability_zone, as OpenStack's availability_zone and EC2's placement are.
     'availability-zone': vm.availabilityZone,
     // A list of key strings (normalize_pubkey_data accepts str, list or dict).
-    ...(vm.sshKeys.length > 0 ? { 'public-keys': vm.sshKeys.map((k) => k.key) } : {}),
+    ...(vm.sshKeys.length > 0 ? { 'public-keys': vm.sshKeys.map((k) => keyLine(k.key)) } : {}),
   };
 }
 
@@ -36,7 +50,7 @@ export function noCloudVendorData(vm: ResolvedVm): Uint8Array | null {
 function seedFiles(vm: ResolvedVm): { meta: Uint8Array; user: Uint8Array; vendor: Uint8Array | null; network: Uint8Array | null } {
   const net = noCloudNetworkConfig(vm);
   return {
-    meta: utf8(yaml(noCloudMetaData(vm))),
+    meta: utf8(metaDataJson(noCloudMetaData(vm))),
     user: vm.userData ?? new Uint8Array(0),
     vendor: noCloudVendorData(vm),
     network: net === null ? null : utf8(yaml(net)),

@@ -3,6 +3,7 @@
 // random_seed and meta.dsmode (sources/helpers/openstack.py, DataSourceOpenStack.py).
 import type { Device, ResolvedVm } from '../spec/schema.js';
 import { openStackHas, type OpenStackVersion } from './versions.js';
+import { keyLine } from './nocloud.js';
 
 export interface MetaDataOptions {
   // Nova puts admin_pass (its extra_md) only into the config drive's copy, never into the HTTP service's.
@@ -23,8 +24,9 @@ export function openStackMetaData(vm: ResolvedVm, version: OpenStackVersion, opt
   if (vm.sshKeys.length > 0) {
     // cloud-init installs the values of public_keys (every key, not only the first as Nova would with its one
     // keypair); `keys` is the newer list form other agents read.
-    md.public_keys = Object.fromEntries(vm.sshKeys.map((k) => [k.name, k.key]));
-    md.keys = vm.sshKeys.map((k) => ({ name: k.name, type: 'ssh', data: k.key }));
+    // Each value ends in "\n" as Nova's generated keys do: CirrOS writes every value to a file and concatenates.
+    md.public_keys = Object.fromEntries(vm.sshKeys.map((k) => [k.name, keyLine(k.key)]));
+    md.keys = vm.sshKeys.map((k) => ({ name: k.name, type: 'ssh', data: keyLine(k.key) }));
   }
   if (Object.keys(vm.meta).length > 0) md.meta = vm.meta;
   if (openStackHas(version, 'randomSeed')) md.random_seed = vm.randomSeed;

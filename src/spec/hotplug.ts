@@ -10,6 +10,7 @@ export const HOTPLUG_GENERATIONS: Record<ResolvedVm['guest']['cloudInit'], { act
   '20.4': { acts: false, note: 'cloud-init 20.4 has no network hotplug (OpenStack supports it from 21.3): a hot-plugged NIC stays unconfigured until the VM is re-provisioned' },
   '22.4': { acts: true, note: 'cloud-init 22.4 configures a hot-plugged NIC from network_data.json once cloud-init has finished booting' },
   '25.1': { acts: true, note: 'cloud-init 25.1 configures a hot-plugged NIC from network_data.json once cloud-config.target is reached' },
+  '26.2': { acts: true, note: 'cloud-init 26.2 configures a hot-plugged NIC from network_data.json once cloud-config.target is reached (remove events are ignored, as from 25.2)' },
 };
 
 // cloud-init merges vendor data into the config the hook reads (stages.update_event_enabled). boot-new-instance

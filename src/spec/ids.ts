@@ -6,6 +6,23 @@ export type RandomBytes = (n: number) => Uint8Array;
 export interface GeneratedIds {
   uuid: string;
   randomSeed: string;
+  // The EC2 instance-id an existing VM already served (state.json): kept on update, since a changed id is a new
+  // instance to cloud-init. Absent on create: it is derived from the uuid (ec2InstanceIdFor).
+  ec2InstanceId?: string;
+}
+
+// EC2-only clients want AWS's form: CirrOS's ds/ec2 polls (20 tries, 2 s apart) until instance-id starts "i-".
+// "i-" + the uuid's first 17 hex digits: AWS's long form, fixed for the VM's life because the uuid is.
+export function ec2InstanceIdFor(uuid: string): string {
+  return `i-${uuid.toLowerCase().replaceAll('-', '').slice(0, 17)}`;
+}
+
+// What an existing VM's state says its EC2 instance-id is: recorded since ec2InstanceId exists, else the one it
+// served before (instanceId, the uuid by default), so an update never hands cloud-init a new instance.
+export function recordedIds(state: { uuid: string; randomSeed: string; resolved?: Record<string, unknown> }): GeneratedIds {
+  const r = state.resolved ?? {};
+  const ec2 = typeof r.ec2InstanceId === 'string' ? r.ec2InstanceId : typeof r.instanceId === 'string' ? r.instanceId : undefined;
+  return { uuid: state.uuid, randomSeed: state.randomSeed, ...(ec2 === undefined ? {} : { ec2InstanceId: ec2 }) };
 }
 
 // Nova sends 512 random bytes, base64-encoded, as meta_data.json random_seed (openstack-metadata.md).

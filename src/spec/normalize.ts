@@ -2,7 +2,7 @@
 // random seed come in from the caller (stored ones on update, fresh ones on create); user-data becomes the exact
 // bytes the guest will read.
 import { decodeBase64 } from './base64.js';
-import type { GeneratedIds } from './ids.js';
+import { ec2InstanceIdFor, type GeneratedIds } from './ids.js';
 import type { NetworkConfig, ResolvedVm, Spec } from './schema.js';
 import { withHotplugVendorData } from './hotplug.js';
 
@@ -50,6 +50,8 @@ export function normalizeSpec(spec: Spec, ctx: NormalizeContext): ResolvedVm {
     hostname: hostname ?? spec.name,
     // One id for every datasource, so moving from the NoCloud CD to the metadata service is not a new instance.
     instanceId: instanceId ?? resolvedUuid,
+    // An explicit instanceId is every datasource's id; otherwise EC2 gets the recorded or uuid-derived "i-" form.
+    ec2InstanceId: instanceId ?? ctx.ids.ec2InstanceId ?? ec2InstanceIdFor(resolvedUuid),
     // Line breaks from a YAML block scalar are not part of the seed.
     randomSeed: randomSeed?.replace(/\s+/g, '') ?? ctx.ids.randomSeed,
     network: withDhcpFallback(network ?? structuredClone(EMPTY_NETWORK)),

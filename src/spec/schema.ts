@@ -205,7 +205,7 @@ export const guestSchema = z
   .object({
     arch: z.enum(['x86_64', 'aarch64', 'ppc64le', 's390x', 'riscv64']).default('x86_64'),
     // The guest's cloud-init generation: ds-identify policy and stage behaviour differ (cloud-init-client.md §9).
-    cloudInit: z.enum(['20.4', '22.4', '25.1']).default('22.4'),
+    cloudInit: z.enum(['20.4', '22.4', '25.1', '26.2']).default('22.4'),
   })
   .strict();
 
@@ -256,7 +256,7 @@ export const SpecSchema = z
     name: vmNameSchema.describe('VM name: state folder, sidecar unit name, meta_data.json name; default hostname'),
     uuid: uuidSchema.optional().describe('SMBIOS/libvirt UUID and meta_data.json uuid; generated once when absent; never starting "ec2"'),
     hostname: hostnameSchema.optional().describe('guest hostname (RFC 1123); defaults to name'),
-    instanceId: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'instance id must be letters, digits, ".", "_", ":" or "-"').optional().describe('instance id for every datasource; defaults to uuid'),
+    instanceId: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'instance id must be letters, digits, ".", "_", ":" or "-"').optional().describe('instance id for every datasource; defaults to uuid (NoCloud) and "i-" + 17 hex digits of it (EC2)'),
     availabilityZone: z.string().min(1).max(255).default('nova').describe('meta_data.json availability_zone, EC2 placement/availability-zone'),
     projectId: z.string().max(255).optional().describe('meta_data.json project_id'),
     launchIndex: z.number().int().min(0).max(65535).default(0).describe('meta_data.json launch_index, EC2 ami-launch-index'),
@@ -293,7 +293,8 @@ export type SmbiosSettings = z.output<typeof smbiosSchema>;
 export interface ResolvedVm extends Omit<Spec, 'uuid' | 'hostname' | 'instanceId' | 'randomSeed' | 'userData' | 'userDataFile' | 'userDataBase64' | 'network'> {
   uuid: string;
   hostname: string;
-  instanceId: string;
+  instanceId: string; // NoCloud's instance-id (OpenStack's is the uuid)
+  ec2InstanceId: string; // EC2's instance-id: "i-…" unless the spec names one
   randomSeed: string; // base64 of 512 bytes, as Nova sends it
   userData?: Uint8Array;
   network: NetworkConfig; // empty links/networks when the spec has none

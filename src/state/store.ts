@@ -31,6 +31,8 @@ const storedVmSchema = SpecSchema.omit({ uuid: true, hostname: true, instanceId:
   uuid: SpecSchema.shape.uuid.unwrap(),
   hostname: SpecSchema.shape.hostname.unwrap(),
   instanceId: SpecSchema.shape.instanceId.unwrap(),
+  // Absent in states written before the EC2 id had its own default: those VMs keep serving their instanceId.
+  ec2InstanceId: z.string().min(1).optional(),
   randomSeed: z.string().min(1),
   network: networkConfigSchema,
   userDataBase64: z.string().optional(),
@@ -77,8 +79,8 @@ export function encodeResolved(vm: ResolvedVm): StoredVm {
 
 // `stored` was checked by readState (storedVmSchema).
 export function decodeResolved(stored: StoredVm): ResolvedVm {
-  const { userDataBase64, ...rest } = stored;
-  const vm: ResolvedVm = rest;
+  const { userDataBase64, ec2InstanceId, ...rest } = stored;
+  const vm: ResolvedVm = { ...rest, ec2InstanceId: ec2InstanceId ?? rest.instanceId };
   if (typeof userDataBase64 === 'string') vm.userData = new Uint8Array(Buffer.from(userDataBase64, 'base64'));
   return vm;
 }

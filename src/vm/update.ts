@@ -2,6 +2,7 @@
 // files are swapped in with the old ones kept aside, and if the sidecar then cannot serve them the old files go
 // back and the old sidecar serves again; the error says so. Recorded command-line settings are kept
 // (overrides.ts), the derived files are checked and rebuilt when damaged, and an edited domain.xml is kept.
+import { recordedIds } from '../spec/ids.js';
 import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadSpecFile } from '../spec/load.js';
@@ -33,7 +34,7 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
     state = await recoverState(p);
   }
   const recovered = stored === undefined;
-  const loaded = await loadSpecFile(o.spec, { ids: { uuid: state.uuid, randomSeed: state.randomSeed }, userDataOutside: o.userDataOutside });
+  const loaded = await loadSpecFile(o.spec, { ids: recordedIds(state), userDataOutside: o.userDataOutside });
   const settled = { ...loaded, vm: await settleTap(p.root, loaded.vm, state.outputs.tap?.port) };
   const plan = buildPlan(settled, mergeOverrides(state.overrides ?? {}, o, settled.vm), p);
   const rules = tapRules(p.name, plan.outputs);

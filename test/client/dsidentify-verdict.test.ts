@@ -1,9 +1,9 @@
-// Debian's real ds-identify (bullseye 20.4, bookworm 22.4, trixie 25.1) against fake roots built from vmmeta's own
+// Debian's real ds-identify (bullseye 20.4, bookworm 22.4, trixie 25.1, sid 26.2) against fake roots built from vmmeta's own
 // SMBIOS output, compared with predictDatasource(). Any disagreement in the written list, the exit code, or a
 // single dscheck result fails.
 import { test, describe } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cloudInitClient, SUITES, SUITE_CLOUD_INIT } from '../helpers/cloud-init.js';
+import { cloudInitClient, SUITES, SUITE_CLOUD_INIT, type Generation } from '../helpers/cloud-init.js';
 import { resolveSmbios } from '../../src/hypervisor/smbios.js';
 import type { Smbios } from '../../src/hypervisor/smbios.js';
 import { predictDatasource } from '../../src/guest/verdict.js';
@@ -17,7 +17,7 @@ interface Case {
   vm: Parameters<typeof makeVm>[0];
   noSmbios?: boolean; // QEMU defaults: vmmeta's output not applied at all
   image?: string[];
-  expect?: Partial<Record<'20.4' | '22.4' | '25.1', { list: string[] | null; rc: 0 | 1; winner: string | null }>>;
+  expect?: Partial<Record<Generation, { list: string[] | null; rc: 0 | 1; winner: string | null }>>;
 }
 
 const CASES: Case[] = [
@@ -34,18 +34,22 @@ const CASES: Case[] = [
   { name: 'config-2 + cidata, OpenStack Compute', vm: { smbios: { product: 'OpenStack Compute' }, datasource: { configDrive: true } }, expect: { '22.4': { list: ['ConfigDrive', 'NoCloud', 'None'], rc: 0, winner: 'ConfigDrive' } } },
   { name: 'nocloud-net serial', vm: { datasource: { nocloud: 'net' } }, expect: { '22.4': { list: ['NoCloud', 'None'], rc: 0, winner: 'NoCloudNet' } } },
   { name: 'nocloud-net serial + explicit OpenStack product', vm: { smbios: { product: 'OpenStack Nova' }, datasource: { nocloud: 'net' } }, expect: { '22.4': { list: ['NoCloud', 'OpenStack', 'None'], rc: 0, winner: 'OpenStackLocal' } } },
-  { name: 'aarch64 plain, no CD', vm: { smbios: { profile: 'plain' }, datasource: { nocloud: 'none' }, guest: { arch: 'aarch64' } }, expect: { '20.4': { list: ['OpenStack', 'None'], rc: 0, winner: 'OpenStackLocal' }, '22.4': { list: null, rc: 0, winner: 'OpenStackLocal' }, '25.1': { list: null, rc: 1, winner: null } } },
-  { name: 'aarch64 plain + CD', vm: { smbios: { profile: 'plain' }, guest: { arch: 'aarch64' } } },
-  { name: 'aarch64 OpenStack, no CD', vm: { datasource: { nocloud: 'none' }, guest: { arch: 'aarch64' } } },
+  { name: 'aarch64 plain, no CD', vm: { smbios: { profile: 'plain' }, datasource: { nocloud: 'none' }, guest: { arch: 'aarch64' } }, expect: { '20.4': { list: ['OpenStack', 'None'], rc: 0, winner: 'OpenStackLocal' }, '22.4': { list: null, rc: 0, winner: 'OpenStackLocal' }, '25.1': { list: null, rc: 1, winner: null }, '26.2': { list: null, rc: 1, winner: null } } },
+  { name: 'aarch64 OpenStack, no CD', vm: { datasource: { nocloud: 'none' }, guest: { arch: 'aarch64' } }, expect: { '26.2': { list: ['OpenStack', 'None'], rc: 0, winner: 'OpenStackLocal' } } },
+  // A "maybe" next to a "found": every generation uses only what was found (maybe=all matters only without one).
+  { name: 'aarch64 plain + CD', vm: { smbios: { profile: 'plain' }, guest: { arch: 'aarch64' } }, expect: { '20.4': { list: ['NoCloud', 'None'], rc: 0, winner: 'NoCloud' }, '26.2': { list: ['NoCloud', 'None'], rc: 0, winner: 'NoCloud' } } },
+  { name: 'ppc64le plain, no CD', vm: { smbios: { profile: 'plain' }, datasource: { nocloud: 'none' }, guest: { arch: 'ppc64le' } }, expect: { '20.4': { list: ['OpenStack', 'None'], rc: 0, winner: 'OpenStackLocal' }, '22.4': { list: null, rc: 0, winner: 'OpenStackLocal' }, '26.2': { list: null, rc: 1, winner: null } } },
   { name: 'aarch64 OpenStack + CD', vm: { guest: { arch: 'aarch64' } } },
-  { name: 'image pins [ OpenStack ], plain + CD', vm: { smbios: { profile: 'plain' } }, image: ['OpenStack'], expect: { '22.4': { list: ['OpenStack', 'None'], rc: 0, winner: 'None' }, '25.1': { list: ['OpenStack'], rc: 0, winner: 'OpenStackLocal' } } },
+  { name: 'image pins [ OpenStack ], plain + CD', vm: { smbios: { profile: 'plain' } }, image: ['OpenStack'], expect: { '22.4': { list: ['OpenStack', 'None'], rc: 0, winner: 'None' }, '25.1': { list: ['OpenStack'], rc: 0, winner: 'OpenStackLocal' }, '26.2': { list: ['OpenStack'], rc: 0, winner: 'OpenStackLocal' } } },
   { name: 'image pins [ NoCloud, ConfigDrive ], OpenStack, no CD', vm: { datasource: { nocloud: 'none' } }, image: ['NoCloud', 'ConfigDrive'] },
   { name: 'image pins [ Ec2, None ], plain', vm: { smbios: { profile: 'plain' }, datasource: { nocloud: 'none' } }, image: ['Ec2', 'None'] },
   // EC2-only on a stock image: ds-identify finds Ec2 only for a known EC2-compatible platform; e24cloud is the one
   // identified by the manufacturer alone (Python's identify_e24cloud agrees), and it needs no IMDSv2 token.
-  { name: 'EC2-only: manufacturer e24cloud, no CD', vm: { smbios: { profile: 'plain', manufacturer: 'e24cloud' }, datasource: { nocloud: 'none' } }, expect: { '20.4': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' }, '22.4': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' }, '25.1': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' } } },
+  { name: 'EC2-only: manufacturer e24cloud, no CD', vm: { smbios: { profile: 'plain', manufacturer: 'e24cloud' }, datasource: { nocloud: 'none' } }, expect: { '20.4': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' }, '22.4': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' }, '25.1': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' }, '26.2': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' } } },
+  // Pinned: 26.2's ec2_identify_platform also knows sys_vendor "Tilaa"; earlier generations find nothing.
+  { name: 'EC2-only: manufacturer Tilaa, no CD', vm: { smbios: { profile: 'plain', manufacturer: 'Tilaa' }, datasource: { nocloud: 'none' } }, expect: { '25.1': { list: null, rc: 1, winner: null }, '26.2': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2' } } },
   // A random v4 UUID whose first group ends in "2?ec": trixie's ds-identify calls that AWS (byte-swapped "ec2").
-  { name: 'UUID 45e12aec-… (byte-swapped ec2)', vm: { uuid: '45e12aec-dcd1-4213-94ed-012345abcdef', smbios: { profile: 'plain' }, datasource: { nocloud: 'none' } }, expect: { '22.4': { list: null, rc: 1, winner: null }, '25.1': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2Local' } } },
+  { name: 'UUID 45e12aec-… (byte-swapped ec2)', vm: { uuid: '45e12aec-dcd1-4213-94ed-012345abcdef', smbios: { profile: 'plain' }, datasource: { nocloud: 'none' } }, expect: { '22.4': { list: null, rc: 1, winner: null }, '25.1': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2Local' }, '26.2': { list: ['Ec2', 'None'], rc: 0, winner: 'Ec2Local' } } },
 ];
 
 const CHECKED = ['ConfigDrive', 'NoCloud', 'Ec2', 'OpenStack'];

@@ -56,7 +56,8 @@ for (const suite of SUITES) {
         assert.equal(out.picked, '2018-08-27');
         assert.equal(out.instance_id, vm.uuid);
         assert.equal(out.local_hostname, vm.hostname);
-        assert.deepEqual(out.public_keys, Object.fromEntries(vm.sshKeys.map((k) => [k.name, k.key])));
+        // Each value ends in a newline, as Nova's do (CirrOS concatenates them); cloud-init installs them as they are.
+        assert.deepEqual(out.public_keys, Object.fromEntries(vm.sshKeys.map((k) => [k.name, `${k.key}\n`])));
         assert.equal(out.availability_zone, vm.availabilityZone);
         assert.equal(out.random_seed_len, 512);
         const want = createHash('sha256').update(vm.userData ?? new Uint8Array(0)).digest('hex');
@@ -65,10 +66,10 @@ for (const suite of SUITES) {
         assert.equal(out.vendordata, typeof vendor === 'string' ? vendor : null);
         // vendor_data2.json = {"static": …}: nothing for cloud-init to run twice.
         assert.equal(out.vendordata2, null);
-        // Pinned: 20.4 does not read vendor_data2.json at all; 22.4 and 25.1 do.
+        // Pinned: 20.4 does not read vendor_data2.json at all; 22.4, 25.1 and 26.2 do.
         assert.equal(out.has_vendordata2, suite !== 'bullseye');
         assert.equal(out.networkdata === null, vm.network.links.length === 0);
-        assert.equal(out.ec2_instance_id, vm.instanceId);
+        assert.equal(out.ec2_instance_id, vm.ec2InstanceId);
         assert.equal(out.admin_pass, vm.adminPassword ?? null);
       } finally {
         rmSync(dir, { recursive: true, force: true });

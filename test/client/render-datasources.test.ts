@@ -108,10 +108,10 @@ for (const suite of SUITES) {
           const label = `${suite} ${name} ${kind}`;
           assert.equal(got.ok, true, label);
           assert.equal(got.platform, PLATFORM[kind], label);
-          assert.equal(got.instance_id, kind === 'OpenStack' || kind === 'ConfigDrive' ? vm.uuid : vm.instanceId, label);
+          assert.equal(got.instance_id, kind === 'OpenStack' || kind === 'ConfigDrive' ? vm.uuid : kind === 'Ec2' ? vm.ec2InstanceId : vm.instanceId, label);
           assert.equal(got.hostname, vm.hostname.split('.')[0], label);
           if (vm.hostname.includes('.')) assert.equal(got.fqdn, vm.hostname, label);
-          assert.deepEqual(got.keys, vm.sshKeys.map((k) => k.key.trimEnd()).sort(), label);
+          assert.deepEqual(got.keys.map((k: string) => k.trimEnd()).sort(), vm.sshKeys.map((k) => k.key.trimEnd()).sort(), label);
           assert.equal(got.az, vm.availabilityZone, label);
           assert.equal(got.ud, ud, `${label}: user-data bytes`);
           // The EC2 tree has no vendor data; the others carry the vendor cloud-config once.

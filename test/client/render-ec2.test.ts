@@ -104,15 +104,15 @@ for (const suite of SUITES) {
         const out = JSON.parse(res.stdout);
         const keys = Object.fromEntries(vm.sshKeys.map((k) => [k.name, k.key.trimEnd()]));
         // Offline materializer: instance-id is a string (not a list), keys map name -> key.
-        assert.equal(out.materialized['instance-id'], vm.instanceId);
+        assert.equal(out.materialized['instance-id'], vm.ec2InstanceId);
         assert.deepEqual(out.materialized['public-keys'], keys);
         assert.equal(out.materialized.placement['availability-zone'], vm.availabilityZone);
         // Every date the datasource probes answers (pinned per generation: 20.4 knows no 2021-03-23).
         assert.deepEqual(Object.keys(out.probe), suite === 'bullseye' ? ['2009-04-04', '2018-09-24', '2016-09-02'] : ['2009-04-04', '2021-03-23', '2018-09-24', '2016-09-02']);
-        for (const id of Object.values(out.probe)) assert.equal(id, vm.instanceId);
+        for (const id of Object.values(out.probe)) assert.equal(id, vm.ec2InstanceId);
         const want = createHash('sha256').update(vm.userData ?? new Uint8Array(0)).digest('hex');
         for (const [v, got] of Object.entries<any>(out.http)) {
-          assert.equal(got.md['instance-id'], vm.instanceId, v);
+          assert.equal(got.md['instance-id'], vm.ec2InstanceId, v);
           assert.equal(got.md['local-hostname'], vm.hostname, v);
           assert.deepEqual(got.md['public-keys'], keys, v);
           assert.equal(got.ud_sha256, want, `${v} user-data bytes`);
@@ -135,7 +135,7 @@ for (const suite of SUITES) {
         assert.equal(os.ud_sha256, want);
         assert.deepEqual(os.networkdata, openStackNetworkData(vm));
         assert.deepEqual(os.vendordata, vm.vendorData ?? {});
-        assert.equal(os.ec2_instance_id, vm.instanceId);
+        assert.equal(os.ec2_instance_id, vm.ec2InstanceId);
         // The only 404s a whole crawl meets are the optional files the tree leaves out on purpose.
         for (const path of out.requests_404) assert.match(path, /\/openstack\/[^/]+\/(user_data|network_data\.json)$/, path);
       } finally {

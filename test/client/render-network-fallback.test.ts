@@ -43,12 +43,13 @@ function netConvert(client: CloudInitClient, input: string, kind: string, output
 const DHCP = { eni: /^iface \S+ inet dhcp$/m, netplan: /dhcp4: true/, networkd: /^DHCP=(ipv4|yes)$/m };
 
 // Pinned, measured: how far network.dns on a DHCP interface gets. ENI (Debian's images use ifupdown) keeps it from
-// network_data.json on every generation; from network-config 20.4's v2 -> v1 conversion drops it. The netplan
+// network_data.json on every generation; from network-config 20.4's and 26.2's v2 -> ENI drop it. The netplan
 // renderer puts network_data.json's resolvers only on statically addressed interfaces, and networkd takes the
 // servers but not the search list from it. Elsewhere the DHCP server's DNS is what the guest gets.
 function dnsKept(suite: string, kind: string, output: string): { server: boolean; search: boolean } {
   if (kind === 'network_data.json') return output === 'netplan' ? { server: false, search: false } : output === 'networkd' ? { server: true, search: false } : { server: true, search: true };
-  const kept = !(suite === 'bullseye' && output === 'eni');
+  // Pinned: 26.2's v2 -> ENI drops a DHCP interface's nameservers again, as 20.4 did (22.4 and 25.1 keep them).
+  const kept = !((suite === 'bullseye' || suite === 'sid') && output === 'eni');
   return { server: kept, search: kept };
 }
 

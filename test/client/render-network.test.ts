@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { openStackNetworkData } from '../../src/render/openstack-network.js';
 import { renderNoCloud } from '../../src/render/nocloud.js';
 import { stableJson } from '../../src/render/tree.js';
-import { cloudInitClient, runCloudInitPython, SUITES, type CloudInitClient } from '../helpers/cloud-init.js';
+import { cloudInitClient, suiteAtLeast, runCloudInitPython, SUITES, type CloudInitClient } from '../helpers/cloud-init.js';
 import { loadExample } from '../helpers/render-io.js';
 
 // Guest NIC names that differ from the spec's link ids: network_data.json must not rely on the ids.
@@ -55,8 +55,8 @@ for (const suite of SUITES) {
       const bond = byName.get('bond0');
       assert.equal(bond.type, 'bond');
       assert.deepEqual(bond.bond_interfaces, ['ens4', 'ens5']);
-      // Pinned: 20.4 and 22.4 pass bond_* keys through untranslated; 25.1 (upstream >= 24.2) says bond-*.
-      const modeKey = suite === 'trixie' ? 'bond-mode' : 'bond_mode';
+      // Pinned: 20.4 and 22.4 pass bond_* keys through untranslated; 25.1 and 26.2 (upstream >= 24.2) say bond-*.
+      const modeKey = suiteAtLeast(suite, '25.1') ? 'bond-mode' : 'bond_mode';
       assert.equal(bond.params[modeKey], 'active-backup', JSON.stringify(bond.params));
       const vlan = byName.get('bond0.100');
       assert.equal(vlan.type, 'vlan');
@@ -129,8 +129,8 @@ for (const suite of SUITES) {
           assert.equal(r.status, 0, `${output}: ${r.stderr}`);
           const label = `${suite} ${kind} -> ${output}`;
           for (const name of names) {
-            // cloud-init's networkd renderer writes .network files only: bonds and VLANs appear as [Match] names
-            // but get no .netdev (pinned below).
+            // Up to 25.1 the networkd renderer writes .network files only: bonds and VLANs appear as [Match]
+            // names but get no .netdev (pinned below).
             assert.ok(r.text.includes(name), `${label}: NIC ${name}`);
           }
           // ENI carries the MACs in the udev rules net-convert writes next to it.
@@ -141,11 +141,18 @@ for (const suite of SUITES) {
           // Pinned: a route metric survives network_data.json everywhere, but NoCloud v2 -> ENI/networkd only on
           // 25.1 (20.4/22.4's v2 -> v1 conversion drops it; netplan output passes v2 through).
           const metric = { eni: 'metric 100', netplan: 'metric: 100', networkd: 'Metric=100' }[output];
-          const keepsMetric = kind === 'network_data.json' || output === 'netplan' || suite === 'trixie';
+          const keepsMetric = kind === 'network_data.json' || output === 'netplan' || suiteAtLeast(suite, '25.1');
           assert.equal(r.text.includes(metric), keepsMetric, `${label}: route metric`);
-          // Pinned: 22.4 and 25.1 render v2 nameservers on ENI with an extra `dns {…}` option line; 20.4 does not.
-          if (kind === 'yaml' && output === 'eni') assert.equal(r.text.includes("dns {'nameservers'"), suite !== 'bullseye', `${label}: dns line`);
-          if (output === 'networkd') assert.ok(r.files.every((f) => f.endsWith('.network')), `${label}: ${r.files.join(', ')}`);
+          // Pinned: 22.4 and 25.1 render v2 nameservers on ENI with an extra `dns {…}` option line; 20.4 and 26.2 do not.
+          const dnsLine = suite === 'bookworm' || suite === 'trixie';
+          if (kind === 'yaml' && output === 'eni') assert.equal(r.text.includes("dns {'nameservers'"), dnsLine, `${label}: dns line`);
+          // Pinned: up to 25.1 the networkd renderer writes .network files only (bond and VLAN get no .netdev);
+          // 26.1 added v1 bonds and VLANs, so 26.2 writes a .netdev for each.
+          if (output === 'networkd') {
+            const netdevs = r.files.filter((f) => f.endsWith('.netdev')).map((f) => f.replace(/^.*10-cloud-init-|\.netdev$/g, '')).sort();
+            const want = suiteAtLeast(suite, '26.2') ? (kind === 'yaml' ? ['bond0', 'vlan100'] : ['bond0', 'bond0.100']) : [];
+            assert.deepEqual(netdevs, want, `${label}: ${r.files.join(', ')}`);
+          }
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

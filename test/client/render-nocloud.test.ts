@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { renderHttpTree } from '../../src/render/http.js';
 import { noCloudNetworkConfig } from '../../src/render/nocloud-network.js';
 import { renderNoCloud } from '../../src/render/nocloud.js';
-import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
+import { cloudInitClient, suiteAtLeast, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
 import { EXAMPLE_NAMES, loadExample, treeJson, writeTree } from '../helpers/render-io.js';
 import { PY_TREE_SERVER } from '../helpers/render-lookup.js';
 
@@ -76,10 +76,10 @@ for (const suite of SUITES) {
         }
         // The CD's network-config parses (PyYAML, YAML 1.1) to exactly the rendered value.
         assert.deepEqual(out.cd.net, net);
-        // Pinned: only 25.1 fetches network-config over HTTP (23.x+ read_seeded); 20.4/22.4 never ask for it.
-        if (suite === 'trixie') assert.deepEqual(out.net.net, net);
+        // Pinned: only 25.1+ fetches network-config over HTTP (23.x+ read_seeded); 20.4/22.4 never ask for it.
+        if (suiteAtLeast(suite, '25.1')) assert.deepEqual(out.net.net, net);
         else assert.equal(out.net.net, 'not fetched');
-        assert.equal(out.requests.includes('/nocloud/network-config'), suite === 'trixie');
+        assert.equal(out.requests.includes('/nocloud/network-config'), suiteAtLeast(suite, '25.1'));
         // Nothing the seed reader asks for is missing, so it never waits out its retries.
         const served = renderHttpTree(vm);
         assert.ok(out.requests.length >= 3);

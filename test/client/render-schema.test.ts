@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderNoCloud } from '../../src/render/nocloud.js';
 import { renderOpenStackDisk } from '../../src/render/openstack.js';
-import { cloudInitClient, SUITES, type CloudInitClient, type Suite } from '../helpers/cloud-init.js';
+import { cloudInitClient, suiteAtLeast, SUITES, type CloudInitClient, type Suite } from '../helpers/cloud-init.js';
 import { EXAMPLE_NAMES, loadExample } from '../helpers/render-io.js';
 
-// Pinned: 20.4 has the validator under `cloud-init devel schema`; 22.4 and 25.1 under `cloud-init schema`.
-const SUBCOMMAND: Record<Suite, string[]> = { bullseye: ['devel', 'schema'], bookworm: ['schema'], trixie: ['schema'] };
+// Pinned: 20.4 has the validator under `cloud-init devel schema`; 22.4, 25.1 and 26.2 under `cloud-init schema`.
+const SUBCOMMAND: Record<Suite, string[]> = { bullseye: ['devel', 'schema'], bookworm: ['schema'], trixie: ['schema'], sid: ['schema'] };
 // Pinned: each generation words its success line differently.
-const VALID: Record<Suite, RegExp> = { bullseye: /^Valid cloud-config: /m, bookworm: /^Valid cloud-config: /m, trixie: /^Valid schema /m };
+const VALID: Record<Suite, RegExp> = { bullseye: /^Valid cloud-config: /m, bookworm: /^Valid cloud-config: /m, trixie: /^Valid schema /m, sid: /^Valid schema /m };
 
 function schema(client: CloudInitClient, file: string): { status: number | null; out: string } {
   const res = spawnSync('/usr/bin/python3', ['-m', 'cloudinit.cmd.main', ...SUBCOMMAND[client.suite], '--config-file', file], {
@@ -63,6 +63,8 @@ for (const suite of SUITES) {
 for (const suite of SUITES) {
   test(`${suite}: NoCloud network-config passes the network-config schema where the client has one`, async () => {
     const client = cloudInitClient(suite);
+    // Pinned: 20.4 and 22.4 have no network-config schema (`-t` is not an option there); 25.1 and 26.2 do.
+    const hasNetSchema = suiteAtLeast(suite, '25.1');
     const dir = mkdtempSync(join(tmpdir(), 'vmmeta-netschema-'));
     const run = (file: string) =>
       spawnSync('/usr/bin/python3', ['-m', 'cloudinit.cmd.main', ...SUBCOMMAND[suite], '-t', 'network-config', '-c', file], {
@@ -79,8 +81,7 @@ for (const suite of SUITES) {
         const file = join(dir, `${name}.yaml`);
         writeFileSync(file, doc);
         const r = run(file);
-        if (suite !== 'trixie') {
-          // Pinned: 20.4 and 22.4 have no network-config schema (`-t` is not an option there).
+        if (!hasNetSchema) {
           assert.equal(r.status, 2, r.stderr);
           assert.match(r.stderr, /unrecognized arguments: -t/);
           continue;
@@ -89,7 +90,7 @@ for (const suite of SUITES) {
         assert.match(r.stdout, /^Valid schema /m);
         checked++;
       }
-      if (suite === 'trixie') {
+      if (hasNetSchema) {
         assert.ok(checked >= 2, `only ${checked} network-configs checked`);
         // The schema is strict enough to fail: an integer mii-monitor-interval is refused (hence vmmeta's string).
         const bad = join(dir, 'bad.yaml');

@@ -1,4 +1,4 @@
-// Debian's real cloud-init (bullseye 20.4, bookworm 22.4, trixie 25.1) reading a live `vmmeta serve` process that
+// Debian's real cloud-init (bullseye 20.4, bookworm 22.4, trixie 25.1, sid 26.2) reading a live `vmmeta serve` process that
 // serves the real renderer's tree of templates/examples/three-nic.yaml: its OpenStack MetadataReader (read_v2 plus
 // the EC2 side-crawl), its EC2 helpers, convert_net_json, and its Ec2 datasource's IMDSv2 token flow. Also the
 // guestfwd path: a cloud-init crawl through a per-connection `socat - UNIX-CONNECT:<sock>`, as QEMU runs it.
@@ -156,7 +156,7 @@ function checkOpenStack(out: Record<string, any>, uuid = vm.uuid): void {
   assert.deepEqual(Object.keys(out.metadata.public_keys).sort(), vm.sshKeys.map((k) => k.name).sort());
   for (const k of vm.sshKeys) assert.equal(out.metadata.public_keys[k.name].trim(), k.key);
   assert.equal(out.userdata.sha256, sha256(vm.userData!));
-  assert.equal(out.ec2['instance-id'], uuid === vm.uuid ? vm.instanceId : uuid);
+  assert.equal(out.ec2['instance-id'], uuid === vm.uuid ? vm.ec2InstanceId : uuid);
   assert.deepEqual(Object.keys(out.ec2['public-keys']).sort(), vm.sshKeys.map((k) => k.name).sort());
   const cfg = out.network.config as Record<string, any>[];
   const find = (pred: (c: Record<string, any>) => boolean): Record<string, any> => cfg.find(pred) ?? assert.fail('missing network entry');
@@ -183,7 +183,7 @@ for (const suite of SUITES) {
 
   test(`${suite}: EC2 helpers (IMDSv1) get instance-id, hostname, keys and user-data bytes`, () => {
     const out = python(suite, url(optional), 'ec2');
-    assert.equal(out.metadata['instance-id'], vm.instanceId);
+    assert.equal(out.metadata['instance-id'], vm.ec2InstanceId);
     assert.equal(out.metadata['local-hostname'], vm.hostname);
     assert.deepEqual(Object.keys(out.metadata['public-keys']).sort(), vm.sshKeys.map((k) => k.name).sort());
     assert.equal(out.userdata.sha256, sha256(vm.userData!));
@@ -193,9 +193,9 @@ for (const suite of SUITES) {
     const before = (await accessLog('req')).length;
     const out = python(suite, url(required), 'ec2-aws');
     assert.equal(out.token, true);
-    assert.equal(out.metadata['instance-id'], vm.instanceId);
+    assert.equal(out.metadata['instance-id'], vm.ec2InstanceId);
     assert.equal(out.userdata.sha256, sha256(vm.userData!));
-    assert.equal(out.identity.document.instanceId, vm.instanceId);
+    assert.equal(out.identity.document.instanceId, vm.ec2InstanceId);
     const log = (await accessLog('req')).slice(before);
     assert.ok(log.some((l) => l.method === 'PUT' && l.path === '/latest/api/token' && l.status === 200));
     const reads = log.filter((l) => l.method === 'GET');
@@ -234,7 +234,7 @@ test('bookworm: a whole cloud-init crawl through a per-connection socat connecto
   try {
     checkOpenStack(await pythonAsync('bookworm', front.url, 'openstack', [knownMacs()]));
     const out = await pythonAsync('bookworm', front.url, 'ec2');
-    assert.equal(out.metadata['instance-id'], vm.instanceId);
+    assert.equal(out.metadata['instance-id'], vm.ec2InstanceId);
     assert.ok(front.spawned() >= 20, `only ${front.spawned()} connector runs`);
   } finally {
     front.server.close();

@@ -1,6 +1,6 @@
 // Debian's real cloud-init, booted from a debootstrap image with the exact QEMU arguments `vmmeta create`
-// wrote. Default: bookworm. VMMETA_GUEST_SUITES=bullseye,bookworm,trixie (npm run test:matrix) runs every
-// generation. Guests run one after another: two TCG boots at once on two cores slow both down past usefulness.
+// wrote. Default: bookworm. VMMETA_GUEST_SUITES=bullseye,bookworm,trixie,sid (npm run test:matrix) runs every
+// generation (and sid: 26.2). Guests run one after another: two TCG boots at once on two cores slow both down past usefulness.
 import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { SUITES, SUITE_CLOUD_INIT, type Suite } from '../helpers/cloud-init.js';

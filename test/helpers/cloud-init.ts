@@ -3,120 +3,25 @@
 // Its Python code runs on the host's /usr/bin/python3 (with Debian's python3-* dependencies installed by .ci/run),
 // and its ds-identify shell script runs against fake roots.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, rmSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { recordTiming, timedSync } from './timings.js';
+import { unpackPackage, type Suite } from './apt-root.js';
 
-export type Suite = 'bullseye' | 'bookworm' | 'trixie';
-export const SUITES: Suite[] = ['bullseye', 'bookworm', 'trixie'];
-export const SUITE_CLOUD_INIT: Record<Suite, '20.4' | '22.4' | '25.1'> = { bullseye: '20.4', bookworm: '22.4', trixie: '25.1' };
+export { TEST_CACHE, aptOptions, aptUpdate, unpackPackage, withCacheLock, type Suite } from './apt-root.js';
+export const SUITES: Suite[] = ['bullseye', 'bookworm', 'trixie', 'sid'];
+export type Generation = '20.4' | '22.4' | '25.1' | '26.2';
+export const SUITE_CLOUD_INIT: Record<Suite, Generation> = { bullseye: '20.4', bookworm: '22.4', trixie: '25.1', sid: '26.2' };
 
-export const TEST_CACHE = process.env.VMMETA_TEST_CACHE ?? '/var/cache/vmmeta-test';
-
-function aptDir(): string {
-  const dir = join(TEST_CACHE, 'apt');
-  const sources = join(dir, 'sources.list');
-  if (!existsSync(sources)) {
-    mkdirSync(join(dir, 'lists', 'partial'), { recursive: true });
-    mkdirSync(join(dir, 'cache', 'archives', 'partial'), { recursive: true });
-    writeFileSync(join(dir, 'status'), '');
-    writeFileSync(
-      sources,
-      ['bullseye', 'bookworm', 'trixie'].map((s) => `deb http://deb.debian.org/debian ${s} main\n`).join('') +
-        'deb http://deb.debian.org/debian-security bookworm-security main\n',
-    );
-  }
-  return dir;
+const ORDER: Generation[] = ['20.4', '22.4', '25.1', '26.2'];
+// For pins that hold "from this generation on": a newer suite inherits them without another edit.
+export function suiteAtLeast(suite: Suite, gen: Generation): boolean {
+  return ORDER.indexOf(SUITE_CLOUD_INIT[suite]) >= ORDER.indexOf(gen);
 }
 
-export function aptOptions(): string[] {
-  const dir = aptDir();
-  return [
-    '-o', `Dir::Etc::SourceList=${join(dir, 'sources.list')}`,
-    '-o', 'Dir::Etc::SourceParts=/dev/null',
-    '-o', `Dir::State::Lists=${join(dir, 'lists')}`,
-    '-o', `Dir::State::Status=${join(dir, 'status')}`,
-    '-o', `Dir::Cache=${join(dir, 'cache')}`,
-    '-o', 'APT::Sandbox::User=root',
-  ];
-}
-
-// A cross-process lock by mkdir, so parallel test files do not unpack the same package twice.
-export function withCacheLock<T>(name: string, fn: () => T): T {
-  mkdirSync(TEST_CACHE, { recursive: true });
-  const lock = join(TEST_CACHE, `${name}.lock`);
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-let listsUpdated = false;
-export function aptUpdate(): void {
-  if (listsUpdated) return;
-  const lists = join(aptDir(), 'lists');
-  const fresh = readdirSync(lists).some((f) => f.includes('trixie'));
-  if (!fresh) forceAptUpdate();
-  listsUpdated = true;
-}
-
-function forceAptUpdate(): void {
-  timedSync('apt-update', 'private apt lists', () => execFileSync('apt-get', [...aptOptions(), 'update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] }));
-}
-
-// Downloads (once) the newest version of `pkg` that `suite` serves and unpacks it under the cache.
-export function unpackPackage(pkg: string, suite: Suite): string {
-  const root = join(TEST_CACHE, 'roots', `${pkg}-${suite}`);
-  if (existsSync(join(root, '.complete'))) return root;
-  return withCacheLock(`${pkg}-${suite}`, () => {
-    if (existsSync(join(root, '.complete'))) return root;
-    const started = Date.now();
-    aptUpdate();
-    const dl = join(TEST_CACHE, 'debs');
-    mkdirSync(dl, { recursive: true });
-    let version = candidateVersion(pkg, suite);
-    try {
-      execFileSync('apt-get', [...aptOptions(), 'download', `${pkg}=${version}`], { cwd: dl, stdio: ['ignore', 'ignore', 'inherit'] });
-    } catch {
-      // Lists kept in a warm cache go stale: the mirror drops superseded versions, so the download 404s. Fetch
-      // fresh lists once and ask again.
-      forceAptUpdate();
-      version = candidateVersion(pkg, suite);
-      execFileSync('apt-get', [...aptOptions(), 'download', `${pkg}=${version}`], { cwd: dl, stdio: ['ignore', 'ignore', 'inherit'] });
-    }
-    const deb = readdirSync(dl).find((f) => f.startsWith(`${pkg}_${version.replace(/^\d+:/, '')}_`));
-    if (!deb) throw new Error(`apt-get download ${pkg}=${version} produced no .deb`);
-    const tmp = `${root}.tmp-${process.pid}`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    execFileSync('dpkg', ['-x', join(dl, deb), tmp]);
-    writeFileSync(join(tmp, '.complete'), version + '\n');
-    rmSync(root, { recursive: true, force: true });
-    renameSync(tmp, root);
-    recordTiming('package-unpack', `${pkg} (${suite})`, (Date.now() - started) / 1000);
-    return root;
-  });
-}
-
-function candidateVersion(pkg: string, suite: Suite): string {
-  const out = execFileSync('apt-cache', [...aptOptions(), 'madison', pkg], { encoding: 'utf8' });
-  for (const line of out.split('\n')) {
-    const [, version, source] = line.split('|').map((s) => s.trim());
-    if (version && source && new RegExp(`\\b${suite}(-security|-updates)?/main\\b`).test(source)) return version;
-  }
-  throw new Error(`no ${pkg} for ${suite} in:\n${out}`);
-}
+// sid keeps only its newest revision: the tests take what it serves that day, require at least this, and say
+// which one they used.
+export const SID_MINIMUM = '26.2';
+const announced = new Set<string>();
 
 export interface CloudInitClient {
   suite: Suite;
@@ -137,6 +42,12 @@ export function cloudInitClient(suite: Suite = 'bookworm'): CloudInitClient {
     .find((p) => existsSync(p));
   if (!dsIdentify) throw new Error(`no ds-identify under ${root}`);
   const version = execFileSync('cat', [join(root, '.complete')], { encoding: 'utf8' }).trim();
+  if (suite === 'sid') {
+    const ok = spawnSync('dpkg', ['--compare-versions', version, 'ge', SID_MINIMUM]).status === 0;
+    if (!ok) throw new Error(`sid's cloud-init is ${version}, older than the ${SID_MINIMUM} the tests require (remove ${root} to fetch today's)`);
+    if (!announced.has(version)) console.log(`# cloud-init from sid: ${version} (required >= ${SID_MINIMUM})`);
+    announced.add(version);
+  }
   return { suite, version, root, dsIdentify, pythonPath: dist };
 }
 

@@ -1,6 +1,7 @@
 // ResolvedVm values for renderer tests, built through the real SpecSchema (so defaults are the schema's) with the
 // ids a loader would add fixed, so every render is reproducible.
 import { SpecSchema, type ResolvedVm, type SpecInput } from '../../src/spec/schema.js';
+import { ec2InstanceIdFor } from '../../src/spec/ids.js';
 
 export const FIXED_UUID = '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10';
 // 512 bytes, base64: deterministic filler, as Nova sends a 512-byte seed.
@@ -18,6 +19,7 @@ export function resolve(input: SpecInput, userData?: string | Uint8Array): Resol
     uuid: id,
     hostname: hostname ?? spec.name,
     instanceId: instanceId ?? id,
+    ec2InstanceId: instanceId ?? ec2InstanceIdFor(id),
     randomSeed: randomSeed ?? FIXED_SEED,
     ...(userData === undefined ? {} : { userData: typeof userData === 'string' ? new TextEncoder().encode(userData) : userData }),
     network: network ?? { links: [], networks: [], dns: { servers: [], search: [] } },

@@ -13,6 +13,7 @@ import { loadStoredVm } from '../../vm/stored-vm.js';
 import { hotplugSummary, HOTPLUG_GENERATIONS, type HotplugSummary } from '../../spec/hotplug.js';
 import { DEFAULT_ROOT_PORTS } from '../../hypervisor/qemu-args.js';
 import type { ResolvedVm } from '../../spec/schema.js';
+import { generationWarnings } from '../../spec/generation-rules.js';
 
 export interface ExplainResult {
   source: 'spec' | 'vm';
@@ -46,15 +47,15 @@ export async function explain(o: { root: string; target: string; userDataOutside
     const loaded = await loadSpecFile(o.target, { userDataOutside: o.userDataOutside });
     const plan = buildPlan(loaded, mergeOverrides({}, o, loaded.vm), vmPaths(o.root, loaded.vm.name));
     const input = verdictInput(plan.vm, plan.smbios, plan.outputs, { sidecar: true });
-    return { ...result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings), hotplug: hotplugOf(plan.vm) };
+    return { ...result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings, generationWarnings(plan.vm)), hotplug: hotplugOf(plan.vm) };
   }
   const { p, state, vm, smbios } = await loadStoredVm(o.root, o.target);
   const running = (await sidecarStatus(p)).state === 'running';
   const input = verdictInput(vm, smbios, state.outputs, { sidecar: running });
-  return { ...result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null), hotplug: hotplugOf(vm) };
+  return { ...result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null, generationWarnings(vm)), hotplug: hotplugOf(vm) };
 }
 
-function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null): Omit<ExplainResult, 'hotplug'> {
+function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null, generation: string[]): Omit<ExplainResult, 'hotplug'> {
   return {
     source,
     target,
@@ -66,7 +67,8 @@ function result(source: 'spec' | 'vm', target: string, name: string, input: Retu
     sidecar: input.sidecar.openstack,
     predicted: verdict.winner,
     reasons: verdict.reasons,
-    warnings: verdict.warnings,
+    // The verdict's, then what the named generation renders wrongly in this spec (spec/generation-rules.ts).
+    warnings: [...verdict.warnings, ...generation],
     verdict,
     settings,
   };

@@ -2,6 +2,7 @@
 // No state folder, no sidecar. Files holding user-data, vendor-data or passwords are 0600. DIR ends up holding
 // exactly the rendered tree (render-out.ts). A spec without a uuid naming a VM that exists in the state root
 // renders with that VM's uuid and random seed, so a seed rebuilt from it is the same instance for cloud-init.
+import { recordedIds } from '../../spec/ids.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { loadSpecFile } from '../../spec/load.js';
@@ -32,7 +33,7 @@ export async function render(o: { spec: string; out: string; format: RenderForma
   if (await vmExists(o.root, loaded.vm.name)) {
     const p = vmPaths(o.root, loaded.vm.name);
     const state = await readState(p);
-    loaded = await loadSpecFile(o.spec, { ...opts, ids: { uuid: state.uuid, randomSeed: state.randomSeed } });
+    loaded = await loadSpecFile(o.spec, { ...opts, ids: recordedIds(state) });
     vmDir = p.dir;
     if (ids === 'new') ids = 'vm';
   }

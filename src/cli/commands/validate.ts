@@ -1,6 +1,7 @@
 // vmmeta validate <spec>: parse and check a spec without writing anything. Problems surface as invalidSpec
 // (exit 2, one "field: reason" line each) from loadSpecFile.
 import { loadSpecFile } from '../../spec/load.js';
+import { generationWarnings } from '../../spec/generation-rules.js';
 
 export interface ValidateResult {
   valid: true;
@@ -14,6 +15,7 @@ export interface ValidateResult {
   networks: number;
   datasource: { nocloud: string; configDrive: boolean };
   guest: { arch: string; cloudInit: string };
+  warnings: string[]; // valid, but rendered wrongly by the generation in guest.cloudInit (or by a renderer)
 }
 
 export async function validate(o: { spec: string; userDataOutside?: boolean }): Promise<ValidateResult> {
@@ -30,5 +32,6 @@ export async function validate(o: { spec: string; userDataOutside?: boolean }): 
     networks: vm.network.networks.length,
     datasource: { nocloud: vm.datasource.nocloud, configDrive: vm.datasource.configDrive },
     guest: { arch: vm.guest.arch, cloudInit: vm.guest.cloudInit },
+    warnings: generationWarnings(vm),
   };
 }

@@ -12,5 +12,5 @@ export function formatValidate(r: ValidateResult, o: FormatOptions): string {
     ['network', `${plural(r.links, 'link')}, ${plural(r.networks, 'network')}`],
     ['nocloud', r.datasource.nocloud + (r.datasource.configDrive ? ' + config drive' : '')],
     ['guest', `${r.guest.arch}, cloud-init ${r.guest.cloudInit}`],
-  ], o, '  ');
+  ], o, '  ') + r.warnings.map((w) => `  ${c.yellow('!')} ${w}\n`).join('');
 }

@@ -16,6 +16,7 @@ const UUIDS: Record<Suite, string> = {
   bullseye: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c01',
   bookworm: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c02',
   trixie: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c03',
+  sid: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c04',
 };
 
 export interface GuestSpec {
@@ -74,6 +75,7 @@ export const PINNED: Record<Suite, Pinned> = {
   bullseye: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', renderer: 'eni', vendorData2: false, ec2Only: { ...DISABLED, cloudId: /^ERROR: File not found '\/run\/cloud-init\/instance-data\.json'/ } },
   bookworm: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', renderer: 'eni', vendorData2: true, ec2Only: { ...DISABLED, cloudId: /^disabled$/ } },
   trixie: { nocloudDetail: '[seed=/dev/sr0]', renderer: 'netplan', vendorData2: true, ec2Only: { ...DISABLED, cloudId: /^disabled$/ } },
+  sid: { nocloudDetail: '[seed=/dev/sr0]', renderer: 'netplan', vendorData2: true, ec2Only: { ...DISABLED, cloudId: /^disabled$/ } },
 };
 
 // What the network configuration cloud-init wrote says about the second NIC, per renderer.

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, symlinkSync, statSync, chmodSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Suite } from '../../helpers/cloud-init.js';
+import { aptUpdate, sidKeyring, type Suite } from '../../helpers/apt-root.js';
 import { artifactsDir, cachedDir, guestCache, SCRIPTS_DIR } from './cache.js';
 
 export interface DebianImage {
@@ -24,11 +24,12 @@ const IMAGE_REVISION = 1;
 const MIRROR = 'http://deb.debian.org/debian';
 const COMMON = ['systemd-sysv', 'udev', 'cloud-init', 'locales', 'linux-image-amd64', 'iproute2', 'python3-cffi-backend'];
 // cloud-init renders network_data.json with ifupdown up to bookworm; trixie's cloud-init no longer pulls it in,
-// and Debian's own trixie images use netplan → systemd-networkd with dhcpcd (guest-testing.md).
+// and Debian's own trixie images use netplan → systemd-networkd with dhcpcd (guest-testing.md). sid as trixie.
 const PER_SUITE: Record<Suite, string[]> = {
   bullseye: ['ifupdown', 'isc-dhcp-client'],
   bookworm: ['ifupdown', 'isc-dhcp-client'],
   trixie: ['netplan.io', 'dhcpcd-base', 'e2fsprogs'],
+  sid: ['netplan.io', 'dhcpcd-base', 'e2fsprogs'],
 };
 
 function run(cmd: string, args: string[], log: string): Promise<void> {
@@ -69,7 +70,7 @@ function configure(root: string, suite: Suite): void {
   spawnLink('../vmmeta-report.service', join(wants, 'vmmeta-report.service'));
   // No login prompt on the serial console: it would interleave with the report (and its vhangup cuts writers).
   spawnLink('/dev/null', join(root, 'etc/systemd/system/serial-getty@ttyS0.service'));
-  if (suite === 'trixie') {
+  if (suite === 'trixie' || suite === 'sid') {
     const netWants = join(root, 'etc/systemd/system/multi-user.target.wants');
     mkdirSync(netWants, { recursive: true });
     spawnLink('/usr/lib/systemd/system/systemd-networkd.service', join(netWants, 'systemd-networkd.service'));
@@ -86,6 +87,7 @@ function imageKey(suite: Suite): string {
   const h = createHash('sha256').update(suite).update(COMMON.join(',')).update(PER_SUITE[suite].join(','));
   for (const f of ['report.sh', 'vmmeta-report.service']) h.update(readFileSync(join(SCRIPTS_DIR, f)));
   h.update(String(IMAGE_REVISION));
+  if (suite === 'sid') h.update('dracut -N');
   return h.digest('hex').slice(0, 12);
 }
 
@@ -98,8 +100,11 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     const root = join(tmp, 'root');
     const debs = guestCache('debootstrap-debs', suite);
     mkdirSync(debs, { recursive: true });
+    // sid's Release is signed by subkeys the host keyring lacks: debootstrap checks it against the keyring the
+    // private apt root obtained through trixie's signed chain (test/helpers/sid-keyring.ts).
+    const keyring = suite === 'sid' ? (aptUpdate(), [`--keyring=${sidKeyring()}`]) : [];
     try {
-      await run('debootstrap', ['--variant=minbase', `--include=${[...COMMON, ...PER_SUITE[suite]].join(',')}`, `--cache-dir=${debs}`, suite, root, MIRROR], log);
+      await run('debootstrap', ['--variant=minbase', ...keyring, `--include=${[...COMMON, ...PER_SUITE[suite]].join(',')}`, `--cache-dir=${debs}`, suite, root, MIRROR], log);
     } catch (e) {
       // The scratch folder goes away on failure: keep dpkg's side of the story for the report.
       const kept = join(artifactsDir(), `debootstrap-${suite}.log`);
@@ -112,6 +117,12 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     }
     configure(root, suite);
     await run('chroot', [root, 'locale-gen'], log);
+    // sid builds its initrd with dracut, host-only in the chroot: without the build host's virtio_blk the initrd
+    // waits for /dev/vda for ever. A generic (-N) initrd carries every storage driver.
+    if (suite === 'sid') {
+      const kver = readdirSync(join(root, 'boot')).find((f) => f.startsWith('vmlinuz-'))!.slice('vmlinuz-'.length);
+      await run('chroot', [root, 'dracut', '-N', '--force', `/boot/initrd.img-${kver}`, kver], log);
+    }
     const boot = readdirSync(join(root, 'boot'));
     const vmlinuz = boot.find((f) => f.startsWith('vmlinuz-'));
     const initrd = boot.find((f) => f.startsWith('initrd.img-'));

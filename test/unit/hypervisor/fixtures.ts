@@ -1,5 +1,6 @@
 // ResolvedVm objects built by hand, so hypervisor tests do not depend on the spec loader.
 import type { ResolvedVm } from '../../../src/spec/schema.js';
+import { ec2InstanceIdFor } from '../../../src/spec/ids.js';
 
 export const UUID = '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10';
 
@@ -16,6 +17,7 @@ export function makeVm(o: Overrides = {}): ResolvedVm {
     uuid: UUID,
     hostname: 'vm1',
     instanceId: UUID,
+    ec2InstanceId: ec2InstanceIdFor(UUID),
     randomSeed: 'AAAA',
     availabilityZone: 'nova',
     launchIndex: 0,

@@ -4,6 +4,8 @@ import { ec2MetadataJson, renderEc2Http } from '../../../src/render/ec2.js';
 import { ec2Nics, regionOf } from '../../../src/render/ec2-meta.js';
 import { EC2_VERSIONS } from '../../../src/render/versions.js';
 import { ec2OnlyVm, minimalVm, resolve, threeNicVm, ED25519, RSA_KEY, FIXED_UUID } from '../../helpers/vm-fixtures.js';
+
+const EC2_ID = `i-${FIXED_UUID.replaceAll('-', '').slice(0, 17)}`;
 import { listedPaths, lookup, text } from '../../helpers/render-lookup.js';
 
 const lines = (b: Uint8Array | undefined) => text(b)!.split('\n');
@@ -12,7 +14,7 @@ test('/ lists every version cloud-init probes, plus latest; never only latest', 
   const t = renderEc2Http(minimalVm());
   const versions = lines(t.get('/'));
   for (const v of ['1.0', '2009-04-04', '2016-09-02', '2018-09-24', '2021-03-23', 'latest']) assert.ok(versions.includes(v), v);
-  for (const v of versions) assert.equal(text(lookup(t, `/${v}/meta-data/instance-id`)), FIXED_UUID, v);
+  for (const v of versions) assert.equal(text(lookup(t, `/${v}/meta-data/instance-id`)), EC2_ID, v);
 });
 
 test('every listed entry of every version is fetchable (a listed 404 makes cloud-init drop the whole tree)', () => {
@@ -72,7 +74,8 @@ test('keys appear only from the version that introduced them', () => {
 test('values: ids, hostname, placement, block devices, local-ipv4', () => {
   const t = renderEc2Http(threeNicVm());
   const get = (p: string) => text(t.get(`/2021-03-23/meta-data/${p}`));
-  assert.equal(get('instance-id'), FIXED_UUID);
+  // AWS's form, derived from the uuid (CirrOS's ds/ec2 waits for "i-"); an explicit instanceId is used as is.
+  assert.equal(get('instance-id'), EC2_ID);
   assert.equal(get('local-hostname'), 'router-1.example.net');
   assert.equal(get('placement/availability-zone'), 'nova');
   assert.equal(get('block-device-mapping/root'), '/dev/vda');
@@ -123,7 +126,7 @@ test('instance identity document is JSON ending in } (parsed as JSON by cloud-in
   assert.equal(t.has('/2008-09-01/dynamic/instance-identity/document'), false);
   const doc = text(t.get('/2009-04-04/dynamic/instance-identity/document'))!;
   assert.ok(doc.startsWith('{') && doc.endsWith('}'));
-  assert.deepEqual(JSON.parse(doc), { architecture: 'x86_64', availabilityZone: 'nova', imageId: 'ami-00000000', instanceId: FIXED_UUID, instanceType: 'vmmeta.custom', privateIp: '192.0.2.10', region: 'nova', version: '2017-09-30' });
+  assert.deepEqual(JSON.parse(doc), { architecture: 'x86_64', availabilityZone: 'nova', imageId: 'ami-00000000', instanceId: EC2_ID, instanceType: 'vmmeta.custom', privateIp: '192.0.2.10', region: 'nova', version: '2017-09-30' });
   assert.equal(regionOf('us-east-1a'), 'us-east-1');
   assert.equal(regionOf('nova'), 'nova');
 });

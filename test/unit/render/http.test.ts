@@ -47,7 +47,7 @@ test('config drive: every OpenStack version, EC2 JSON for 2009-04-04 and latest,
   assert.ok(cd.has('ec2/2009-04-04/meta-data.json') && cd.has('ec2/latest/meta-data.json') && cd.has('ec2/latest/user-data'));
   assert.equal([...cd.keys()].filter((p) => p.startsWith('ec2/')).length, 4);
   assert.ok([...cd.keys()].every((p) => !p.endsWith('/') && !p.startsWith('/')));
-  assert.equal(JSON.parse(text(cd.get('ec2/latest/meta-data.json'))!)['instance-id'], threeNicVm().instanceId);
+  assert.equal(JSON.parse(text(cd.get('ec2/latest/meta-data.json'))!)['instance-id'], threeNicVm().ec2InstanceId);
   assert.equal(renderConfigDrive(ec2OnlyVm()).has('ec2/latest/user-data'), false);
 });
 

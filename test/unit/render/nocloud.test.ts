@@ -1,16 +1,18 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { renderNoCloud, renderNoCloudHttp } from '../../../src/render/nocloud.js';
+import { metaDataJson, renderNoCloud, renderNoCloudHttp } from '../../../src/render/nocloud.js';
 import { ec2OnlyVm, minimalVm, resolve, threeNicVm, ED25519, RSA_KEY, FIXED_UUID } from '../../helpers/vm-fixtures.js';
 import { text } from '../../helpers/render-lookup.js';
 
 // PyYAML (what cloud-init uses) speaks YAML 1.1; read the files the same way.
 const yaml11 = (b: Uint8Array | undefined) => parse(text(b)!, { version: '1.1' });
 
-test('meta-data: instance-id, local-hostname and public-keys as a list', () => {
+test('meta-data: JSON (CirrOS reads JSON, cloud-init YAML) with instance-id, local-hostname and keys ending in a newline', () => {
+  const raw = text(renderNoCloud(threeNicVm()).get('meta-data'))!;
   const md = yaml11(renderNoCloud(threeNicVm()).get('meta-data'));
-  assert.deepEqual(md, { 'instance-id': FIXED_UUID, 'local-hostname': 'router-1.example.net', 'availability-zone': 'nova', 'public-keys': [ED25519, RSA_KEY] });
+  assert.deepEqual(JSON.parse(raw), md);
+  assert.deepEqual(md, { 'instance-id': FIXED_UUID, 'local-hostname': 'router-1.example.net', 'availability-zone': 'nova', 'public-keys': [`${ED25519}\n`, `${RSA_KEY}\n`] });
   assert.deepEqual(yaml11(renderNoCloud(resolve({ name: 'k' })).get('meta-data')), { 'instance-id': FIXED_UUID, 'local-hostname': 'k', 'availability-zone': 'nova' });
 });
 
@@ -67,4 +69,11 @@ test('HTTP seed serves every file (empty when none: nocloud-net retries 404s) an
     for (const [path, bytes] of renderNoCloud(vm)) assert.deepEqual(http.get(`/nocloud/${path}`), bytes, path);
   }
   assert.equal(renderNoCloudHttp(minimalVm()).get('/nocloud/network-config')?.length, 0);
+});
+
+test('meta-data JSON escapes what PyYAML refuses literally (DEL, C1 controls), so yaml.safe_load still reads it', () => {
+  const doc = metaDataJson({ 'availability-zone': 'a\u007fb\u0090c\u0085d' });
+  assert.ok(!/[\u007f\u0090]/.test(doc), doc);
+  assert.match(doc, /a\\u007fb\\u0090c\u0085d/);
+  assert.equal(JSON.parse(doc)['availability-zone'], 'a\u007fb\u0090c\u0085d');
 });

@@ -9,8 +9,8 @@ import { renderHttpTree } from '../../../src/render/http.js';
 const ids = { uuid: '0d6f1c2a-5f3e-4b8e-9a51-3bd1a0c40f10', randomSeed: 'c2VlZA==' };
 const resolve = (input: SpecInput) => normalizeSpec(SpecSchema.parse(input), { ids });
 
-test('20.4 does not act on a hot-plug (no OpenStack HOTPLUG event before 21.3, no install module before 21.4); 22.4 and 25.1 do', () => {
-  assert.deepEqual(Object.fromEntries(Object.entries(HOTPLUG_GENERATIONS).map(([g, v]) => [g, v.acts])), { '20.4': false, '22.4': true, '25.1': true });
+test('20.4 does not act on a hot-plug (no OpenStack HOTPLUG event before 21.3, no install module before 21.4); 22.4, 25.1 and 26.2 do', () => {
+  assert.deepEqual(Object.fromEntries(Object.entries(HOTPLUG_GENERATIONS).map(([g, v]) => [g, v.acts])), { '20.4': false, '22.4': true, '25.1': true, '26.2': true });
   const old = hotplugSummary(resolve({ name: 'a', guest: { cloudInit: '20.4' }, hotplug: { network: true } }), 4);
   assert.equal(old.acts, false);
   assert.match(old.note, /20\.4 has no network hotplug/);

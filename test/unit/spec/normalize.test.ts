@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { normalizeSpec } from '../../../src/spec/normalize.js';
+import { recordedIds } from '../../../src/spec/ids.js';
 import { SpecSchema, type SpecInput } from '../../../src/spec/schema.js';
 
 const ids = { uuid: '0d6f1c2a-5f3e-4b8e-9a51-3bd1a0c40f10', randomSeed: 'c2VlZA==' };
@@ -67,4 +68,15 @@ test('links without networks: DHCPv4 on the first physical link (what the docs p
   assert.deepEqual(vm.network.dns, { servers: ['192.0.2.53'], search: ['example.net'] });
   const none = normalizeSpec(SpecSchema.parse({ name: 'a' }), { ids });
   assert.deepEqual(none.network.networks, [], 'no links: no network documents, cloud-init falls back by itself');
+});
+
+test('EC2 instance-id: "i-" + 17 hex digits of the uuid by default, the recorded one on update, the spec one if given', () => {
+  assert.equal(resolve({ name: 'web' }).ec2InstanceId, 'i-0d6f1c2a5f3e4b8e9');
+  assert.equal(resolve({ name: 'web', instanceId: 'i-0001' }).ec2InstanceId, 'i-0001');
+  // A VM created before the "i-" default served its uuid over EC2: update keeps that, a new id would be a new
+  // instance to cloud-init (per-instance modules run again, host keys regenerated).
+  const old = recordedIds({ uuid: ids.uuid, randomSeed: ids.randomSeed, resolved: { name: 'web', uuid: ids.uuid, instanceId: ids.uuid } });
+  assert.equal(normalizeSpec(SpecSchema.parse({ name: 'web' }), { ids: old }).ec2InstanceId, ids.uuid);
+  const recorded = recordedIds({ uuid: ids.uuid, randomSeed: ids.randomSeed, resolved: { instanceId: ids.uuid, ec2InstanceId: 'i-0d6f1c2a5f3e4b8e9' } });
+  assert.equal(normalizeSpec(SpecSchema.parse({ name: 'web' }), { ids: recorded }).ec2InstanceId, 'i-0d6f1c2a5f3e4b8e9');
 });

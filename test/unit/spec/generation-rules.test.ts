@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { generationWarnings } from '../../../src/spec/generation-rules.js';
+import { resolve } from '../../helpers/vm-fixtures.js';
+import type { SpecInput } from '../../../src/spec/schema.js';
+
+const bond = (mac: string, extra: Record<string, unknown> = {}) => ({
+  links: [
+    { id: 'eth1', type: 'physical', mac: '52:54:00:aa:00:01' },
+    { id: 'eth2', type: 'physical', mac: '52:54:00:aa:00:02' },
+    { id: 'bond0', type: 'bond', mac, mode: 'active-backup', members: ['eth1', 'eth2'], ...extra },
+  ],
+});
+const at = (cloudInit: string, spec: Partial<SpecInput>) => generationWarnings(resolve({ name: 'g', guest: { cloudInit }, ...spec } as SpecInput));
+
+test('a bond MAC none of its members has: emptied on 20.4, dropped by NetworkManager everywhere', () => {
+  const own = { network: bond('52:54:00:aa:00:0a') } as Partial<SpecInput>;
+  assert.match(at('20.4', own).join('\n'), /20\.4 copies the bond's MAC 52:54:00:aa:00:0a onto every member/);
+  assert.doesNotMatch(at('22.4', own).join('\n'), /copies the bond's MAC/);
+  assert.match(at('26.2', own).join('\n'), /NetworkManager renderer .* drops a bond's own MAC/);
+  assert.deepEqual(at('20.4', { network: bond('52:54:00:aa:00:01') } as Partial<SpecInput>), []);
+});
+
+test('bond_xmit_hash_policy from 25.1, an IPv6 route on 20.4, nocloud-net from 25.1', () => {
+  const xmit = { network: bond('52:54:00:aa:00:01', { xmitHashPolicy: 'layer3+4' }) } as Partial<SpecInput>;
+  assert.deepEqual(at('22.4', xmit), []);
+  assert.match(at('25.1', xmit).join('\n'), /drop bond_xmit_hash_policy/);
+  const v6 = { network: { links: [{ id: 'e0', type: 'physical', mac: '52:54:00:aa:00:01' }], networks: [{ link: 'e0', type: 'ipv6', address: '2001:db8::5/64', routes: [{ to: '2001:db8:999::/48', via: '2001:db8::1' }] }] } } as Partial<SpecInput>;
+  assert.match(at('20.4', v6).join('\n'), /prefix\/mask/);
+  assert.deepEqual(at('22.4', v6), []);
+  const net = { datasource: { nocloud: 'net' } } as Partial<SpecInput>;
+  assert.deepEqual(at('22.4', net), []);
+  assert.match(at('26.2', net).join('\n'), /deprecated since cloud-init 24\.1/);
+});
