@@ -204,8 +204,21 @@ export const sidecarSchema = z
     // the state's owner can connect. "127.0.0.1:0": loopback on a free port, reachable by EVERY local user, so it
     // is never a default (README "Security"). "ADDR:PORT": e.g. 169.254.169.254:80 on the VM's bridge (tap mode).
     listen: z.array(z.string()).min(1).default(['unix']),
+    // How the guest reaches the sidecar. connector: QEMU's user-mode NIC with a guestfwd connector QEMU spawns
+    // (plain QEMU only: libvirt's seccomp sandbox denies the spawn). tap: a host tap (libvirt <interface>), and
+    // per-VM nft rules send 169.254.169.254:80 to this VM's sidecar (templates/nftables-metadata.nft).
+    path: z.enum(['connector', 'tap']).optional(), // absent: connector
+    tap: z
+      .object({
+        device: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'tap device must be 1-15 letters, digits, "_", "." or "-" (a Linux interface name)'),
+        bridge: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'bridge must be a Linux interface name (1-15 bytes)').optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+      })
+      .strict()
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.path !== 'tap' || s.tap !== undefined, { message: 'path "tap" needs sidecar.tap.device', path: ['tap'] });
 
 // Nova: metadata items are key 1..255 and value 0..255 characters, 128 items by default quota.
 const metaSchema = z

@@ -12,7 +12,7 @@ import { renderOpenStackDisk } from '../render/openstack.js';
 import { resolveSmbios, smbiosText, type Smbios } from '../hypervisor/smbios.js';
 import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, DEFAULT_CDROM_BUS, METADATA_ADDRESS, type CdromBus } from '../hypervisor/qemu-args.js';
 import { guestfwdConnector } from '../hypervisor/connector.js';
-import { domainXml, sysinfoXml } from '../hypervisor/libvirt.js';
+import { domainXml, sysinfoXml, type TapNic } from '../hypervisor/libvirt.js';
 import { predictDatasource, type Verdict } from '../guest/verdict.js';
 import { encodeServed } from '../sidecar/served.js';
 import { encodeResolved, type VmOutputs } from '../state/store.js';
@@ -63,9 +63,19 @@ export function sha256(data: string | Uint8Array): string {
 // device the guest sees; a VM without links gets a stable locally administered MAC derived from its uuid.
 // The user-network NIC whose guestfwd reaches the sidecar's socket; none without a unix listener.
 export function metadataNic(vm: ResolvedVm, p: VmPaths): { id: string; mac: string; connector: string } | null {
-  if (!vm.sidecar.listen.includes('unix')) return null;
-  const mac = vm.network.links.find((l) => l.type === 'physical')?.mac ?? uuidMac(vm.uuid);
-  return { id: 'vmmeta0', mac, connector: guestfwdConnector(p.sidecarSock) };
+  if (tapNic(vm) || !vm.sidecar.listen.includes('unix')) return null;
+  return { id: 'vmmeta0', mac: firstMac(vm), connector: guestfwdConnector(p.sidecarSock) };
+}
+
+function firstMac(vm: ResolvedVm): string {
+  return vm.network.links.find((l) => l.type === 'physical')?.mac ?? uuidMac(vm.uuid);
+}
+
+// Tap mode (sidecar.path: tap): the metadata NIC is the VM's tap, carrying the first link's MAC.
+export function tapNic(vm: ResolvedVm): TapNic | null {
+  const s = vm.sidecar;
+  if (s.path !== 'tap' || !s.tap) return null;
+  return { device: s.tap.device, bridge: s.tap.bridge, mac: firstMac(vm) };
 }
 
 export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overrides: Overrides, p: VmPaths): Plan {
@@ -107,7 +117,7 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   put(FILES.qemuArgsTxt, argsFileText(argv));
   put(FILES.qemuArgsSh, argsShell(argv));
   put(FILES.qemuArgsJson, argsJson(argv));
-  put(FILES.domainXml, domainXml(vm, { smbios, cdrom, metadataNic: nic }));
+  put(FILES.domainXml, domainXml(vm, { smbios, cdrom, metadataNic: nic, tap: tapNic(vm) }));
   put(FILES.sysinfoXml, sysinfoXml(smbios));
 
   const isos: Plan['isos'] = {};

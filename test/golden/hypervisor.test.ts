@@ -26,6 +26,12 @@ const CASES = {
   }),
   'plain-no-cd': makeVm({ name: 'web1', smbios: { profile: 'plain' }, datasource: { nocloud: 'none' } }),
   'nocloud-net': makeVm({ name: 'web1', datasource: { nocloud: 'net' } }),
+  // Tap mode on a bridge: an <interface type='bridge'> and no <qemu:commandline> at all.
+  'tap-bridge': makeVm({
+    name: 'web1',
+    sidecar: { listen: ['169.254.169.254:8801'], path: 'tap', tap: { device: 'tap-web1', bridge: 'br0' } },
+    network: { links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:12:34:56' }, { id: 'eth1', type: 'physical', mac: '52:54:00:12:34:57' }], networks: [], dns: { servers: [], search: [] } },
+  }),
 };
 
 function render(vm: ReturnType<typeof makeVm>): Record<string, string> {
@@ -33,17 +39,18 @@ function render(vm: ReturnType<typeof makeVm>): Record<string, string> {
   const cdrom = vm.datasource.nocloud === 'cd' ? { path: `${STATE}/cidata.iso`, bus: 'ide' as const } : null;
   const physical = vm.network.links.find((l) => l.type === 'physical');
   const metadataNic = { id: 'vmmeta0', mac: physical?.mac ?? uuidMac(vm.uuid), connector: guestfwdConnector(`${STATE}/sidecar.sock`) };
-  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), metadataNic });
-  const opts = { smbios, uuid: vm.uuid, cdrom, metadataNic };
+  const tap = vm.sidecar.tap ? { device: vm.sidecar.tap.device, bridge: vm.sidecar.tap.bridge, mac: metadataNic.mac } : null;
+  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(tap ? {} : { metadataNic }) });
+  const opts = { smbios, uuid: vm.uuid, cdrom, metadataNic, tap };
   return {
     'qemu-args.txt': argsFileText(argv),
     'qemu-args.sh': argsShell(argv),
     'qemu-args.json': argsJson(argv),
     'smbios.txt': smbiosText(smbios),
     'sysinfo.xml': sysinfoXml(smbios),
-    'domain.xml': domainXml(vm, { smbios, cdrom, metadataNic, diskPath: '/var/lib/libvirt/images/web1.qcow2' }),
+    'domain.xml': domainXml(vm, { smbios, cdrom, metadataNic, tap, diskPath: '/var/lib/libvirt/images/web1.qcow2' }),
     'patched-domain.xml': patchDomainXml(HAND, opts),
-    'patched-then-removed.xml': patchDomainXml(patchDomainXml(HAND, opts), { ...opts, cdrom: null, metadataNic: null }),
+    'patched-then-removed.xml': patchDomainXml(patchDomainXml(HAND, opts), { ...opts, cdrom: null, metadataNic: null, tap: null }),
   };
 }
 
