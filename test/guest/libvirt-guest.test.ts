@@ -90,6 +90,8 @@ describe('libvirt: busybox guests from vmmeta domain.xml under a real libvirtd',
       await new Promise((r) => setTimeout(r, 1000));
     }
     const durationMs = Date.now() - t;
+    // The guest powers off (on_poweroff: destroy); wait until libvirt has released the domain.
+    for (let i = 0; i < 60 && !/shut off/.test(lv!.virsh(['domstate', vm.name]).stdout); i++) await new Promise((r) => setTimeout(r, 500));
     const logPath = join(artifactsDir(), `libvirt-${vm.name}.serial.log`);
     const qemuLog = lv!.readPrivate(`/var/log/libvirt/qemu/${vm.name}.log`);
     writeFileSync(logPath, `${log}\n--- libvirt domain log ---\n${qemuLog}`);
