@@ -1,10 +1,12 @@
 // vmmeta's libvirt output under a real libvirtd with Debian's defaults (QEMU as libvirt-qemu, dynamic ownership,
 // seccomp sandbox on), in a private network and mount namespace (lib/libvirtd.ts). Tap mode on a bridge: the
 // busybox guest, on pc and on q35, must see its SMBIOS bytes (a comma included), its cidata CD, and its own
-// documents through its tap and its nft rules; libvirt must not taint the domain.
+// documents through its tap and its nft rules; libvirt must not taint the domain. vmmeta's qemu hook
+// (templates/libvirt-hook-qemu, in the daemon's private hooks folder) starts each sidecar before QEMU and stops
+// it when the domain ends; a sidecar that cannot start fails `virsh start` with the reason.
 import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { smallGuest, type SmallGuest } from './lib/initramfs.js';
@@ -33,6 +35,14 @@ const spec = (machine: 'pc' | 'q35', n: number): SmallSpec & { sidecar: unknown 
   sidecar: { listen: [`169.254.169.254:${18800 + n}`], path: 'tap', tap: { device: `tap-lv-${machine}`, bridge: BRIDGE } },
 });
 
+async function until(ok: () => boolean, ms: number, message: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) assert.fail(message);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 describe('libvirt: busybox guests from vmmeta domain.xml under a real libvirtd', { timeout: 12 * 60_000 }, () => {
   let guest: SmallGuest;
   let lv: Libvirtd | undefined;
@@ -49,7 +59,9 @@ describe('libvirt: busybox guests from vmmeta domain.xml under a real libvirtd',
     chmodSync(work, 0o711);
     root = join(work, 'state');
     mkdirSync(root, { mode: 0o711 }); // the mode vmmeta gives a root it creates: libvirt-qemu must reach the ISOs
-    lv = await startLibvirtd({ name: 'guest' });
+    // The template as is, with its two settings: how to run vmmeta, and the state root.
+    const hook = `#!/bin/sh\nexport VMMETA='${process.execPath} ${BIN}' VMMETA_STATE_DIR='${root}'\nexec ${join(REPO_ROOT, 'templates', 'libvirt-hook-qemu')} "$@"\n`;
+    lv = await startLibvirtd({ name: 'guest', hook });
     dnsmasq = bridgeUp(lv, BRIDGE);
     // Private copies: libvirt's dynamic ownership chowns the kernel and initrd while a domain runs.
     for (const [from, to] of [[guest.kernel.vmlinuz, 'vmlinuz'], [guest.initrd, 'initrd.gz']] as const) {
@@ -71,8 +83,6 @@ describe('libvirt: busybox guests from vmmeta domain.xml under a real libvirtd',
     vms.set(vm.name, vm);
     const port = 18800 + n;
     loadMetadataRules(lv!, { name: vm.name, tap: `tap-lv-${machine}`, port, mark: 0x566d1400 + n });
-    const started = cli(['start', vm.name]);
-    assert.equal(started.status, 0, `vmmeta start in the namespace: ${started.stderr}`);
     const xml = readFileSync(join(vm.dir, 'domain.xml'), 'utf8');
     assert.doesNotMatch(xml, /qemu:commandline/, 'tap mode: no QEMU passthrough');
     const serialLog = `/var/log/libvirt/qemu/${vm.name}-serial.log`;
@@ -98,6 +108,8 @@ describe('libvirt: busybox guests from vmmeta domain.xml under a real libvirtd',
     recordTiming('boot', `libvirt-${vm.name}`, durationMs / 1000, {});
     console.log(`# libvirt ${machine}: ${(durationMs / 1000).toFixed(1)} s, serial log ${logPath}`);
     const timedOut = !log.includes('=== GUEST DONE ===');
+    // Guest shutdown: libvirt's release/end hook stops the sidecar (a clean stop removes sidecar.json).
+    await until(() => !existsSync(join(vm.dir, 'sidecar.json')), 15_000, `${vm.name}: the sidecar still runs after the guest powered off`);
     return { report: new GuestReport({ name: `libvirt-${vm.name}`, log: log.replaceAll('\r\n', '\n'), durationMs, exitCode: 0, timedOut, logPath, argv: [] }), s, vm };
   };
 
@@ -116,6 +128,37 @@ describe('libvirt: busybox guests from vmmeta domain.xml under a real libvirtd',
       for (const [other, before] of others) assert.equal((await accessLog(other)).length, before, `${other.name}'s sidecar answered ${vm.name}`);
     });
   }
+
+  it('the hook: a sidecar that cannot start fails virsh start with the reason; virsh destroy stops the sidecar', { timeout: 180_000 }, async () => {
+    const s = { ...spec('pc', 9), name: 'lv-hook', sidecar: { listen: ['169.254.169.254:18809'], path: 'tap', tap: { device: 'tap-lv-hook', bridge: BRIDGE } } };
+    const vm = await createVm(root, s as unknown as Record<string, unknown>, ['--no-start']);
+    vms.set(vm.name, vm);
+    const file = join(lv!.dir, `${vm.name}.xml`);
+    const xml = readFileSync(join(vm.dir, 'domain.xml'), 'utf8');
+    writeFileSync(file, forTest(xml, { kernel: join(lv!.dir, 'vmlinuz'), initrd: join(lv!.dir, 'initrd.gz'), append: guest.append, machine: 'pc', serialLog: `/var/log/libvirt/qemu/${vm.name}-serial.log` }));
+    assert.equal(lv!.virsh(['define', file]).status, 0);
+    // Something else holds the sidecar's port: vmmeta start fails, so the hook fails, so libvirt refuses.
+    const blocker = lv!.spawnInNs([process.execPath, '-e', "require('node:net').createServer().listen(18809, '169.254.169.254', () => console.log('up'))"]);
+    try {
+      await new Promise<void>((r) => blocker.stdout!.once('data', () => r()));
+      const refused = lv!.virsh(['start', vm.name]);
+      assert.notEqual(refused.status, 0, 'virsh start succeeded without a sidecar');
+      assert.match(refused.stderr, /hook script execution failed/);
+      assert.match(refused.stderr, /vmmeta: the metadata sidecar of lv-hook did not start/);
+      assert.match(lv!.virsh(['domstate', vm.name]).stdout, /shut off/);
+    } finally {
+      blocker.kill('SIGKILL');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const started = lv!.virsh(['start', vm.name]);
+    assert.equal(started.status, 0, started.stderr);
+    // prepare/begin ran before QEMU: the sidecar answers by the time virsh start returns.
+    const info = JSON.parse(readFileSync(join(vm.dir, 'sidecar.json'), 'utf8')) as { pid: number };
+    assert.ok(info.pid > 0);
+    assert.equal(lv!.virsh(['destroy', vm.name]).status, 0);
+    await until(() => !existsSync(join(vm.dir, 'sidecar.json')), 15_000, 'virsh destroy left the sidecar running');
+    assert.throws(() => process.kill(info.pid, 0), 'the sidecar process is gone');
+  });
 
   it('the comma question: libvirt doubles <sysinfo> commas itself, so vmmeta writes them single', () => {
     const vm = vms.get('lv-q35');
