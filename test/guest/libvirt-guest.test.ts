@@ -143,7 +143,7 @@ describe('libvirt: busybox guests from vmmeta domain.xml under a real libvirtd',
       await new Promise<void>((r) => blocker.stdout!.once('data', () => r()));
       const refused = lv!.virsh(['start', vm.name]);
       assert.notEqual(refused.status, 0, 'virsh start succeeded without a sidecar');
-      assert.match(refused.stderr, /hook script execution failed/);
+      assert.match(refused.stderr, /Hook script execution failed/);
       assert.match(refused.stderr, /vmmeta: the metadata sidecar of lv-hook did not start/);
       assert.match(lv!.virsh(['domstate', vm.name]).stdout, /shut off/);
     } finally {
