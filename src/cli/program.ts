@@ -71,8 +71,9 @@ export function registerCommands(program: Command, io: Io): void {
     .argument('<vm>', 'the vmmeta VM whose SMBIOS and CD to apply')
     .option('--out <file>', 'write the result to a file (default: stdout)')
     .option('--in-place', 'rewrite <domain.xml> itself (atomically)')
-    .addHelpText('after', examples('virsh dumpxml vm1 > vm1.xml && vmmeta libvirt patch vm1.xml vm1 --in-place && virsh define vm1.xml', 'vmmeta libvirt patch vm1.xml vm1 --out vm1-patched.xml'))
-    .action(action(io, async (ctx, [xml, vm], o) => (await import('./commands/libvirt-patch.js')).libvirtPatch({ root: ctx.root, xml: xml!, vm: vm!, out: o.out as string | undefined, inPlace: Boolean(o.inPlace), stdout: !ctx.json && !o.out && !o.inPlace }), formatPatch));
+    .option('--allow-spawn', 'connector path only: add the guestfwd NIC as <qemu:commandline> (needs seccomp_sandbox = 0 in qemu.conf)')
+    .addHelpText('after', examples('virsh dumpxml vm1 > vm1.xml && vmmeta libvirt patch vm1.xml vm1 --in-place && virsh define vm1.xml', 'vmmeta libvirt patch vm1.xml vm1 --out vm1-patched.xml', 'vmmeta libvirt patch vm1.xml vm1 --allow-spawn --in-place   # connector path, seccomp_sandbox = 0'))
+    .action(action(io, async (ctx, [xml, vm], o) => (await import('./commands/libvirt-patch.js')).libvirtPatch({ root: ctx.root, xml: xml!, vm: vm!, out: o.out as string | undefined, inPlace: Boolean(o.inPlace), allowSpawn: Boolean(o.allowSpawn), stdout: !ctx.json && !o.out && !o.inPlace }), formatPatch));
   libvirt.exitOverride();
 
   const serve = program

@@ -4,8 +4,8 @@
 import type { Smbios } from './smbios.js';
 import type { CdromBus } from './qemu-args.js';
 import { UserError, EXIT } from '../errors.js';
-import { CDROM_ALIAS, QEMU_NS, cdromDiskElement, qemuArgElements, sysinfoElement } from './libvirt.js';
-import type { MetadataNic } from './libvirt.js';
+import { CDROM_ALIAS, QEMU_NS, TAP_ALIAS, cdromDiskElement, qemuArgElements, sysinfoElement, tapInterfaceElement } from './libvirt.js';
+import type { MetadataNic, TapNic } from './libvirt.js';
 import { parseXml, child, textOf, lineIndent, childIndent, lineSpan, applySplices, XmlSyntaxError } from './xml-spans.js';
 import type { XmlElement, Splice } from './xml-spans.js';
 
@@ -14,6 +14,7 @@ export interface PatchOptions {
   uuid: string;
   cdrom: { path: string; bus: CdromBus } | null; // null removes vmmeta's CD
   metadataNic?: MetadataNic | null; // undefined leaves <qemu:commandline> alone, null removes vmmeta's args
+  tap?: TapNic | null; // tap mode: vmmeta's <interface> on the tap (and none of vmmeta's args); null removes it
 }
 
 function invalid(message: string, hint?: string): UserError {
@@ -34,7 +35,10 @@ export function patchDomainXml(xml: string, opts: PatchOptions): string {
   patchSysinfo(xml, root, opts.smbios, splices);
   patchOsSmbios(xml, root, splices);
   patchCdrom(xml, root, opts.cdrom, splices);
-  if (opts.metadataNic !== undefined) patchCommandline(xml, root, opts.metadataNic, splices);
+  const machine = child(child(root, 'os') as XmlElement, 'type')?.attrs.get('machine') ?? '';
+  if (opts.tap !== undefined) patchTapInterface(xml, root, opts.tap, splices);
+  const nic = opts.tap ? null : opts.metadataNic;
+  if (nic !== undefined) patchCommandline(xml, root, nic, machine, splices);
   return applySplices(xml, splices);
 }
 
@@ -116,7 +120,7 @@ function patchCdrom(xml: string, root: XmlElement, cdrom: PatchOptions['cdrom'],
 // -netdev/-device flag in front of each.
 const OUR_VALUE = /(^|,)(id|netdev)=vmmeta[\w.-]*(,|$)/;
 
-function patchCommandline(xml: string, root: XmlElement, nic: MetadataNic | null, splices: Splice[]): void {
+function patchCommandline(xml: string, root: XmlElement, nic: MetadataNic | null, machine: string, splices: Splice[]): void {
   const cmdlines = root.children.filter((c) => c.name === 'qemu:commandline');
   if (nic) {
     const devices = child(root, 'devices');
@@ -134,7 +138,7 @@ function patchCommandline(xml: string, root: XmlElement, nic: MetadataNic | null
       // <qemu:commandline/>: becomes vmmeta's element (or stays as it is when there is nothing to add).
       if (nic && !target) {
         const indent = lineIndent(xml, cl.start);
-        splices.push({ from: cl.start, to: cl.end, text: `<qemu:commandline>\n${qemuArgElements(nic, `${indent}  `).join('\n')}\n${indent}</qemu:commandline>` });
+        splices.push({ from: cl.start, to: cl.end, text: `<qemu:commandline>\n${qemuArgElements(nic, `${indent}  `, machine).join('\n')}\n${indent}</qemu:commandline>` });
         return;
       }
       continue;
@@ -163,10 +167,46 @@ function patchCommandline(xml: string, root: XmlElement, nic: MetadataNic | null
   if (!nic) return;
   if (target && !target.selfClosing) {
     // appendChild copies the indent of the element's first child, which is ours when nothing else is kept.
-    for (const l of qemuArgElements(nic, '')) appendChild(xml, target, l, splices);
+    for (const l of qemuArgElements(nic, '', machine)) appendChild(xml, target, l, splices);
     return;
   }
   const indent = childIndent(xml, root);
-  const text = `<qemu:commandline>\n${qemuArgElements(nic, `${indent}  `).join('\n')}\n${indent}</qemu:commandline>`;
+  const text = `<qemu:commandline>\n${qemuArgElements(nic, `${indent}  `, machine).join('\n')}\n${indent}</qemu:commandline>`;
   appendChild(xml, root, text, splices);
+}
+
+const isOurNic = (el: XmlElement) => el.name === 'interface' && el.children.some((c) => c.name === 'alias' && c.attrs.get('name') === TAP_ALIAS);
+
+// vmmeta's tap <interface> (found again by its user alias) replaces itself; another <interface> already holding
+// the VM's MAC is the operator's and is refused rather than duplicated.
+function patchTapInterface(xml: string, root: XmlElement, tap: TapNic | null, splices: Splice[]): void {
+  const devices = child(root, 'devices');
+  if (!devices || devices.selfClosing) {
+    if (!tap) return;
+    throw invalid('the domain has no <devices> element to attach the tap <interface> to');
+  }
+  const ours = devices.children.filter(isOurNic);
+  if (tap) {
+    const clash = devices.children.find((c) => c.name === 'interface' && !isOurNic(c) && child(c, 'mac')?.attrs.get('address')?.toLowerCase() === tap.mac);
+    if (clash) throw invalid(`the domain already has an <interface> with MAC ${tap.mac}, the metadata NIC's MAC`, "remove that <interface> (vmmeta's tap interface replaces it) or give the spec's first link another MAC");
+  }
+  const [keep, ...rest] = ours;
+  for (const el of rest) {
+    const [from, to] = lineSpan(xml, el);
+    splices.push({ from, to, text: '' });
+  }
+  if (keep) {
+    if (tap) splices.push({ from: keep.start, to: keep.end, text: tapInterfaceElement(tap, lineIndent(xml, keep.start)) });
+    else {
+      const [from, to] = lineSpan(xml, keep);
+      splices.push({ from, to, text: '' });
+    }
+    return;
+  }
+  if (!tap) return;
+  const last = devices.children.filter((c) => c.name === 'interface').pop();
+  if (last) {
+    const indent = lineIndent(xml, last.start);
+    splices.push({ from: last.end, to: last.end, text: `\n${indent}${tapInterfaceElement(tap, indent)}` });
+  } else appendChild(xml, devices, tapInterfaceElement(tap, childIndent(xml, devices)), splices);
 }

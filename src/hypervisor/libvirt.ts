@@ -81,8 +81,43 @@ export function cdromDiskElement(cd: { path: string; bus: CdromBus }, opts: { ma
   );
 }
 
-export function qemuArgElements(nic: MetadataNic, indent: string): string[] {
-  return metadataNicArgs(nic).map((a) => `${indent}<qemu:arg value='${escapeXml(a)}'/>`);
+// A -device in <qemu:commandline> is invisible to libvirt's address allocator, so without an address QEMU puts it
+// in the first free slot, which libvirt has already planned for its own devices (on q35, a pcie-root-port at
+// 00:01.0: "slot 1 function 0 not available"). libvirt fills slots upwards from 1 and keeps 0x1b (ich9 sound),
+// 0x1d (ich9 USB), 0x1e (dmi-to-pci-bridge) and 0x1f (the ICH9 LPC/SATA/SMBus) on q35; on pc (i440fx) 0x1f is
+// never given out before the bus is full.
+export function metadataNicAddress(machine: string): string {
+  return /q35/.test(machine) ? 'bus=pcie.0,addr=0x1c' : 'bus=pci.0,addr=0x1f';
+}
+
+export function qemuArgElements(nic: MetadataNic, indent: string, machine: string): string[] {
+  const args = metadataNicArgs(nic);
+  const dev = args.indexOf('-device') + 1;
+  args[dev] = `${args[dev]},${metadataNicAddress(machine)}`;
+  return args.map((a) => `${indent}<qemu:arg value='${escapeXml(a)}'/>`);
+}
+
+// Tap mode: the metadata NIC is an ordinary libvirt <interface> on the VM's tap: bridged when the spec names a
+// bridge, else a routed tap (type='ethernet'). libvirt creates the tap, so no argument passes around libvirt.
+export interface TapNic {
+  device: string;
+  bridge?: string | undefined;
+  mac: string;
+}
+
+export const TAP_ALIAS = 'ua-vmmeta-net';
+
+export function tapInterfaceElement(tap: TapNic, indent: string): string {
+  const i1 = `${indent}  `;
+  const source = tap.bridge ? `${i1}<source bridge='${escapeXml(tap.bridge)}'/>\n` : '';
+  return (
+    `<interface type='${tap.bridge ? 'bridge' : 'ethernet'}'>\n${source}` +
+    `${i1}<target dev='${escapeXml(tap.device)}'/>\n` +
+    `${i1}<mac address='${tap.mac}'/>\n` +
+    `${i1}<model type='virtio'/>\n` +
+    `${i1}<alias name='${TAP_ALIAS}'/>\n` +
+    `${indent}</interface>`
+  );
 }
 
 // {{name}} is replaced by the XML-escaped value; {{{name}}} by a fragment this module built (already XML).
@@ -101,10 +136,18 @@ export function renderTemplate(template: string, text: Record<string, string>, f
   return out;
 }
 
+// The connector path under libvirt: QEMU spawns the connector per guest connection, which libvirt's default
+// sandbox (qemu.conf seccomp_sandbox = 1: -sandbox spawn=deny) forbids; such a domain crashes at the first request.
+const SPAWN_NOTE =
+  '  <!-- The metadata NIC below makes QEMU spawn socat for every guest connection: it works only when\n' +
+  "       /etc/libvirt/qemu.conf says seccomp_sandbox = 0. With libvirt's defaults use sidecar.path: tap (docs/libvirt.md). -->\n";
+
 export interface DomainOptions {
   smbios: Smbios;
   cdrom: { path: string; bus: CdromBus } | null;
   metadataNic?: MetadataNic | null; // the guestfwd NIC (needs the sidecar socket's connector); absent: no <qemu:commandline>
+  tap?: TapNic | null; // tap mode: the metadata NIC as an <interface> (metadataNic is then ignored)
+  machine?: 'q35' | 'pc'; // default q35
   diskPath?: string;
   memoryMiB?: number;
   vcpus?: number;
@@ -118,20 +161,26 @@ const TEMPLATE_URL = new URL('../../../templates/libvirt-domain.xml', import.met
 export function domainXml(vm: ResolvedVm, opts: DomainOptions): string {
   const template = opts.template ?? readFileSync(TEMPLATE_URL, 'utf8');
   const physical = vm.network.links.filter((l) => l.type === 'physical');
-  const nic = opts.metadataNic ?? null;
+  const tap = opts.tap ?? null;
+  const nic = tap ? null : (opts.metadataNic ?? null);
+  const machine = opts.machine ?? 'q35';
   // The metadata NIC already carries the first physical MAC (qemu-args); the other links become libvirt NICs.
-  const others = nic ? physical.filter((l) => l.mac !== nic.mac) : physical;
-  const ifaces = others
-    .map((l) => `    <interface type='network'>\n      <source network='${escapeXml(opts.network ?? 'default')}'/>\n      <mac address='${l.mac}'/>\n      <model type='virtio'/>\n    </interface>\n`)
-    .join('');
-  const cdrom = opts.cdrom ? `    ${cdromDiskElement(opts.cdrom, { machine: 'q35', indent: '    ', takenDevs: ['vda'] })}\n` : '';
-  const commandline = nic ? `  <qemu:commandline>\n${qemuArgElements(nic, '    ').join('\n')}\n  </qemu:commandline>\n` : '';
+  const first = tap?.mac ?? nic?.mac;
+  const others = first ? physical.filter((l) => l.mac !== first) : physical;
+  const ifaces =
+    (tap ? `    ${tapInterfaceElement(tap, '    ')}\n` : '') +
+    others
+      .map((l) => `    <interface type='network'>\n      <source network='${escapeXml(opts.network ?? 'default')}'/>\n      <mac address='${l.mac}'/>\n      <model type='virtio'/>\n    </interface>\n`)
+      .join('');
+  const cdrom = opts.cdrom ? `    ${cdromDiskElement(opts.cdrom, { machine, indent: '    ', takenDevs: ['vda'] })}\n` : '';
+  const commandline = nic ? `${SPAWN_NOTE}  <qemu:commandline>\n${qemuArgElements(nic, '    ', machine).join('\n')}\n  </qemu:commandline>\n` : '';
   return renderTemplate(
     template,
     {
       name: vm.name,
       uuid: vm.uuid,
       domainType: opts.domainType ?? 'kvm',
+      machine,
       memoryMiB: String(opts.memoryMiB ?? 1024),
       vcpus: String(opts.vcpus ?? 1),
       diskPath: opts.diskPath ?? `/var/lib/libvirt/images/${vm.name}.qcow2`,

@@ -7,7 +7,10 @@ import { resolveStateRoot, SIDECAR_FILES, UNIX_PATH_MAX } from './layout.js';
 // there so the two can never disagree.
 export { resolveStateRoot, UNIX_PATH_MAX };
 
-// The per-VM folder ($root/<vm>/, mode 0700). Runtime files are written by the sidecar, the rest by commands.
+// The per-VM folder ($root/<vm>/, mode 0711, like the root when vmmeta creates it): others may pass through but
+// not list it, so QEMU running as another user (libvirt-qemu) opens cidata.iso by name once libvirt's dynamic
+// ownership has chowned it; every file with secrets stays 0600 and the socket 0600. Runtime files are written by
+// the sidecar, the rest by commands.
 export const FILES = {
   spec: 'spec.yaml', // the input, byte for byte
   state: 'state.json', // 0600: { version: 1, name, uuid, randomSeed, specHash, createdAt, updatedAt, resolved, outputs }

@@ -85,7 +85,7 @@ async function buildIsos(plan: Plan, dir: string, o: StageOptions): Promise<void
 export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boolean): Promise<string> {
   const dir = stagingDir(p.root, p.name);
   await rm(dir, { recursive: true, force: true });
-  await ensureDir(dir, 0o700);
+  await ensureDir(dir, 0o711); // traversable: QEMU (libvirt-qemu under libvirt) opens the ISOs by name
   const folders = new Set<string>([dir]);
   try {
     if (lock) await acquireLock(dir, p.name);

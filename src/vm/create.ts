@@ -25,7 +25,7 @@ export async function createOrUpdate(o: CreateOptions): Promise<CreateResult> {
     throw new UserError(`${o.spec} describes VM ${name}, not ${o.vm}`, { exitCode: EXIT.invalid, hint: 'the spec\'s name field picks the VM' });
   }
   checkVmState(o.root, name); // ssh-style: a root or VM folder another user can write is refused
-  await mkdir(o.root, { recursive: true, mode: 0o700 });
+  await mkdir(o.root, { recursive: true, mode: 0o711 }); // traversable, not listable: see paths.ts
   // mkdir -p reports a read-only file system as ENOENT; ask the question that gets EROFS/EACCES back.
   await access(o.root, constants.W_OK);
   checkVmState(o.root, name); // again: the root exists now

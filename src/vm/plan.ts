@@ -14,7 +14,7 @@ import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, DEFAULT_CDROM_BUS
 import { hotplugSummary } from '../spec/hotplug.js';
 import { guestfwdConnector } from '../hypervisor/connector.js';
 import { tapListen } from '../tap/addresses.js';
-import { domainXml, sysinfoXml } from '../hypervisor/libvirt.js';
+import { domainXml, sysinfoXml, type TapNic } from '../hypervisor/libvirt.js';
 import { predictDatasource, type Verdict } from '../guest/verdict.js';
 import { encodeServed } from '../sidecar/served.js';
 import { encodeResolved, type VmOutputs } from '../state/store.js';
@@ -81,6 +81,13 @@ export function tapOutputs(vm: ResolvedVm): NonNullable<VmOutputs['tap']> | null
   return { device: tap.device, bridge: tap.bridge ?? null, port: tap.port };
 }
 
+// Tap mode (sidecar.path: tap): the metadata NIC is the VM's tap, carrying the first link's MAC.
+export function tapNic(vm: ResolvedVm): TapNic | null {
+  const s = vm.sidecar;
+  if (s.path !== 'tap' || !s.tap) return null;
+  return { device: s.tap.device, bridge: s.tap.bridge, mac: firstMac(vm) };
+}
+
 export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overrides: Overrides, p: VmPaths): Plan {
   const vm = applyOverrides(loaded.vm, overrides);
   const nocloud = vm.datasource.nocloud;
@@ -90,8 +97,8 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   const nic = metadataNic(vm, p);
   const rootPorts = hotplugSummary(vm, DEFAULT_ROOT_PORTS).rootPorts;
   const tap = tapOutputs(vm);
-  const tapNic = tap ? { id: 'vmmeta0', mac: firstMac(vm), device: tap.device } : null;
-  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(nic ? { metadataNic: nic } : {}), ...(tapNic ? { tapNic } : {}), rootPorts, qmpSocket: p.qmpSock });
+  const tapArgs = tap ? { id: 'vmmeta0', mac: firstMac(vm), device: tap.device } : null;
+  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(nic ? { metadataNic: nic } : {}), ...(tapArgs ? { tapNic: tapArgs } : {}), rootPorts, qmpSocket: p.qmpSock });
   const guestfwd = argv.find((a: string) => a.includes('guestfwd=')) ?? null;
   const outputs: VmOutputs = {
     nocloud,
@@ -125,7 +132,7 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   put(FILES.qemuArgsTxt, argsFileText(argv));
   put(FILES.qemuArgsSh, argsShell(argv));
   put(FILES.qemuArgsJson, argsJson(argv));
-  put(FILES.domainXml, domainXml(vm, { smbios, cdrom, metadataNic: nic }));
+  put(FILES.domainXml, domainXml(vm, { smbios, cdrom, metadataNic: nic, tap: tapNic(vm) }));
   put(FILES.sysinfoXml, sysinfoXml(smbios));
 
   const isos: Plan['isos'] = {};

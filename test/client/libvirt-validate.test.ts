@@ -38,6 +38,19 @@ test('the starter domain validates, with and without CD and NIC', () => {
   validate(domainXml(vm, { smbios, cdrom: null }));
 });
 
+test('tap mode: bridged and routed starter domains validate on q35 and pc, with no <qemu:commandline>', () => {
+  const vm = makeVm();
+  for (const machine of ['q35', 'pc'] as const) {
+    for (const bridge of ['br0', undefined]) {
+      const xml = domainXml(vm, { smbios, cdrom: { path: '/v/cidata.iso', bus: 'ide' }, metadataNic: NIC, tap: { device: 'tap-web1', bridge, mac: NIC.mac }, machine });
+      validate(xml);
+      assert.doesNotMatch(xml, /qemu:commandline|qemu:arg/);
+      assert.match(xml, bridge ? /<interface type='bridge'>\s*<source bridge='br0'\/>\s*<target dev='tap-web1'\/>/ : /<interface type='ethernet'>\s*<target dev='tap-web1'\/>/);
+      validate(patchDomainXml(HAND, { smbios, uuid: UUID, cdrom: null, metadataNic: NIC, tap: { device: 'tap-web1', bridge, mac: NIC.mac } }));
+    }
+  }
+});
+
 for (const bus of ['ide', 'sata', 'scsi', 'virtio'] as CdromBus[]) {
   test(`the hand-written domain validates after patch (CD on ${bus}) and after removal`, () => {
     const opts = { smbios, uuid: UUID, cdrom: { path: '/var/lib/vmmeta/web1/cidata.iso', bus }, metadataNic: NIC };

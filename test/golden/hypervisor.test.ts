@@ -27,6 +27,12 @@ const CASES = {
   'plain-no-cd': makeVm({ name: 'web1', smbios: { profile: 'plain' }, datasource: { nocloud: 'none' } }),
   'nocloud-net': makeVm({ name: 'web1', datasource: { nocloud: 'net' } }),
   'q35-hotplug': makeVm({ name: 'web1', datasource: { nocloud: 'none' }, hotplug: { network: true, machine: 'q35', rootPorts: 2 } }),
+  // Tap mode on a bridge: an <interface type='bridge'> and no <qemu:commandline> at all.
+  'tap-bridge': makeVm({
+    name: 'web1',
+    sidecar: { listen: ['169.254.169.254:8801'], allowAllInterfaces: false, path: 'tap', tap: { device: 'tap-web1', bridge: 'br0' } },
+    network: { links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:12:34:56' }, { id: 'eth1', type: 'physical', mac: '52:54:00:12:34:57' }], networks: [], dns: { servers: [], search: [] } },
+  }),
 };
 
 function render(vm: ReturnType<typeof makeVm>): Record<string, string> {
@@ -35,17 +41,19 @@ function render(vm: ReturnType<typeof makeVm>): Record<string, string> {
   const physical = vm.network.links.find((l) => l.type === 'physical');
   const metadataNic = { id: 'vmmeta0', mac: physical?.mac ?? uuidMac(vm.uuid), connector: guestfwdConnector(`${STATE}/sidecar.sock`) };
   const rootPorts = vm.hotplug?.machine === 'q35' ? vm.hotplug.rootPorts ?? 4 : 0;
-  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), metadataNic, rootPorts, qmpSocket: `${STATE}/qmp.sock` });
-  const opts = { smbios, uuid: vm.uuid, cdrom, metadataNic };
+  const tap = vm.sidecar.tap ? { device: vm.sidecar.tap.device, bridge: vm.sidecar.tap.bridge, mac: metadataNic.mac } : null;
+  const nic = tap ? { tapNic: { id: 'vmmeta0', mac: metadataNic.mac, device: tap.device } } : { metadataNic };
+  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...nic, rootPorts, qmpSocket: `${STATE}/qmp.sock` });
+  const opts = { smbios, uuid: vm.uuid, cdrom, metadataNic, tap };
   return {
     'qemu-args.txt': argsFileText(argv),
     'qemu-args.sh': argsShell(argv),
     'qemu-args.json': argsJson(argv),
     'smbios.txt': smbiosText(smbios),
     'sysinfo.xml': sysinfoXml(smbios),
-    'domain.xml': domainXml(vm, { smbios, cdrom, metadataNic, diskPath: '/var/lib/libvirt/images/web1.qcow2' }),
+    'domain.xml': domainXml(vm, { smbios, cdrom, metadataNic, tap, diskPath: '/var/lib/libvirt/images/web1.qcow2' }),
     'patched-domain.xml': patchDomainXml(HAND, opts),
-    'patched-then-removed.xml': patchDomainXml(patchDomainXml(HAND, opts), { ...opts, cdrom: null, metadataNic: null }),
+    'patched-then-removed.xml': patchDomainXml(patchDomainXml(HAND, opts), { ...opts, cdrom: null, metadataNic: null, tap: null }),
   };
 }
 

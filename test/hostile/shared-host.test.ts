@@ -55,7 +55,8 @@ const ask = (o, body) => new Promise((r) => { const q = http.request({ ...o, age
       token: await ask({ ...t, path: '/latest/api/token', method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' } }),
     };
   }
-  for (const f of ['served.json', 'state.json', 'spec.yaml']) { try { out[f] = fs.readFileSync(dir + '/' + f, 'utf8'); } catch (e) { out[f] = e.code; } }
+  for (const f of ['served.json', 'state.json', 'spec.yaml', 'secrets.json', 'cidata.iso']) { try { out[f] = fs.readFileSync(dir + '/' + f).subarray(0, 65536).toString('utf8'); } catch (e) { out[f] = e.code; } }
+  try { out.listing = fs.readdirSync(dir); } catch (e) { out.listing = e.code; }
   process.stdout.write(JSON.stringify(out));
 })();`;
 
@@ -110,7 +111,10 @@ test('default setup: another local user gets nothing, no TCP port, no socket, no
   assert.deepEqual(got.socket!.userData, { error: 'EACCES' });
   assert.deepEqual(got.socket!.password, { error: 'EACCES' });
   assert.deepEqual(got.socket!.token, { error: 'EACCES' });
-  for (const f of ['served.json', 'state.json', 'spec.yaml']) assert.equal(got[f], 'EACCES', f);
+  // The VM folder is 0711 (QEMU as libvirt-qemu must reach cidata.iso by name): passable, not listable, and
+  // every file holding a secret, the ISO (user-data) included, stays 0600.
+  for (const f of ['served.json', 'state.json', 'spec.yaml', 'secrets.json', 'cidata.iso']) assert.equal(got[f], 'EACCES', f);
+  assert.equal(got.listing, 'EACCES', 'the VM folder cannot be listed');
   assert.doesNotMatch(JSON.stringify(got), new RegExp(SECRET));
   // The guest's path still works: root (QEMU's user) reaches the socket.
   const ok = spawnSync(process.execPath, ['-e', ATTACK, join(root, 't19-default')], { encoding: 'utf8' });

@@ -58,8 +58,15 @@ test('libvirt patch: sysinfo, uuid and CD-ROM go in, the rest stays byte for byt
   const original = "<domain type='kvm'>\n  <!-- keep me -->\n  <name>lv</name>\n  <memory unit='MiB'>512</memory>\n  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n  </os>\n  <devices>\n    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/lv.qcow2'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>\n</domain>\n";
   const file = join(work, 'lv.xml');
   writeFileSync(file, original);
-  const printed = await vmmeta(['libvirt', 'patch', file, 'lv'], { root });
+  // The default (connector) path cannot work under libvirt's spawn=deny sandbox: refused, with the way out.
+  const refused = await vmmeta(['libvirt', 'patch', file, 'lv'], { root });
+  assert.equal(refused.code, 2, refused.stdout);
+  assert.match(refused.stderr, /guestfwd connector, which spawns socat .* -sandbox spawn=deny/);
+  assert.match(refused.stderr, /hint: use the tap path: set sidecar\.path: tap .*bridge: virbr0.*--allow-spawn/);
+  assert.equal(refused.stdout, '');
+  const printed = await vmmeta(['libvirt', 'patch', file, 'lv', '--allow-spawn'], { root });
   assert.equal(printed.code, 0, printed.stderr);
+  assert.match(printed.stdout, /virtio-net-pci,netdev=vmmeta0,mac=[0-9a-f:]+,bus=pci\.0,addr=0x1f/, 'the passthrough -device has its own PCI address');
   const uuid = JSON.parse(readFileSync(join(root, 'lv', 'state.json'), 'utf8')).uuid as string;
   assert.match(printed.stdout, new RegExp(`<uuid>${uuid}</uuid>`));
   assert.match(printed.stdout, /<smbios mode='sysinfo'\/>/);
@@ -67,7 +74,7 @@ test('libvirt patch: sysinfo, uuid and CD-ROM go in, the rest stays byte for byt
   assert.match(printed.stdout, /cidata\.iso/);
   assert.match(printed.stdout, /<!-- keep me -->/);
   assert.equal(readFileSync(file, 'utf8'), original, 'without --in-place the input is untouched');
-  assert.equal((await vmmeta(['libvirt', 'patch', file, 'lv', '--in-place'], { root })).code, 0);
+  assert.equal((await vmmeta(['libvirt', 'patch', file, 'lv', '--in-place', '--allow-spawn'], { root })).code, 0);
   assert.equal(readFileSync(file, 'utf8'), printed.stdout);
   if (spawnSync('virt-xml-validate', ['--help']).error) return t.skip('virt-xml-validate is not installed');
   const v = spawnSync('virt-xml-validate', [file, 'domain'], { encoding: 'utf8' });

@@ -41,7 +41,7 @@ test('create writes the VM folder with private modes and starts an answering sid
   assert.match(c.qemu.guestfwd, /guestfwd=tcp:169\.254\.169\.254:80-cmd:socat .*sidecar\.sock/);
   assert.ok(c.qemu.argv.includes('-smbios'));
   const dir = join(root, 'life');
-  assert.equal(modeOf(dir), '0700');
+  assert.equal(modeOf(dir), '0711', 'traversable (QEMU as libvirt-qemu opens the ISO by name), not listable');
   assert.equal(modeOf(join(dir, 'meta')), '0700');
   for (const f of ['served.json', 'secrets.json', 'state.json', 'spec.yaml', 'meta/openstack/openstack/latest/user_data', 'meta/nocloud/user-data', 'meta/openstack/openstack/latest/meta_data.json', 'meta/ec2/latest/user-data', 'cidata.iso']) {
     assert.equal(modeOf(join(dir, f)), '0600', f);

@@ -23,20 +23,23 @@ export async function stateRoot(): Promise<string> {
   return mkdtemp('/tmp/vmmeta-guest-');
 }
 
-export async function vmmeta(root: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+// netns: run inside that network namespace, so tap-mode rules and listeners land there and never on the host.
+export async function vmmeta(root: string, args: string[], o: { netns?: string } = {}): Promise<{ stdout: string; stderr: string }> {
+  const argv = [process.execPath, BIN, ...args];
+  const [cmd, ...rest] = o.netns ? ['ip', 'netns', 'exec', o.netns, ...argv] : argv;
   try {
-    return await exec(process.execPath, [BIN, ...args], { env: { ...process.env, VMMETA_STATE_DIR: root, NO_COLOR: '1' }, timeout: 60_000 });
+    return await exec(cmd!, rest, { env: { ...process.env, VMMETA_STATE_DIR: root, NO_COLOR: '1' }, timeout: 60_000 });
   } catch (e) {
     const err = e as Error & { stdout?: string; stderr?: string };
     throw new Error(`vmmeta ${args.join(' ')} failed: ${err.message}\nstdout: ${err.stdout}\nstderr: ${err.stderr}`);
   }
 }
 
-export async function createVm(root: string, spec: Record<string, unknown>, flags: string[] = []): Promise<CreatedVm> {
+export async function createVm(root: string, spec: Record<string, unknown>, flags: string[] = [], o: { netns?: string } = {}): Promise<CreatedVm> {
   const name = String(spec.name);
   const file = join(root, `${name}.spec.yaml`);
   await writeFile(file, stringify(spec));
-  const { stdout } = await vmmeta(root, ['create', file, '--json', ...flags]);
+  const { stdout } = await vmmeta(root, ['create', file, '--json', ...flags], o);
   const dir = join(root, name);
   const argv = JSON.parse(await readFile(join(dir, 'qemu-args.json'), 'utf8')) as unknown;
   const list = Array.isArray(argv) ? argv : (argv as { args?: unknown }).args;
