@@ -45,8 +45,13 @@ function readYaml(text: string): { value?: unknown; issues: SpecIssue[] } {
   // Duplicate keys are found below with a Set: the yaml package's own uniqueKeys check is quadratic (27 s for a
   // 40 000-key mapping).
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines, version: '1.2', schema: 'core', logLevel: 'error' });
-  const problems = [...doc.errors, ...doc.warnings].map((e) => ({ path: '', message: `${at(lines, e.pos[0])}: ${yamlMessage(e.code, e.message)}` }));
-  visit(doc, {
+  // The parser keeps going after a syntax error and reports each way it recovered, often the same error at the
+  // same place several times, in the order it unwound. A person needs each distinct mistake once, in file order:
+  // the first one is usually the real one.
+  const syntax = [...doc.errors, ...doc.warnings].map((e) => ({ offset: e.pos[0], message: `${at(lines, e.pos[0])}: ${yamlMessage(e.code, e.message)}` }));
+  const problems = [...new Map(syntax.sort((a, b) => a.offset - b.offset).map((e) => [e.message, { path: '', message: e.message }])).values()];
+  // After a syntax error the tree is the parser's guess; checks on its keys would only describe that guess.
+  if (doc.errors.length === 0) visit(doc, {
     Map(_, map) {
       // toJS turns every key into a string, so 1 and "1" are the same key.
       const seen = new Set<string>();

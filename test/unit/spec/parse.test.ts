@@ -40,6 +40,18 @@ test('YAML errors carry line and column', () => {
   assert.deepEqual(issues('name: "unterminated\n'), ['line 2, column 1: missing closing "quote']);
 });
 
+test('a file that is not YAML gets each distinct syntax error once, in file order, and nothing about the guessed tree', () => {
+  // The yaml parser reports this file's errors 8 times, 3 of them identical and out of line order, plus checks on
+  // the keys of the tree it guessed while recovering.
+  const got = issues('name: [unclosed\n  - {{{\n');
+  assert.deepEqual(got, [
+    'line 1, column 8: implicit keys of flow sequence pairs need to be on a single line',
+    'line 2, column 5: missing , or : between flow sequence items',
+    'line 3, column 1: flow map in block collection must be sufficiently indented and end with a }',
+    'line 3, column 1: flow sequence in block collection must be sufficiently indented and end with a ]',
+  ]);
+});
+
 test('the top level must be a non-empty mapping', () => {
   assert.deepEqual(issues(''), ['the spec is empty: it needs at least a "name"']);
   assert.deepEqual(issues('~\n'), ['the spec is empty: it needs at least a "name"']);
