@@ -83,7 +83,7 @@ export function registerCommands(program: Command, io: Io): void {
   // The same rows `vmmeta serve --help` prints (sidecar/usage.ts); --state-dir is the global one here.
   for (const o of SERVE_OPTIONS) {
     if (o.flags.startsWith('--listen')) serve.option(o.flags, o.about, (v: string, prev: string[] = []) => [...prev, v]);
-    else if (!/--state-dir|--help/.test(o.flags)) serve.option(o.flags, o.about);
+    else if (!/--state-dir|--help|--json|--no-color/.test(o.flags)) serve.option(o.flags, o.about); // global ones are the program's
   }
   serve
     .addHelpText('after', examples(...SERVE_EXAMPLES))
@@ -91,7 +91,8 @@ export function registerCommands(program: Command, io: Io): void {
       // bin/vmmeta.js routes `serve` before commander loads; this is only reached when main() is called directly
       // or as `vmmeta --state-dir DIR serve vm1`.
       const { serveMain } = await import('../sidecar/main.js');
-      const stateDir = cmd.optsWithGlobals().stateDir as string | undefined;
-      await serveMain([vm, ...(stateDir ? ['--state-dir', stateDir] : []), ...(o.listen ?? []).flatMap((l) => ['--listen', l]), ...(o.allowAllInterfaces ? ['--allow-all-interfaces'] : [])]);
+      const globals = cmd.optsWithGlobals() as { stateDir?: string; json?: boolean };
+      const stateDir = globals.stateDir;
+      await serveMain([vm, ...(stateDir ? ['--state-dir', stateDir] : []), ...(globals.json ? ['--json'] : []), ...(o.listen ?? []).flatMap((l) => ['--listen', l]), ...(o.allowAllInterfaces ? ['--allow-all-interfaces'] : [])]);
     });
 }

@@ -23,10 +23,11 @@ export interface ServeArgs {
   listen: string[];
   allowAll: boolean;
   help: boolean;
+  json: boolean; // the global --json: a failure is one JSON document on stdout, as every command prints it
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const out: ServeArgs = { vm: '', listen: [], allowAll: false, help: false };
+  const out: ServeArgs = { vm: '', listen: [], allowAll: false, help: false, json: false };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -40,6 +41,10 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     else if (flag === '--listen') out.listen.push(value());
     else if (flag === '--allow-all-interfaces') out.allowAll = true;
     else if (flag === '-h' || flag === '--help') out.help = true;
+    // The global flags mean the same here as for every command: serve writes no colour, and its stdout is JSON
+    // event lines already, so --json changes only how a failure is reported.
+    else if (flag === '--json') out.json = true;
+    else if (flag === '--no-color') continue;
     else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
     else positional.push(arg);
   }
@@ -56,11 +61,11 @@ class ServeError extends Error {}
 export async function serveMain(argv: string[]): Promise<void> {
   process.stdout.on('error', () => undefined); // a launcher that closed our stdout must not kill us
   let args: ServeArgs;
+  const json = argv.includes('--json');
   try {
     args = parseServeArgs(argv);
   } catch (err) {
-    process.stderr.write(`vmmeta serve: ${(err as Error).message}\n${USAGE}\n`);
-    process.exit(2);
+    fail(json, (err as Error).message, 2, USAGE);
   }
   if (args.help) {
     process.stdout.write(serveHelp());
@@ -70,9 +75,15 @@ export async function serveMain(argv: string[]): Promise<void> {
     await serve(args);
   } catch (err) {
     if (!(err instanceof ServeError)) throw err; // a bug: node prints the stack
-    process.stderr.write(`vmmeta serve: ${err.message}\n`);
-    process.exit(1);
+    fail(args.json, err.message, 1);
   }
+}
+
+// The error document of cli/output.ts, written here without loading the CLI.
+function fail(json: boolean, message: string, code: number, hint?: string): never {
+  if (json) process.stdout.write(JSON.stringify({ ok: false, error: { message, code, details: [], hint: hint ?? null } }, null, 2) + '\n');
+  else process.stderr.write(`vmmeta serve: ${message}\n${hint ? `${hint}\n` : ''}`);
+  process.exit(code);
 }
 
 function emit(event: Record<string, unknown>): void {

@@ -5,6 +5,8 @@ export const SERVE_OPTIONS: ReadonlyArray<{ flags: string; about: string }> = [
   { flags: '--state-dir <dir>', about: 'state root (default: $VMMETA_STATE_DIR, /var/lib/vmmeta as root, else $XDG_STATE_HOME/vmmeta)' },
   { flags: '--listen <addr>', about: "listen here instead of the spec's sidecar.listen (default: unix, the VM's 0600 socket): unix, 127.0.0.1:0, ADDR:PORT (repeatable; a loopback port is readable by every local user)" },
   { flags: '--allow-all-interfaces', about: 'allow --listen 0.0.0.0 / [::] (refused otherwise: it serves the VM\'s metadata to every network)' },
+  { flags: '--json', about: 'a failure is one JSON document on stdout ({"ok":false,"error":{…}}), as for every command; events are JSON lines either way' },
+  { flags: '--no-color', about: 'accepted as for every command (serve prints no colour)' },
   { flags: '-h, --help', about: 'print this help' },
 ];
 

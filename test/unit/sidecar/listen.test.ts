@@ -34,8 +34,10 @@ test('listen addresses: refused forms name the problem', () => {
 
 test('serve argv: flags in both forms, repeatable --listen, usage errors', () => {
   assert.deepEqual(parseServeArgs(['web', '--state-dir', '/s', '--listen', 'unix', '--listen=127.0.0.1:0']), {
-    vm: 'web', stateDir: '/s', listen: ['unix', '127.0.0.1:0'], allowAll: false, help: false,
+    vm: 'web', stateDir: '/s', listen: ['unix', '127.0.0.1:0'], allowAll: false, help: false, json: false,
   });
+  // The global flags are accepted as they are by every command.
+  assert.equal(parseServeArgs(['web', '--json', '--no-color']).json, true);
   assert.equal(parseServeArgs(['--help']).help, true);
   assert.throws(() => parseServeArgs(['web', '--listen']), /--listen needs a value/);
   assert.throws(() => parseServeArgs(['a', 'b']), /one VM name expected, got 2/);
