@@ -131,7 +131,7 @@ for (const suite of SUITES) {
         assert.equal(os.picked, '2018-08-27');
         assert.equal(os.instance_id, vm.uuid);
         assert.equal(os.local_hostname, vm.hostname);
-        assert.deepEqual(os.public_keys, Object.fromEntries(vm.sshKeys.map((k) => [k.name, k.key])));
+        assert.deepEqual(os.public_keys, Object.fromEntries(vm.sshKeys.map((k) => [k.name, `${k.key}\n`]))); // Nova's form: each key ends in a newline
         assert.equal(os.ud_sha256, want);
         assert.deepEqual(os.networkdata, openStackNetworkData(vm));
         assert.deepEqual(os.vendordata, vm.vendorData ?? {});

@@ -70,7 +70,7 @@ for (const suite of SUITES) {
           const got = out[via];
           assert.equal(got.instance_id, vm.instanceId, via);
           assert.equal(got.local_hostname, vm.hostname, via);
-          assert.deepEqual(got.keys, vm.sshKeys.map((k) => k.key), via);
+          assert.deepEqual(got.keys, vm.sshKeys.map((k) => `${k.key}\n`), via); // as in meta_data.json: keys end in a newline
           assert.equal(got.ud, ud, `${via}: user-data bytes`);
           assert.equal(got.vd, vd, `${via}: vendor-data`);
         }

@@ -2,6 +2,7 @@
 // serves the real renderer's tree of templates/examples/three-nic.yaml: its OpenStack MetadataReader (read_v2 plus
 // the EC2 side-crawl), its EC2 helpers, convert_net_json, and its Ec2 datasource's IMDSv2 token flow. Also the
 // guestfwd path: a cloud-init crawl through a per-connection `socat - UNIX-CONNECT:<sock>`, as QEMU runs it.
+import { ec2InstanceIdFor } from '../../src/spec/ids.js';
 import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -156,7 +157,7 @@ function checkOpenStack(out: Record<string, any>, uuid = vm.uuid): void {
   assert.deepEqual(Object.keys(out.metadata.public_keys).sort(), vm.sshKeys.map((k) => k.name).sort());
   for (const k of vm.sshKeys) assert.equal(out.metadata.public_keys[k.name].trim(), k.key);
   assert.equal(out.userdata.sha256, sha256(vm.userData!));
-  assert.equal(out.ec2['instance-id'], uuid === vm.uuid ? vm.ec2InstanceId : uuid);
+  assert.equal(out.ec2['instance-id'], uuid === vm.uuid ? vm.ec2InstanceId : ec2InstanceIdFor(uuid));
   assert.deepEqual(Object.keys(out.ec2['public-keys']).sort(), vm.sshKeys.map((k) => k.name).sort());
   const cfg = out.network.config as Record<string, any>[];
   const find = (pred: (c: Record<string, any>) => boolean): Record<string, any> => cfg.find(pred) ?? assert.fail('missing network entry');

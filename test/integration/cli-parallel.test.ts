@@ -1,5 +1,6 @@
 // Many creates at once: 50 different VMs all succeed with distinct ports and each sidecar answers with its own
 // VM's data; two creates of the same VM race, one wins, the other exits 4 and the state stays intact.
+import { ec2InstanceIdFor } from '../../src/spec/ids.js';
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -39,7 +40,7 @@ test('50 parallel creates of different VMs: all succeed, distinct ports, each si
     assert.equal(doc.uuid, c.uuid, `${c.name} serves its own uuid`);
     assert.equal(doc.hostname, `host-${c.name}`);
     const ec2 = await httpGet(`${urls[i]}latest/meta-data/instance-id?vmmeta=probe`);
-    assert.equal(ec2.body, c.uuid);
+    assert.equal(ec2.body, ec2InstanceIdFor(c.uuid), `${c.name} serves its own EC2 id`);
   }
   const l = json<{ vms: Array<{ name: string; sidecar: { state: string; answering: boolean } }> }>(await vmmeta(['list', '--json'], { root }));
   assert.equal(l.vms.filter((v) => v.sidecar.state === 'running' && v.sidecar.answering).length, 50);

@@ -65,7 +65,7 @@ test('render of a spec without uuid naming an existing VM uses that VM\'s uuid a
     const r = await vmmeta(['render', spec, '--out', out, '--json'], { root });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([json<{ ids: string; uuid: string }>(r).ids, json<{ uuid: string }>(r).uuid], ['vm', state.uuid]);
-    assert.match(readFileSync(join(out, 'nocloud/meta-data'), 'utf8'), new RegExp(`instance-id: ${state.uuid}\n`));
+    assert.match(readFileSync(join(out, 'nocloud/meta-data'), 'utf8'), new RegExp(`"instance-id": "${state.uuid}",\n`));
     const md = JSON.parse(readFileSync(join(out, 'openstack/openstack/latest/meta_data.json'), 'utf8')) as { uuid: string; random_seed: string };
     assert.deepEqual([md.uuid, md.random_seed], [state.uuid, state.randomSeed]);
   }

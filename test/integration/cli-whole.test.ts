@@ -50,7 +50,7 @@ test('a failed update rolls back: old documents, old sidecar serving, and the me
   assert.equal(i.sidecar.state, 'running');
   assert.equal(i.sidecar.answering, true);
   assert.deepEqual(i.damaged, []);
-  assert.match(readFileSync(join(root, 'rb', 'meta', 'nocloud', 'meta-data'), 'utf8'), /local-hostname: rb-one/);
+  assert.match(readFileSync(join(root, 'rb', 'meta', 'nocloud', 'meta-data'), 'utf8'), /"local-hostname": "rb-one"/);
   const md = await httpGet({ socketPath: join(root, 'rb', 'sidecar.sock'), path: '/openstack/latest/meta_data.json' }); // the default listener
   assert.equal(JSON.parse(md.body).hostname, 'rb-one');
   assert.doesNotMatch(readFileSync(join(root, 'rb', 'spec.yaml'), 'utf8'), /rb-renamed/);

@@ -159,7 +159,7 @@ test('a stale socket file is replaced; a live one, or a taken port, is a clear e
   await assert.rejects(startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'unix', path }] }), /another process is listening/);
   const port = (running[0]!.addresses[0] as { port: number }).port;
   await assert.rejects(startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'tcp', host: '127.0.0.1', port }] }), /address already in use/);
-  await assert.rejects(startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'unix', path: join(dir, 'x'.repeat(120)) }] }), /longer than 107/);
+  await assert.rejects(startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'unix', path: join(dir, 'x'.repeat(120)) }] }), /is \d+ bytes; a Unix socket path holds at most 107/);
 });
 
 test('close() finishes and removes the socket', async () => {
