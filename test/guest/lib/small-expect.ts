@@ -40,7 +40,8 @@ export function expectSmallGuest(report: GuestReport, spec: SmallSpec): void {
   const md = report.json('meta_data') as Record<string, unknown>;
   assert.equal(md.uuid, spec.uuid, `${spec.name}: meta_data.json uuid${report.where()}`);
   assert.equal(md.hostname, spec.hostname, `${spec.name}: meta_data.json hostname${report.where()}`);
-  assert.deepEqual(md.public_keys, Object.fromEntries(spec.sshKeys.map((k) => [k.name, k.key])), `${spec.name}: public_keys${report.where()}`);
+  // Nova's form: each key ends in a newline, so CirrOS's concatenation keeps them apart.
+  assert.deepEqual(md.public_keys, Object.fromEntries(spec.sshKeys.map((k) => [k.name, `${k.key}\n`])), `${spec.name}: public_keys${report.where()}`);
   if (spec.meta) assert.deepEqual(md.meta, spec.meta, `${spec.name}: meta${report.where()}`);
   const nd = report.json('network_data') as { links?: Array<{ ethernet_mac_address?: string }> };
   assert.deepEqual(
