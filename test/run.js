@@ -4,6 +4,8 @@
 // Layers run in order; real-process layers run one file at a time so timing-sensitive tests (QEMU under TCG,
 // sidecar load) do not fight over the two cores.
 import { run } from 'node:test';
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { spec } from 'node:test/reporters';
 import { readdirSync, statSync, existsSync, mkdirSync, mkdtempSync, chmodSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
@@ -54,6 +56,21 @@ if (unknown.length) {
   process.exit(2);
 }
 const layers = wanted.length ? LAYERS.filter((l) => wanted.includes(l.name)) : LAYERS;
+// Image builds for the guest layer start now, niced, in the background (test/guest/lib/prefetch.ts), in the order
+// the guest files first boot them. VMMETA_GUEST_PREFETCH=0 turns it off.
+const suitesOf = (name, fallback) => (process.env[name] ?? fallback).split(',').map((s) => s.trim().split(':')[0]).filter(Boolean);
+let prefetch;
+if (layers.some((l) => l.name === 'guest') && process.env.VMMETA_GUEST_PREFETCH !== '0') {
+  const suites = [...new Set([...suitesOf('VMMETA_BRIDGE_SUITES', 'bookworm'), ...suitesOf('VMMETA_GUEST_SUITES', 'bookworm'), ...suitesOf('VMMETA_HOTPLUG_SUITES', 'bookworm')])];
+  const log = join(repo, 'test-artifacts', 'prefetch.log');
+  const out = openSync(log, 'w');
+  prefetch = spawn('nice', ['-n', '19', process.execPath, join(root, 'guest', 'lib', 'prefetch.js'), ...suites], { stdio: ['ignore', out, out], detached: true });
+  prefetch.on('error', () => {});
+  console.log(`(building guest images ${suites.join(', ')} in the background; log in ${relative(repo, log)})`);
+}
+process.on('exit', () => {
+  if (prefetch && prefetch.exitCode === null) try { process.kill(-prefetch.pid, 'SIGTERM'); } catch {}
+});
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const skips = [];
 const layerSeconds = [];

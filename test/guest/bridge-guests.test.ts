@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { SUITES, SUITE_CLOUD_INIT, type Suite } from '../helpers/cloud-init.js';
-import { debianImage, type DebianImage } from './lib/debian-image.js';
+import { debianImage, withReportDeadline, type DebianImage } from './lib/debian-image.js';
 import { boot, killAllGuests, type BootResult } from './lib/qemu.js';
 import { parseCloudInitReport, nicByMac } from './lib/cloud-init-report.js';
 import { keyValues, GuestReport } from './lib/report.js';
@@ -106,7 +106,7 @@ for (const suite of suites) {
       let results: BootResult[];
       try {
         results = await Promise.all(GUESTS.map((g, i) => boot({
-          name: `bridge-${suite}-${g.name}`, vmArgs: argvs[i]!, kernel: image.kernel, initrd: image.initrd, append: image.append,
+          name: `bridge-${suite}-${g.name}`, vmArgs: argvs[i]!, kernel: image.kernel, initrd: image.initrd, append: withReportDeadline(image.append, BOOT_TIMEOUT_MS / 1000 - 60),
           rootDisk: image.disk, memoryMb: 1024, timeoutMs: BOOT_TIMEOUT_MS, doneMarker: '=== GUEST DONE ===', netns: host.ns,
           extraArgs: ['-netdev', `user,id=extra${i},net=10.98.0.0/24,restrict=on`, '-device', `virtio-net-pci,netdev=extra${i},mac=${g.mac2}`],
         })));

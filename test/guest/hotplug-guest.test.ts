@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SUITES, SUITE_CLOUD_INIT, type Suite } from '../helpers/cloud-init.js';
-import { debianImage } from './lib/debian-image.js';
+import { debianImage, withReportDeadline } from './lib/debian-image.js';
 import { killAllGuests } from './lib/qemu.js';
 import { liveBoot, type LiveGuest } from './lib/live-boot.js';
 import { GuestReport } from './lib/report.js';
@@ -48,7 +48,7 @@ for (const suite of suites) {
       const image = await debianImage(suite);
       vm = await createVm(root, hotplugSpec(suite));
       assert.ok(vm.qemuArgs.includes('-qmp'), `no -qmp in ${vm.qemuArgs.join(' ')}`);
-      guest = liveBoot({ name: `hotplug-${suite}`, vmArgs: vm.qemuArgs, kernel: image.kernel, initrd: image.initrd, append: `${image.append} ${REPORT_MASK}`, rootDisk: image.disk, memoryMb: 1024, timeoutMs: 43 * 60_000 });
+      guest = liveBoot({ name: `hotplug-${suite}`, vmArgs: vm.qemuArgs, kernel: image.kernel, initrd: image.initrd, append: `${withReportDeadline(image.append, 900)} ${REPORT_MASK}`, rootDisk: image.disk, memoryMb: 1024, timeoutMs: 43 * 60_000 });
       const booted = Date.now();
       const ready = await guest.waitFor(/=== HOTPLUG READY ([\d.]+) ===/, READY_MS, 'the guest watcher (cloud-init finished)');
       console.log(`# ${suite}: cloud-init done at guest uptime ${ready.match[1]} s (${((ready.at - booted) / 1000).toFixed(0)} s wall)`);

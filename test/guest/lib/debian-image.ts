@@ -14,7 +14,7 @@ export interface DebianImage {
   disk: string; // raw ext4, boot it with -snapshot
   kernel: string;
   initrd: string;
-  append: string;
+  append: string; // carries the suite's REPORT_DEADLINE
   buildLog: string;
   buildSeconds?: number;
 }
@@ -25,6 +25,15 @@ const MIRROR = 'http://deb.debian.org/debian';
 const COMMON = ['systemd-sysv', 'udev', 'cloud-init', 'locales', 'linux-image-amd64', 'iproute2', 'python3-cffi-backend'];
 // cloud-init renders network_data.json with ifupdown up to bookworm; trixie's cloud-init no longer pulls it in,
 // and Debian's own trixie images use netplan → systemd-networkd with dhcpcd (guest-testing.md). sid as trixie.
+// The report unit waits for cloud-init until this much guest uptime, then reports a timeout; a passing boot reports
+// as soon as cloud-init is done, so the deadline only bounds a failing one. sid's kernel and dracut initrd reach
+// cloud-init's final stage at ~290 s on an idle two-core TCG host, where the others finish in 60–230 s.
+export const REPORT_DEADLINE: Record<Suite, number> = { bullseye: 300, bookworm: 300, trixie: 300, sid: 450 };
+
+export function withReportDeadline(append: string, seconds: number): string {
+  return `${append.replace(/ ?vmmeta\.report_deadline=\d+/, '')} vmmeta.report_deadline=${seconds}`;
+}
+
 const PER_SUITE: Record<Suite, string[]> = {
   bullseye: ['ifupdown', 'isc-dhcp-client'],
   bookworm: ['ifupdown', 'isc-dhcp-client'],
@@ -142,7 +151,7 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     disk: join(dir, 'disk.raw'),
     kernel: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
-    append: 'root=/dev/vda rw console=ttyS0 quiet modprobe.blacklist=floppy',
+    append: withReportDeadline('root=/dev/vda rw console=ttyS0 quiet modprobe.blacklist=floppy', REPORT_DEADLINE[suite]),
     buildLog: join(dir, 'build.log'),
     ...(built ? { buildSeconds: secs } : {}),
   };

@@ -57,7 +57,7 @@ ip -o link
 grep -iE 'hotplug' /var/log/cloud-init.log | tail -n 10
 echo "=== END hotplug_after ==="
 touch /var/lib/vmmeta-hotplug-done
-sed 's|vmmeta-report 270|vmmeta-report 900|' /etc/systemd/system/vmmeta-report.service > /etc/systemd/system/vmmeta-report-second.service
+cp /etc/systemd/system/vmmeta-report.service /etc/systemd/system/vmmeta-report-second.service
 ln -sf ../vmmeta-report-second.service /etc/systemd/system/sysinit.target.wants/vmmeta-report-second.service
 sync
 echo "=== HOTPLUG REBOOT ==="

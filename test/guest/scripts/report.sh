@@ -3,7 +3,12 @@
 # was disabled by ds-identify, or a deadline passes), prints what it did between markers on the serial console,
 # then powers the guest off. It must not depend on cloud-init itself: when no datasource is found, cloud-init
 # never runs user-data, so the report could not live there.
+# The kernel command line can move the deadline (vmmeta.report_deadline=SECONDS), so a slower generation or a
+# loaded host needs no image rebuild; the unit's argument is the default.
 deadline=${1:-270}
+for word in $(cat /proc/cmdline); do
+  case "$word" in vmmeta.report_deadline=*) deadline=${word#vmmeta.report_deadline=} ;; esac
+done
 while :; do
   up=$(cut -d. -f1 /proc/uptime)
   [ -e /run/cloud-init/result.json ] && break
