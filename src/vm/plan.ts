@@ -27,8 +27,6 @@ const PLAN_VERSION = 2; // 2: every VM's QEMU args carry a QMP socket (nic add/r
 // Where a nocloud-net seed points: the address the guest dials for metadata (guestfwd or DNAT).
 export const NOCLOUD_SEED_URL = `http://${METADATA_ADDRESS}/nocloud/`;
 
-
-
 export interface PlannedFile {
   data: string | Uint8Array;
   mode: number;
@@ -97,7 +95,8 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   const nic = metadataNic(vm, p);
   const rootPorts = hotplugSummary(vm, DEFAULT_ROOT_PORTS).rootPorts;
   const tap = tapOutputs(vm);
-  const tapArgs = tap ? { id: 'vmmeta0', mac: firstMac(vm), device: tap.device } : null;
+  const tapNicSpec = tapNic(vm);
+  const tapArgs = tapNicSpec ? { id: 'vmmeta0', mac: tapNicSpec.mac, device: tapNicSpec.device } : null;
   const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(nic ? { metadataNic: nic } : {}), ...(tapArgs ? { tapNic: tapArgs } : {}), rootPorts, qmpSocket: p.qmpSock });
   const guestfwd = argv.find((a: string) => a.includes('guestfwd=')) ?? null;
   const outputs: VmOutputs = {
@@ -132,7 +131,7 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   put(FILES.qemuArgsTxt, argsFileText(argv));
   put(FILES.qemuArgsSh, argsShell(argv));
   put(FILES.qemuArgsJson, argsJson(argv));
-  put(FILES.domainXml, domainXml(vm, { smbios, cdrom, metadataNic: nic, tap: tapNic(vm) }));
+  put(FILES.domainXml, domainXml(vm, { smbios, cdrom, metadataNic: nic, tap: tapNicSpec }));
   put(FILES.sysinfoXml, sysinfoXml(smbios));
 
   const isos: Plan['isos'] = {};
