@@ -80,6 +80,7 @@ test('HEAD answers headers only; 431 for oversize headers, 414 for long URLs, 41
   assert.equal((await get(tcp, '/' + 'a'.repeat(3000))).status, 414);
   const post = await get(tcp, '/openstack/latest/password', { method: 'POST', body: Buffer.alloc(5000, 65) });
   assert.equal(post.status, 413);
+  assert.equal(Buffer.from(post.body).toString('utf8'), '413 Payload Too Large\n', 'the server-level refusal body is pinned too');
   const chunked = await rawExchange(tcp, [`POST /openstack/latest/password HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1400\r\n${'a'.repeat(0x1400)}\r\n0\r\n\r\n`]);
   assert.deepEqual(statusCodes(chunked.data), [413]);
   await sc.accessLog!.flush();
