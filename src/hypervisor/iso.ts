@@ -1,4 +1,4 @@
-// The one place that runs an external program: a FileTree becomes an ISO 9660 image. Joliet and Rock Ridge are
+// The one place that runs an ISO tool: a FileTree becomes an ISO 9660 image. Joliet and Rock Ridge are
 // both needed: without them the guest sees META_DAT instead of meta-data and NoCloud finds no seed
 // (guest-testing.md). genisoimage is what cloud-localds and Nova use; xorriso's mkisofs emulation is the fallback.
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, utimesSync, openSync, fsyncSync, closeSync, renameSync, chmodSync, existsSync } from 'node:fs';
