@@ -48,6 +48,6 @@ export function hotplugSummary(vm: Pick<ResolvedVm, 'hotplug' | 'guest'>, defaul
   const machine = vm.hotplug?.machine ?? 'pc';
   const network = vm.hotplug?.network ?? false;
   const gen = HOTPLUG_GENERATIONS[vm.guest.cloudInit];
-  const note = network ? gen.note : `off: cloud-init does not configure a hot-plugged NIC unless hotplug.network is true (cloud-init 22.4 and later act on it, 20.4 never does)`;
+  const note = network ? gen.note : `cloud-init does not configure a hot-plugged NIC unless hotplug.network is true (cloud-init 22.4 and later act on it, 20.4 never does)`;
   return { network, machine, rootPorts: machine === 'q35' ? vm.hotplug?.rootPorts ?? defaultRootPorts : 0, acts: network && gen.acts, note };
 }
