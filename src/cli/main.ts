@@ -30,7 +30,8 @@ export function processIo(): Io {
     env: process.env,
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
-    columns: process.stdout.columns ?? 0,
+    // A terminal's own width; piped output honours COLUMNS (as ls and ps do) and is otherwise never cut.
+    columns: process.stdout.columns ?? (Number.parseInt(process.env.COLUMNS ?? '', 10) || 0),
   };
 }
 
