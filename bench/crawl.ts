@@ -58,9 +58,23 @@ export async function benchCrawl(ctx: BenchContext): Promise<Row[]> {
     if (r.status !== 0) throw new Error(`cold crawl failed: ${r.stderr.trim()}`);
     cold.push(msSince(t0));
   }
-  ctx.log(`crawl (${example}): warm ${warmMs.toFixed(1)} ms, cold ${median(cold).toFixed(0)} ms, ${result.ec2Keys} EC2 keys`);
+  ctx.log(
+    `crawl (${example}): warm ${warmMs.toFixed(1)} ms, cold ${median(cold).toFixed(0)} ms, ${result.ec2Keys} EC2 keys`,
+  );
   return [
-    row({ group: 'crawl', name: `cloud-init 22.4 OpenStack read_v2 + EC2 crawl, warm (${example})`, value: warmMs, unit: 'ms', runs: warmN - 1 }),
-    row({ group: 'crawl', name: `same, fresh python3 per crawl incl. imports (${example})`, value: median(cold), unit: 'ms', runs: cold.length }),
+    row({
+      group: 'crawl',
+      name: `cloud-init 22.4 OpenStack read_v2 + EC2 crawl, warm (${example})`,
+      value: warmMs,
+      unit: 'ms',
+      runs: warmN - 1,
+    }),
+    row({
+      group: 'crawl',
+      name: `same, fresh python3 per crawl incl. imports (${example})`,
+      value: median(cold),
+      unit: 'ms',
+      runs: cold.length,
+    }),
   ];
 }

@@ -21,7 +21,8 @@ export async function benchCreate(ctx: BenchContext, example: string, peer: Seed
     const side = readSidecar(root, vm);
     if (!side?.port) throw new Error(`create ${example}: no tcp listener recorded in sidecar.json`);
     const md = await httpGet(side.port, '/openstack/latest/meta_data.json');
-    if (md.status !== 200 || !md.body.includes(uuid)) throw new Error(`create ${example}: sidecar answered ${md.status} without the VM's uuid`);
+    if (md.status !== 200 || !md.body.includes(uuid))
+      throw new Error(`create ${example}: sidecar answered ${md.status} without the VM's uuid`);
     const del = await runCli(['delete', vm], { stateDir: root });
     if (del.code !== 0) throw new Error(`delete ${vm} exited ${del.code}: ${del.stderr.trim()}`);
   }

@@ -18,7 +18,10 @@ interface Started {
 
 type Launcher = (i: number) => Promise<Started>;
 
-async function measureSet(launch: Launcher, counts: number[]): Promise<{ totals: Map<number, Footprint>; firstAnswer: number[] }> {
+async function measureSet(
+  launch: Launcher,
+  counts: number[],
+): Promise<{ totals: Map<number, Footprint>; firstAnswer: number[] }> {
   const running: Started[] = [];
   const totals = new Map<number, Footprint>();
   try {
@@ -40,9 +43,19 @@ async function createStopped(ctx: BenchContext, root: string, n: number): Promis
   // allSettled, not all: a failure must not start the clean-up while sibling creates still write into the root.
   for (let i = 0; i < vms.length; i += 4) {
     const results = await Promise.allSettled(
-      vms.slice(i, i + 4).map(({ vm, port }) =>
-        runCliOk(['create', writeVariant(examplePath('minimal'), ctx.scratch, { name: vm, listen: [`127.0.0.1:${port}`] }), '--no-start', '--json'], { stateDir: root }),
-      ),
+      vms
+        .slice(i, i + 4)
+        .map(({ vm, port }) =>
+          runCliOk(
+            [
+              'create',
+              writeVariant(examplePath('minimal'), ctx.scratch, { name: vm, listen: [`127.0.0.1:${port}`] }),
+              '--no-start',
+              '--json',
+            ],
+            { stateDir: root },
+          ),
+        ),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -59,14 +72,19 @@ export async function benchFootprint(ctx: BenchContext): Promise<Row[]> {
   const sidecar: Launcher = async (i) => {
     const { vm, port } = vms[i]!;
     const t0 = now();
-    const child = spawnTracked(process.execPath, [BIN, 'serve', vm], { env: { ...process.env, VMMETA_STATE_DIR: root } });
+    const child = spawnTracked(process.execPath, [BIN, 'serve', vm], {
+      env: { ...process.env, VMMETA_STATE_DIR: root },
+    });
     await waitFor200(port, '/openstack', 5000);
     return { child, firstAnswerMs: msSince(t0) };
   };
   const bare: Launcher = async () => {
     const port = await freePort();
     const t0 = now();
-    const child = spawnTracked(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('x')).listen(${port},'127.0.0.1')`]);
+    const child = spawnTracked(process.execPath, [
+      '-e',
+      `require('http').createServer((q,s)=>s.end('x')).listen(${port},'127.0.0.1')`,
+    ]);
     await waitFor200(port, '/', 5000);
     return { child, firstAnswerMs: msSince(t0) };
   };
@@ -89,7 +107,9 @@ export async function benchFootprint(ctx: BenchContext): Promise<Row[]> {
           value: perVm,
           unit: 'MB',
           peer: { name: 'bare node http', value: basePerVm },
-          ...(k === 'pssKb' && count === 10 ? { target: { op: '<=' as const, value: 2, text: 'within 2 MB of bare node' }, subject: perVm - basePerVm } : {}),
+          ...(k === 'pssKb' && count === 10
+            ? { target: { op: '<=' as const, value: 2, text: 'within 2 MB of bare node' }, subject: perVm - basePerVm }
+            : {}),
         }),
       );
     }
@@ -97,7 +117,15 @@ export async function benchFootprint(ctx: BenchContext): Promise<Row[]> {
   for (let i = 1; i < counts.length; i++) {
     const [lo, hi] = [counts[i - 1]!, counts[i]!];
     const marginal = (t: Map<number, Footprint>) => mb(t.get(hi)!.pssKb - t.get(lo)!.pssKb) / (hi - lo);
-    rows.push(row({ group: 'footprint', name: `marginal PSS per added sidecar, ${lo} -> ${hi}`, value: marginal(ours.totals), unit: 'MB', peer: { name: 'bare node http', value: marginal(base.totals) } }));
+    rows.push(
+      row({
+        group: 'footprint',
+        name: `marginal PSS per added sidecar, ${lo} -> ${hi}`,
+        value: marginal(ours.totals),
+        unit: 'MB',
+        peer: { name: 'bare node http', value: marginal(base.totals) },
+      }),
+    );
   }
   rows.push(
     row({

@@ -13,7 +13,11 @@ import { runWrk, PINNED, type WrkResult } from './lib/wrk.js';
 import { examplePath, readSidecar, runCliOk, tempStateRoot, writeVariant } from './lib/vmmeta.js';
 import { smapsRollup } from './lib/memory.js';
 
-export const LOAD_PATHS = ['/openstack/latest/meta_data.json', '/openstack/latest/network_data.json', '/latest/meta-data/instance-id'];
+export const LOAD_PATHS = [
+  '/openstack/latest/meta_data.json',
+  '/openstack/latest/network_data.json',
+  '/latest/meta-data/instance-id',
+];
 
 export async function benchLoad(ctx: BenchContext): Promise<Row[]> {
   const example = existsSync(examplePath('three-nic')) ? 'three-nic' : 'minimal';
@@ -37,7 +41,8 @@ export async function benchLoad(ctx: BenchContext): Promise<Row[]> {
   onCleanup(() => nginx.stop());
   for (const [path, body] of files) {
     const r = await httpGet(nginx.port, path);
-    if (r.status !== 200 || r.body !== body.toString()) throw new Error(`load: nginx does not serve the sidecar's bytes for ${path}`);
+    if (r.status !== 200 || r.body !== body.toString())
+      throw new Error(`load: nginx does not serve the sidecar's bytes for ${path}`);
   }
 
   const seconds = ctx.quick ? 1 : 5;
@@ -55,7 +60,9 @@ export async function benchLoad(ctx: BenchContext): Promise<Row[]> {
       const bad = ours.reduce((a, r) => a + r.non2xx + r.socketErrors, 0);
       const m = (rs: WrkResult[], k: keyof WrkResult) => median(rs.map((r) => r[k]));
       const label = `${path} c=${conns}`;
-      ctx.log(`load ${label}: sidecar ${m(ours, 'rps').toFixed(0)} req/s p99 ${m(ours, 'p99Ms').toFixed(2)} ms; nginx ${m(theirs, 'rps').toFixed(0)} req/s p99 ${m(theirs, 'p99Ms').toFixed(2)} ms`);
+      ctx.log(
+        `load ${label}: sidecar ${m(ours, 'rps').toFixed(0)} req/s p99 ${m(ours, 'p99Ms').toFixed(2)} ms; nginx ${m(theirs, 'rps').toFixed(0)} req/s p99 ${m(theirs, 'p99Ms').toFixed(2)} ms`,
+      );
       const note = bad ? `${bad} non-2xx/socket errors from the sidecar` : undefined;
       rows.push(
         row({
@@ -69,7 +76,14 @@ export async function benchLoad(ctx: BenchContext): Promise<Row[]> {
           subject: m(ours, 'rps') / m(theirs, 'rps'),
           ...(note ? { note } : {}),
         }),
-        row({ group: 'load', name: `p50 ${label}`, value: m(ours, 'p50Ms'), unit: 'ms', runs: reps, peer: { name: 'nginx', value: m(theirs, 'p50Ms') } }),
+        row({
+          group: 'load',
+          name: `p50 ${label}`,
+          value: m(ours, 'p50Ms'),
+          unit: 'ms',
+          runs: reps,
+          peer: { name: 'nginx', value: m(theirs, 'p50Ms') },
+        }),
         row({
           group: 'load',
           name: `p99 ${label}`,
@@ -83,6 +97,13 @@ export async function benchLoad(ctx: BenchContext): Promise<Row[]> {
     }
   }
   const rssAfter = smapsRollup(side.pid).rssKb;
-  rows.push(row({ group: 'load', name: 'sidecar RSS growth over the load runs', value: (rssAfter - rssBefore) / 1024, unit: 'MB' }));
+  rows.push(
+    row({
+      group: 'load',
+      name: 'sidecar RSS growth over the load runs',
+      value: (rssAfter - rssBefore) / 1024,
+      unit: 'MB',
+    }),
+  );
   return rows;
 }

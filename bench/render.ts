@@ -20,7 +20,12 @@ function timeLoop(iterations: number, fn: () => void): number {
   return median(times);
 }
 
-export async function benchRender(ctx: BenchContext, mods: SpecModules, example: string, peer: SeedPeer | undefined): Promise<Row[]> {
+export async function benchRender(
+  ctx: BenchContext,
+  mods: SpecModules,
+  example: string,
+  peer: SeedPeer | undefined,
+): Promise<Row[]> {
   const file = examplePath(example);
   const text = readFileSync(file, 'utf8');
   const { vm } = await mods.loadSpecFile(file);
@@ -34,7 +39,13 @@ export async function benchRender(ctx: BenchContext, mods: SpecModules, example:
   });
   const rows: Row[] = [
     row({ group: 'render', name: `parseSpecText in process (${example})`, value: parseMs, unit: 'ms', runs: n }),
-    row({ group: 'render', name: `renderHttpTree+renderNoCloud in process (${example})`, value: renderMs, unit: 'ms', runs: n }),
+    row({
+      group: 'render',
+      name: `renderHttpTree+renderNoCloud in process (${example})`,
+      value: renderMs,
+      unit: 'ms',
+      runs: n,
+    }),
   ];
 
   if (mods.buildIso) {
@@ -68,7 +79,13 @@ export async function benchRenderCli(ctx: BenchContext, example: string, peer: S
   const outDir = join(ctx.scratch, `render-${example}`);
   for (let i = 0; i < (ctx.quick ? 3 : 11); i++) {
     rmSync(outDir, { recursive: true, force: true });
-    cliTimes.push((await runCliOk(['render', file, '--out', outDir, '--format', 'all'], { stateDir: join(ctx.scratch, 'unused-state') })).ms);
+    cliTimes.push(
+      (
+        await runCliOk(['render', file, '--out', outDir, '--format', 'all'], {
+          stateDir: join(ctx.scratch, 'unused-state'),
+        })
+      ).ms,
+    );
   }
   rows.push(
     row({

@@ -22,7 +22,9 @@ const EXAMPLES = ['minimal', 'three-nic'];
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const onlyArg = argv.find((a) => a.startsWith('--only'));
-const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : argv[argv.indexOf(onlyArg) + 1] ?? '').split(',') : undefined;
+const only = onlyArg
+  ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : (argv[argv.indexOf(onlyArg) + 1] ?? '')).split(',')
+  : undefined;
 
 const scratch = mkdtempSync(join(tmpdir(), 'vmmeta-bench-'));
 const ctx: BenchContext = { quick, scratch, log: (m) => process.stderr.write(`[bench] ${m}\n`) };
@@ -37,7 +39,10 @@ process.on('SIGTERM', () => void shutdown(143));
 
 // Figures taken while other work runs on the host (a test suite, a build) are not comparable: say so loudly.
 const loadBefore = loadavg()[0]!;
-if (loadBefore > cpus().length * 0.5) ctx.log(`WARNING: 1-minute load average is ${loadBefore.toFixed(2)} on ${cpus().length} CPUs; figures will be inflated`);
+if (loadBefore > cpus().length * 0.5)
+  ctx.log(
+    `WARNING: 1-minute load average is ${loadBefore.toFixed(2)} on ${cpus().length} CPUs; figures will be inflated`,
+  );
 
 const rows: Row[] = [];
 const errors: Array<{ bench: string; error: string }> = [];
@@ -66,7 +71,8 @@ try {
   const peers = new Map<string, SeedPeer>();
   if (typeof mods === 'string') skipped.push({ bench: 'seed/render', reason: mods });
   else {
-    for (const ex of EXAMPLES) await step(`create:seed-${ex}`, false, async () => (peers.set(ex, await measureCloudLocalds(ctx, mods, ex)), []));
+    for (const ex of EXAMPLES)
+      await step(`create:seed-${ex}`, false, async () => (peers.set(ex, await measureCloudLocalds(ctx, mods, ex)), []));
     for (const ex of EXAMPLES) await step(`render:${ex}`, false, () => benchRender(ctx, mods, ex, peers.get(ex)));
   }
   await step('startup', true, () => benchStartup(ctx));
@@ -82,7 +88,9 @@ try {
 }
 
 console.log(formatTable(rows));
-console.log(`\nload average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after, on ${cpus().length} CPUs`);
+console.log(
+  `\nload average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after, on ${cpus().length} CPUs`,
+);
 for (const r of rows.filter((r) => r.note)) console.log(`note: ${r.group}: ${r.name}: ${r.note}`);
 for (const s of skipped) console.log(`skipped: ${s.bench}: ${s.reason}`);
 for (const e of errors) console.log(`FAILED: ${e.bench}: ${e.error}`);
@@ -90,7 +98,22 @@ const out = join(REPO, 'test-artifacts', 'bench-results.json');
 mkdirSync(join(REPO, 'test-artifacts'), { recursive: true });
 writeFileSync(
   out,
-  JSON.stringify({ date: new Date().toISOString(), quick, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavgBefore: loadBefore, loadavgAfter: loadavg()[0], rows, skipped, errors }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      quick,
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      loadavgBefore: loadBefore,
+      loadavgAfter: loadavg()[0],
+      rows,
+      skipped,
+      errors,
+    },
+    null,
+    2,
+  ) + '\n',
 );
 console.log(`\nwrote ${out}`);
 process.exit(errors.length ? 1 : 0);

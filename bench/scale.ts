@@ -60,7 +60,8 @@ export async function benchScale(ctx: BenchContext): Promise<Row[]> {
     const md = await httpGet(side.port, '/openstack/latest/meta_data.json');
     const iid = await httpGet(side.port, '/latest/meta-data/instance-id');
     const got = md.status === 200 ? (JSON.parse(md.body) as { uuid?: string }).uuid : undefined;
-    if (got !== vm.uuid || iid.body.trim() !== vm.uuid) problems.push(`${vm.name}: answered uuid ${got} / instance-id ${iid.body.trim()}, expected ${vm.uuid}`);
+    if (got !== vm.uuid || iid.body.trim() !== vm.uuid)
+      problems.push(`${vm.name}: answered uuid ${got} / instance-id ${iid.body.trim()}, expected ${vm.uuid}`);
     else healthy++;
   }
   if (ports.size !== listening) problems.push(`ports not distinct: ${listening} sidecars share ${ports.size} ports`);
@@ -75,11 +76,36 @@ export async function benchScale(ctx: BenchContext): Promise<Row[]> {
   const deleteMs = msSince(d0);
   ctx.log(`scale: ${count} creates in ${totalMs.toFixed(0)} ms, ${healthy} healthy, ${problems.length} problems`);
   for (const p of problems.slice(0, 10)) ctx.log(`  ${p}`);
-  const note = problems.length ? `${problems.length} problems: ${problems.slice(0, 3).join('; ')}` : `all ${count} answered with their own uuid on distinct ports`;
+  const note = problems.length
+    ? `${problems.length} problems: ${problems.slice(0, 3).join('; ')}`
+    : `all ${count} answered with their own uuid on distinct ports`;
   return [
-    row({ group: 'scale', name: `${count} VMs created by ${workers} workers, total`, value: totalMs / 1000, unit: 's', note }),
-    row({ group: 'scale', name: `create under ${workers}-way contention, median / p95`, value: median(each), unit: 'ms', runs: count, note: `p95 ${percentile(each, 95).toFixed(0)} ms` }),
-    row({ group: 'scale', name: 'sidecars healthy, answering only for their own VM', value: healthy, unit: `of ${count}` }),
-    row({ group: 'scale', name: `${count} VMs deleted by ${workers} workers, total`, value: deleteMs / 1000, unit: 's' }),
+    row({
+      group: 'scale',
+      name: `${count} VMs created by ${workers} workers, total`,
+      value: totalMs / 1000,
+      unit: 's',
+      note,
+    }),
+    row({
+      group: 'scale',
+      name: `create under ${workers}-way contention, median / p95`,
+      value: median(each),
+      unit: 'ms',
+      runs: count,
+      note: `p95 ${percentile(each, 95).toFixed(0)} ms`,
+    }),
+    row({
+      group: 'scale',
+      name: 'sidecars healthy, answering only for their own VM',
+      value: healthy,
+      unit: `of ${count}`,
+    }),
+    row({
+      group: 'scale',
+      name: `${count} VMs deleted by ${workers} workers, total`,
+      value: deleteMs / 1000,
+      unit: 's',
+    }),
   ];
 }

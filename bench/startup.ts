@@ -28,6 +28,15 @@ export async function benchStartup(ctx: BenchContext): Promise<Row[]> {
   ];
   return [
     row({ group: 'startup', name: 'node -e 0 (bare Node start-up)', value: bare, unit: 'ms', runs }),
-    ...cases.map(([name, args]) => row({ group: 'startup', name, value: timeProcess(args, runs), unit: 'ms', runs, peer: { name: 'bare node', value: bare } })),
+    ...cases.map(([name, args]) =>
+      row({
+        group: 'startup',
+        name,
+        value: timeProcess(args, runs),
+        unit: 'ms',
+        runs,
+        peer: { name: 'bare node', value: bare },
+      }),
+    ),
   ];
 }

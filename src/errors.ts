@@ -44,7 +44,10 @@ const FS_REASONS: Record<string, { reason: string; hint: string }> = {
   EACCES: { reason: 'permission denied', hint: 'run as the user who owns the state root, or pass --state-dir' },
   EPERM: { reason: 'operation not permitted', hint: 'run as the user who owns the state root, or pass --state-dir' },
   EMFILE: { reason: 'too many open files', hint: 'raise the open-file limit (ulimit -n)' },
-  ELOOP: { reason: 'a symbolic link, which vmmeta does not follow in a VM folder', hint: 'remove the link (someone who can write the folder planted it), then run the command again' },
+  ELOOP: {
+    reason: 'a symbolic link, which vmmeta does not follow in a VM folder',
+    hint: 'remove the link (someone who can write the folder planted it), then run the command again',
+  },
 };
 
 export function fsUserError(err: unknown): UserError | undefined {
@@ -54,5 +57,8 @@ export function fsUserError(err: unknown): UserError | undefined {
   if (!known) return undefined;
   const op = e.syscall ?? 'write';
   const where = typeof e.path === 'string' ? ` ${e.path}` : '';
-  return new UserError(`cannot ${op}${where}: ${known.reason} (${e.code})`, { exitCode: EXIT.failure, hint: known.hint });
+  return new UserError(`cannot ${op}${where}: ${known.reason} (${e.code})`, {
+    exitCode: EXIT.failure,
+    hint: known.hint,
+  });
 }

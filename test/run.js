@@ -7,7 +7,17 @@ import { run } from 'node:test';
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { spec } from 'node:test/reporters';
-import { readdirSync, statSync, existsSync, mkdirSync, mkdtempSync, chmodSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import {
+  readdirSync,
+  statSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  chmodSync,
+  rmSync,
+  writeFileSync,
+  readFileSync,
+} from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,18 +68,34 @@ if (unknown.length) {
 const layers = wanted.length ? LAYERS.filter((l) => wanted.includes(l.name)) : LAYERS;
 // Image builds for the guest layer start now, niced, in the background (test/guest/lib/prefetch.ts), in the order
 // the guest files first boot them. VMMETA_GUEST_PREFETCH=0 turns it off.
-const suitesOf = (name, fallback) => (process.env[name] ?? fallback).split(',').map((s) => s.trim().split(':')[0]).filter(Boolean);
+const suitesOf = (name, fallback) =>
+  (process.env[name] ?? fallback)
+    .split(',')
+    .map((s) => s.trim().split(':')[0])
+    .filter(Boolean);
 let prefetch;
 if (layers.some((l) => l.name === 'guest') && process.env.VMMETA_GUEST_PREFETCH !== '0') {
-  const suites = [...new Set([...suitesOf('VMMETA_BRIDGE_SUITES', 'bookworm'), ...suitesOf('VMMETA_GUEST_SUITES', 'bookworm'), ...suitesOf('VMMETA_HOTPLUG_SUITES', 'bookworm')])];
+  const suites = [
+    ...new Set([
+      ...suitesOf('VMMETA_BRIDGE_SUITES', 'bookworm'),
+      ...suitesOf('VMMETA_GUEST_SUITES', 'bookworm'),
+      ...suitesOf('VMMETA_HOTPLUG_SUITES', 'bookworm'),
+    ]),
+  ];
   const log = join(repo, 'test-artifacts', 'prefetch.log');
   const out = openSync(log, 'w');
-  prefetch = spawn('nice', ['-n', '19', process.execPath, join(root, 'guest', 'lib', 'prefetch.js'), ...suites], { stdio: ['ignore', out, out], detached: true });
+  prefetch = spawn('nice', ['-n', '19', process.execPath, join(root, 'guest', 'lib', 'prefetch.js'), ...suites], {
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
   prefetch.on('error', () => {});
   console.log(`(building guest images ${suites.join(', ')} in the background; log in ${relative(repo, log)})`);
 }
 process.on('exit', () => {
-  if (prefetch && prefetch.exitCode === null) try { process.kill(-prefetch.pid, 'SIGTERM'); } catch {}
+  if (prefetch && prefetch.exitCode === null)
+    try {
+      process.kill(-prefetch.pid, 'SIGTERM');
+    } catch {}
 });
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const skips = [];
@@ -94,11 +120,15 @@ for (const layer of layers) {
     if (e.skip || e.todo) {
       totals.skipped++;
       skips.push(`${relative(root, e.file ?? '?')}: ${e.name} (${typeof e.skip === 'string' ? e.skip : 'skipped'})`);
-    }
-    else totals.passed++;
+    } else totals.passed++;
   });
   stream.on('test:fail', (e) => {
-    if (e.details?.type === 'suite' && e.details?.error?.failureType !== 'hookFailed' && e.details?.error?.failureType !== 'testCodeFailure') return;
+    if (
+      e.details?.type === 'suite' &&
+      e.details?.error?.failureType !== 'hookFailed' &&
+      e.details?.error?.failureType !== 'testCodeFailure'
+    )
+      return;
     totals.failed++;
   });
   await new Promise((resolve, reject) => {
@@ -116,7 +146,10 @@ console.log('\n── time');
 for (const [name, s] of layerSeconds) console.log(`  layer ${name.padEnd(12)} ${fmt(s)}`);
 const slowest = [...fileSeconds].sort((a, b) => b[1] - a[1]).slice(0, 8);
 for (const [file, s] of slowest) console.log(`  file  ${relative(root, file).padEnd(48)} ${fmt(s)}`);
-const steps = readFileSync(timingsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const steps = readFileSync(timingsFile, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));
 const byKind = new Map();
 for (const t of steps) {
   const k = byKind.get(t.kind) ?? { count: 0, seconds: 0, items: [] };

@@ -12,7 +12,12 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-export async function startNginx(dir: string, port: number, files: Map<string, string | Buffer>, probe: string): Promise<Nginx> {
+export async function startNginx(
+  dir: string,
+  port: number,
+  files: Map<string, string | Buffer>,
+  probe: string,
+): Promise<Nginx> {
   const www = join(dir, 'www');
   for (const [path, body] of files) {
     const file = join(www, path);

@@ -27,7 +27,12 @@ export function row(r: Omit<Row, 'ratio' | 'target'> & { target?: Target; subjec
   }
   if (r.target) {
     const subject = r.subject ?? r.value;
-    const met = r.target.op === '<' ? subject < r.target.value : r.target.op === '<=' ? subject <= r.target.value : subject >= r.target.value;
+    const met =
+      r.target.op === '<'
+        ? subject < r.target.value
+        : r.target.op === '<='
+          ? subject <= r.target.value
+          : subject >= r.target.value;
     out.target = { ...r.target, met };
   }
   if (r.note) out.note = r.note;
@@ -50,6 +55,10 @@ export function formatTable(rows: Row[]): string {
     r.target ? `${r.target.met ? 'MET' : 'MISSED'} (${r.target.text})` : '',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

@@ -21,7 +21,10 @@ export interface CliResult {
   ms: number;
 }
 
-export function runCli(args: string[], opts: { stateDir: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { stateDir: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const t0 = now();
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -41,7 +44,10 @@ export function runCli(args: string[], opts: { stateDir: string; env?: NodeJS.Pr
   });
 }
 
-export async function runCliOk(args: string[], opts: { stateDir: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+export async function runCliOk(
+  args: string[],
+  opts: { stateDir: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<CliResult> {
   const r = await runCli(args, opts);
   if (r.code !== 0) throw new Error(`vmmeta ${args.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
   return r;
@@ -68,7 +74,11 @@ export function newUuid(): string {
 
 // A copy of an example spec with its own name and uuid (and optionally listen addresses), written to `dir`.
 // userDataFile is made absolute because the copy no longer sits next to the example's files.
-export function writeVariant(example: string, dir: string, change: { name: string; uuid?: string; listen?: string[] }): string {
+export function writeVariant(
+  example: string,
+  dir: string,
+  change: { name: string; uuid?: string; listen?: string[] },
+): string {
   const spec = parse(readFileSync(example, 'utf8')) as Record<string, unknown>;
   spec.name = change.name;
   spec.uuid = change.uuid ?? newUuid();
@@ -95,7 +105,10 @@ export interface SidecarInfo {
 export function readSidecar(stateDir: string, vm: string): SidecarInfo | undefined {
   const file = join(stateDir, vm, 'sidecar.json');
   if (!existsSync(file)) return undefined;
-  const info = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; listen?: Array<{ kind: string; port?: number }> };
+  const info = JSON.parse(readFileSync(file, 'utf8')) as {
+    pid: number;
+    listen?: Array<{ kind: string; port?: number }>;
+  };
   return { pid: info.pid, port: info.listen?.find((l) => l.kind === 'tcp')?.port };
 }
 
@@ -115,7 +128,8 @@ export function destroyStateRoot(dir: string): void {
 export function killSidecarOf(stateDir: string, vm: string): void {
   try {
     const info = readSidecar(stateDir, vm);
-    if (info && alive(info.pid) && readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').includes('serve')) killPid(info.pid);
+    if (info && alive(info.pid) && readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').includes('serve'))
+      killPid(info.pid);
   } catch {
     /* not a VM folder, or already gone */
   }

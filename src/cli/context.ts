@@ -38,7 +38,12 @@ export function makeCtx(io: Io, opts: GlobalOpts): Ctx {
 
 // Wraps a command function: builds the context, prints its result (formatted or as one JSON document) and sets
 // the exit code; `exitOf` lets a command whose result is a failure (doctor) exit 1 without throwing.
-export function action<R>(io: Io, fn: (ctx: Ctx, args: string[], opts: Record<string, unknown>) => Promise<R>, format: Formatter<R>, exitOf?: (r: R) => number) {
+export function action<R>(
+  io: Io,
+  fn: (ctx: Ctx, args: string[], opts: Record<string, unknown>) => Promise<R>,
+  format: Formatter<R>,
+  exitOf?: (r: R) => number,
+) {
   return async (...raw: unknown[]): Promise<void> => {
     const cmd = raw[raw.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as Record<string, unknown> & GlobalOpts;

@@ -38,7 +38,8 @@ export function processIo(): Io {
 // dist/src/cli/main.js → the package's own package.json.
 export function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -52,11 +53,16 @@ export interface Usage {
 
 export function buildProgram(io: Io, usage: Usage): Command {
   const program = new Command('vmmeta')
-    .description('Per-VM cloud-init metadata for KVM/QEMU and libvirt: OpenStack and EC2 metadata sidecars, SMBIOS, NoCloud CD')
-    .option('--state-dir <dir>', 'state root (default: $VMMETA_STATE_DIR, /var/lib/vmmeta as root, else $XDG_STATE_HOME/vmmeta)')
+    .description(
+      'Per-VM cloud-init metadata for KVM/QEMU and libvirt: OpenStack and EC2 metadata sidecars, SMBIOS, NoCloud CD',
+    )
+    .option(
+      '--state-dir <dir>',
+      'state root (default: $VMMETA_STATE_DIR, /var/lib/vmmeta as root, else $XDG_STATE_HOME/vmmeta)',
+    )
     .option('--json', 'print one JSON document on stdout (errors too: {"ok":false,"error":{…}})')
     .option('--no-color', 'no colour (also off when stdout is not a terminal or NO_COLOR is set)')
-    .version(packageVersion(), '--version', 'print vmmeta\'s version')
+    .version(packageVersion(), '--version', "print vmmeta's version")
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -78,7 +84,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<void> 
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    process.exitCode = err instanceof CommanderError ? reportUsage(err, io, usage, commandPath(program, argv.slice(2))) : report(err, io, usage.json);
+    process.exitCode =
+      err instanceof CommanderError
+        ? reportUsage(err, io, usage, commandPath(program, argv.slice(2)))
+        : report(err, io, usage.json);
   }
 }
 
@@ -97,14 +106,22 @@ function commandPath(program: Command, args: string[]): string {
 }
 
 function reportUsage(err: CommanderError, io: Io, usage: Usage, path: string): number {
-  const shown = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+  const shown =
+    err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
   // A bare `vmmeta` (or `vmmeta libvirt`) shows the help on stderr with commander's exit code 1: a usage error.
   if (shown && err.exitCode === 0) {
-    if (usage.json) io.out(jsonDocument(err.code === 'commander.version' ? { version: packageVersion() } : { help: usage.helpText ?? '' }));
+    if (usage.json)
+      io.out(
+        jsonDocument(err.code === 'commander.version' ? { version: packageVersion() } : { help: usage.helpText ?? '' }),
+      );
     return EXIT.ok;
   }
   const [first, ...rest] = shown ? [`no command given`] : err.message.replace(/^error: /, '').split('\n');
-  const e = new UserError(first!, { exitCode: EXIT.invalid, details: rest.filter((l) => l.trim() !== ''), hint: `${path} --help` });
+  const e = new UserError(first!, {
+    exitCode: EXIT.invalid,
+    details: rest.filter((l) => l.trim() !== ''),
+    hint: `${path} --help`,
+  });
   if (usage.json) io.out(errorDocument(e));
   else io.err(formatUserError(e, { color: wantColor({}, io.env, io.stderrIsTTY), width: io.columns }));
   return EXIT.invalid;
@@ -118,7 +135,8 @@ function report(err: unknown, io: Io, json: boolean): number {
     else io.err(formatUserError(err, fmt));
     return err.exitCode;
   }
-  if (json) io.out(errorDocument(new UserError('internal error (a bug in vmmeta): see stderr', { exitCode: EXIT.failure })));
+  if (json)
+    io.out(errorDocument(new UserError('internal error (a bug in vmmeta): see stderr', { exitCode: EXIT.failure })));
   io.err(formatBug(err));
   return EXIT.failure;
 }

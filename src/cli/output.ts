@@ -24,7 +24,12 @@ export function wantColor(opts: { color?: boolean; json?: boolean }, env: NodeJS
 }
 
 // Columns padded to the widest cell; the last column is cut to the width so rows never wrap.
-export function table(headers: string[], rows: string[][], o: FormatOptions, styles: Array<((s: string) => string) | undefined> = []): string {
+export function table(
+  headers: string[],
+  rows: string[][],
+  o: FormatOptions,
+  styles: Array<((s: string) => string) | undefined> = [],
+): string {
   const c = paint(o);
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[], header: boolean) => {
@@ -32,7 +37,8 @@ export function table(headers: string[], rows: string[][], o: FormatOptions, sty
     cells.forEach((cell, i) => {
       const last = i === cells.length - 1;
       let text = last ? cell : cell.padEnd(widths[i]!);
-      if (last && o.width > 0 && out.length + text.length > o.width) text = text.slice(0, Math.max(1, o.width - out.length - 1)) + '…';
+      if (last && o.width > 0 && out.length + text.length > o.width)
+        text = text.slice(0, Math.max(1, o.width - out.length - 1)) + '…';
       const style = header ? c.bold : styles[i];
       out += (style ? style(text) : text) + (last ? '' : '  ');
     });
@@ -58,7 +64,13 @@ export function jsonDocument(data: unknown): string {
 }
 
 export function errorDocument(err: UserError): string {
-  return JSON.stringify({ ok: false, error: { message: err.message, code: err.exitCode, details: err.details, hint: err.hint ?? null } }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      { ok: false, error: { message: err.message, code: err.exitCode, details: err.details, hint: err.hint ?? null } },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 // vmmeta: <message>, one indented line per detail, then "hint: …".

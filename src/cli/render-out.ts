@@ -16,7 +16,13 @@ export function manifestPath(out: string): string {
 
 // A manifest entry is a plain relative path inside the folder; anything else (edited by hand) is ignored.
 export function safeEntry(rel: unknown): rel is string {
-  return typeof rel === 'string' && rel !== '' && !rel.startsWith('/') && posix.normalize(rel) === rel && !rel.split('/').includes('..');
+  return (
+    typeof rel === 'string' &&
+    rel !== '' &&
+    !rel.startsWith('/') &&
+    posix.normalize(rel) === rel &&
+    !rel.split('/').includes('..')
+  );
 }
 
 // Files of the previous render that the next one does not write.
@@ -44,7 +50,11 @@ export async function previousRender(out: string): Promise<string[]> {
 }
 
 export async function writeManifest(out: string, files: readonly string[]): Promise<void> {
-  await writeFileAtomic(manifestPath(out), JSON.stringify({ version: 1, files: [...new Set(files)].sort() }, null, 2) + '\n', { mode: 0o644 });
+  await writeFileAtomic(
+    manifestPath(out),
+    JSON.stringify({ version: 1, files: [...new Set(files)].sort() }, null, 2) + '\n',
+    { mode: 0o644 },
+  );
 }
 
 // Removes stale regular files (a symlink or folder put there by someone else is left alone) and the folders
@@ -58,7 +68,10 @@ export async function removeStale(out: string, stale: readonly string[]): Promis
     await unlink(path);
     removed.push(path);
     for (let dir = dirname(rel); dir !== '.' && dir !== ''; dir = dirname(dir)) {
-      const gone = await rmdir(join(out, dir)).then(() => true, () => false); // not empty: someone else's too
+      const gone = await rmdir(join(out, dir)).then(
+        () => true,
+        () => false,
+      ); // not empty: someone else's too
       if (!gone) break;
     }
   }

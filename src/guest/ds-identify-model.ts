@@ -67,7 +67,10 @@ export function openstackAssetTags(gen: CloudInitGeneration): string[] {
 // The shell reads each DMI file with `read`, which drops leading and trailing blanks.
 const trimmed = (s: string | undefined): string => (s ?? '').replace(/^[ \t]+|[ \t]+$/g, '');
 
-export function openstackDmiMatch(gen: CloudInitGeneration, dmi: Pick<DmiInput, 'productName' | 'assetTag'>): 'product' | 'asset' | null {
+export function openstackDmiMatch(
+  gen: CloudInitGeneration,
+  dmi: Pick<DmiInput, 'productName' | 'assetTag'>,
+): 'product' | 'asset' | null {
   if ((OPENSTACK_PRODUCT_NAMES as readonly string[]).includes(trimmed(dmi.productName))) return 'product';
   if (openstackAssetTags(gen).includes(trimmed(dmi.assetTag))) return 'asset';
   return null;
@@ -83,7 +86,8 @@ export function ec2Platform(gen: CloudInitGeneration, dmi: DmiInput): string | n
   if (trimmed(dmi.assetTag).endsWith('.zstack.io')) return 'ZStack';
   if (trimmed(dmi.sysVendor) === 'e24cloud') return 'E24cloud';
   if (atLeast(gen, '26.2') && trimmed(dmi.sysVendor) === 'Tilaa') return 'Tilaa';
-  if (gen !== '20.4' && trimmed(dmi.productName) === '3DS Outscale VM' && trimmed(dmi.sysVendor) === '3DS Outscale') return 'Outscale';
+  if (gen !== '20.4' && trimmed(dmi.productName) === '3DS Outscale VM' && trimmed(dmi.sysVendor) === '3DS Outscale')
+    return 'Outscale';
   if (atLeast(gen, '25.1')) {
     const first = uuid.split('-')[0] ?? '';
     if (/^ec2/i.test(first) || /2[0-9a-f]ec$/i.test(first)) return 'AWS';
@@ -142,7 +146,8 @@ export function runDsIdentifyModel(input: DsIdentifyInput): DsIdentifyResult {
     else if (r === 'maybe') maybe.push(ds);
   }
   const withNone = (l: string[]): string[] => (l.includes('None') ? l : [...l, 'None']);
-  if (found.length) return { list: withNone(policy.found === 'first' ? found.slice(0, 1) : found), rc: 0, found, maybe, policy };
+  if (found.length)
+    return { list: withNone(policy.found === 'first' ? found.slice(0, 1) : found), rc: 0, found, maybe, policy };
   if (maybe.length && policy.maybe === 'all') return { list: withNone(maybe), rc: 0, found, maybe, policy };
   return { list: null, rc: policy.notfound === 'disabled' ? 1 : 0, found, maybe, policy };
 }

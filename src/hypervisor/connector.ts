@@ -12,12 +12,19 @@ const SAFE_PATH = /^\/[A-Za-z0-9_./@+-]+$/;
 
 export function guestfwdConnector(socketPath: string): string {
   if (!SAFE_PATH.test(socketPath)) {
-    throw new UserError(`sidecar socket path ${JSON.stringify(socketPath)} must be absolute and use only letters, digits and _ . / @ + -`, {
-      exitCode: EXIT.invalid,
-      hint: 'set VMMETA_STATE_DIR to a plain path',
-    });
+    throw new UserError(
+      `sidecar socket path ${JSON.stringify(socketPath)} must be absolute and use only letters, digits and _ . / @ + -`,
+      {
+        exitCode: EXIT.invalid,
+        hint: 'set VMMETA_STATE_DIR to a plain path',
+      },
+    );
   }
   const tooLong = socketPathProblem(socketPath);
-  if (tooLong) throw new UserError(tooLong, { exitCode: EXIT.invalid, hint: 'use a shorter state root: --state-dir or VMMETA_STATE_DIR' });
+  if (tooLong)
+    throw new UserError(tooLong, {
+      exitCode: EXIT.invalid,
+      hint: 'use a shorter state root: --state-dir or VMMETA_STATE_DIR',
+    });
   return shellQuote(['socat', '-lf', '/dev/null', '-', `UNIX-CONNECT:${socketPath}`]);
 }

@@ -23,12 +23,19 @@ export function deviceId(linkId: string): string {
 // The backend: a user-mode network with restrict=on reaches nothing (no host, no outside, no DHCP answers that
 // matter: the address comes from network_data.json), or the operator's tap (script=no: vmmeta runs no scripts).
 export function netdevAddArgs(n: HotNicPlug): Record<string, unknown> {
-  if (n.backend.type === 'tap') return { type: 'tap', id: netdevId(n.linkId), ifname: n.backend.ifname, script: 'no', downscript: 'no' };
+  if (n.backend.type === 'tap')
+    return { type: 'tap', id: netdevId(n.linkId), ifname: n.backend.ifname, script: 'no', downscript: 'no' };
   return { type: 'user', id: netdevId(n.linkId), restrict: true };
 }
 
 export function deviceAddArgs(n: HotNicPlug): Record<string, unknown> {
-  return { driver: 'virtio-net-pci', id: deviceId(n.linkId), netdev: netdevId(n.linkId), mac: n.mac, ...(n.port !== null ? { bus: rootPortId(n.port) } : {}) };
+  return {
+    driver: 'virtio-net-pci',
+    id: deviceId(n.linkId),
+    netdev: netdevId(n.linkId),
+    mac: n.mac,
+    ...(n.port !== null ? { bus: rootPortId(n.port) } : {}),
+  };
 }
 
 // The first spare root port no hot-plugged NIC holds, or undefined when all are taken.

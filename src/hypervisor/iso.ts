@@ -1,7 +1,19 @@
 // The one place that runs an ISO tool: a FileTree becomes an ISO 9660 image. Joliet and Rock Ridge are
 // both needed: without them the guest sees META_DAT instead of meta-data and NoCloud finds no seed
 // (guest-testing.md). genisoimage is what cloud-localds and Nova use; xorriso's mkisofs emulation is the fallback.
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, utimesSync, openSync, fsyncSync, closeSync, renameSync, chmodSync, existsSync } from 'node:fs';
+import {
+  mkdtempSync,
+  mkdirSync,
+  writeFileSync,
+  rmSync,
+  utimesSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+  renameSync,
+  chmodSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, basename, delimiter } from 'node:path';
 import type { FileTree } from '../render/tree.js';
@@ -33,9 +45,24 @@ export function findIsoTool(pathEnv = process.env.PATH ?? ''): IsoTool | null {
   return null;
 }
 
-export function isoCommand(tool: IsoTool, opts: { volumeId: BuildIsoOptions['volumeId']; out: string; root: string }): { file: string; args: string[] } {
-  const flags = ['-quiet', '-input-charset', 'utf-8', '-V', opts.volumeId, ...VOLUME_FLAGS[opts.volumeId], '-o', opts.out, opts.root];
-  return tool === 'genisoimage' ? { file: 'genisoimage', args: flags } : { file: 'xorriso', args: ['-as', 'mkisofs', ...flags] };
+export function isoCommand(
+  tool: IsoTool,
+  opts: { volumeId: BuildIsoOptions['volumeId']; out: string; root: string },
+): { file: string; args: string[] } {
+  const flags = [
+    '-quiet',
+    '-input-charset',
+    'utf-8',
+    '-V',
+    opts.volumeId,
+    ...VOLUME_FLAGS[opts.volumeId],
+    '-o',
+    opts.out,
+    opts.root,
+  ];
+  return tool === 'genisoimage'
+    ? { file: 'genisoimage', args: flags }
+    : { file: 'xorriso', args: ['-as', 'mkisofs', ...flags] };
 }
 
 export async function buildIso(tree: FileTree, opts: BuildIsoOptions): Promise<void> {
@@ -57,7 +84,8 @@ export async function buildIso(tree: FileTree, opts: BuildIsoOptions): Promise<v
       await execa(file, args, { stdin: 'ignore', env: { LC_ALL: 'C.UTF-8' } });
     } catch (err) {
       const e = err as { stderr?: string; shortMessage?: string; code?: string };
-      if (e.code === 'ENOENT') throw new UserError(`${file} is not installed`, { hint: 'apt-get install genisoimage (or xorriso)' });
+      if (e.code === 'ENOENT')
+        throw new UserError(`${file} is not installed`, { hint: 'apt-get install genisoimage (or xorriso)' });
       throw new UserError(`${file} failed to build ${opts.out}: ${(e.stderr || e.shortMessage || String(err)).trim()}`);
     }
     chmodSync(tmp, opts.mode ?? 0o644);
@@ -74,7 +102,11 @@ export async function buildIso(tree: FileTree, opts: BuildIsoOptions): Promise<v
 function writeTree(tree: FileTree, root: string): void {
   const dirs = new Set<string>();
   for (const [path, bytes] of tree) {
-    if (path.startsWith('/') || path.endsWith('/') || path.split('/').some((p) => p === '' || p === '.' || p === '..')) {
+    if (
+      path.startsWith('/') ||
+      path.endsWith('/') ||
+      path.split('/').some((p) => p === '' || p === '.' || p === '..')
+    ) {
       throw new Error(`not a disk tree path: ${JSON.stringify(path)}`);
     }
     const file = join(root, path);

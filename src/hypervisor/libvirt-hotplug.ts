@@ -12,7 +12,10 @@ export function libvirtAlias(linkId: string): string {
 // user: libvirt's slirp interface (libvirt cannot say restrict=on, so the guest may reach out through it: the
 // tap is the production path). tap: an existing host tap, which libvirt must not create or delete.
 export function interfaceXml(n: HotNicPlug): string {
-  const head = n.backend.type === 'tap' ? `<interface type='ethernet'>\n  <target dev='${escapeXml(n.backend.ifname)}' managed='no'/>\n` : `<interface type='user'>\n`;
+  const head =
+    n.backend.type === 'tap'
+      ? `<interface type='ethernet'>\n  <target dev='${escapeXml(n.backend.ifname)}' managed='no'/>\n`
+      : `<interface type='user'>\n`;
   return `${head}  <mac address='${escapeXml(n.mac)}'/>\n  <model type='virtio'/>\n  <alias name='${escapeXml(libvirtAlias(n.linkId))}'/>\n</interface>\n`;
 }
 
@@ -33,7 +36,17 @@ export function detachArgs(t: LibvirtTarget, linkId: string): string[] {
 
 // Started before the detach so the event cannot be missed; --loop because another device may go first.
 export function removedEventArgs(t: LibvirtTarget, timeoutS: number): string[] {
-  return [...base(t), 'event', '--domain', t.domain, '--event', 'device-removed', '--loop', '--timeout', String(Math.max(1, Math.ceil(timeoutS)))];
+  return [
+    ...base(t),
+    'event',
+    '--domain',
+    t.domain,
+    '--event',
+    'device-removed',
+    '--loop',
+    '--timeout',
+    String(Math.max(1, Math.ceil(timeoutS))),
+  ];
 }
 
 // virsh event prints "event 'device-removed' for domain 'web1': ua-vmmeta-hpd-data0".

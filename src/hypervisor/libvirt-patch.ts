@@ -4,9 +4,26 @@
 import type { Smbios } from './smbios.js';
 import type { CdromBus } from './qemu-args.js';
 import { UserError, EXIT } from '../errors.js';
-import { CDROM_ALIAS, QEMU_NS, TAP_ALIAS, cdromDiskElement, qemuArgElements, sysinfoElement, tapInterfaceElement } from './libvirt.js';
+import {
+  CDROM_ALIAS,
+  QEMU_NS,
+  TAP_ALIAS,
+  cdromDiskElement,
+  qemuArgElements,
+  sysinfoElement,
+  tapInterfaceElement,
+} from './libvirt.js';
 import type { MetadataNic, TapNic } from './libvirt.js';
-import { parseXml, child, textOf, lineIndent, childIndent, lineSpan, applySplices, XmlSyntaxError } from './xml-spans.js';
+import {
+  parseXml,
+  child,
+  textOf,
+  lineIndent,
+  childIndent,
+  lineSpan,
+  applySplices,
+  XmlSyntaxError,
+} from './xml-spans.js';
 import type { XmlElement, Splice } from './xml-spans.js';
 
 export interface PatchOptions {
@@ -29,7 +46,8 @@ export function patchDomainXml(xml: string, opts: PatchOptions): string {
     if (err instanceof XmlSyntaxError) throw invalid(`domain XML is not well-formed: ${err.message}`);
     throw err;
   }
-  if (root.name !== 'domain') throw invalid(`expected a libvirt <domain>, found <${root.name}>`, 'virsh dumpxml <domain> > domain.xml');
+  if (root.name !== 'domain')
+    throw invalid(`expected a libvirt <domain>, found <${root.name}>`, 'virsh dumpxml <domain> > domain.xml');
   const splices: Splice[] = [];
   patchUuid(xml, root, opts.uuid, splices);
   patchSysinfo(xml, root, opts.smbios, splices);
@@ -46,7 +64,12 @@ export function patchDomainXml(xml: string, opts: PatchOptions): string {
 function appendChild(xml: string, parent: XmlElement, text: string, splices: Splice[]): void {
   const closeIndent = lineIndent(xml, parent.closeStart);
   const ownLine = xml[parent.closeStart - closeIndent.length - 1] === '\n';
-  if (ownLine) splices.push({ from: parent.closeStart - closeIndent.length, to: parent.closeStart - closeIndent.length, text: `${childIndent(xml, parent)}${text}\n` });
+  if (ownLine)
+    splices.push({
+      from: parent.closeStart - closeIndent.length,
+      to: parent.closeStart - closeIndent.length,
+      text: `${childIndent(xml, parent)}${text}\n`,
+    });
   else splices.push({ from: parent.closeStart, to: parent.closeStart, text });
 }
 
@@ -70,7 +93,11 @@ function patchUuid(xml: string, root: XmlElement, uuid: string, splices: Splice[
 function patchSysinfo(xml: string, root: XmlElement, smbios: Smbios, splices: Splice[]): void {
   const existing = child(root, 'sysinfo', (e) => e.attrs.get('type') === 'smbios');
   if (existing) {
-    splices.push({ from: existing.start, to: existing.end, text: sysinfoElement(smbios, lineIndent(xml, existing.start)) });
+    splices.push({
+      from: existing.start,
+      to: existing.end,
+      text: sysinfoElement(smbios, lineIndent(xml, existing.start)),
+    });
     return;
   }
   const os = child(root, 'os');
@@ -89,7 +116,8 @@ function patchOsSmbios(xml: string, root: XmlElement, splices: Splice[]): void {
   else appendChild(xml, os, `<smbios mode='sysinfo'/>`, splices);
 }
 
-const isOurs = (disk: XmlElement) => disk.children.some((c) => c.name === 'alias' && c.attrs.get('name') === CDROM_ALIAS);
+const isOurs = (disk: XmlElement) =>
+  disk.children.some((c) => c.name === 'alias' && c.attrs.get('name') === CDROM_ALIAS);
 
 function patchCdrom(xml: string, root: XmlElement, cdrom: PatchOptions['cdrom'], splices: Splice[]): void {
   const devices = child(root, 'devices');
@@ -104,12 +132,18 @@ function patchCdrom(xml: string, root: XmlElement, cdrom: PatchOptions['cdrom'],
   }
   if (!cdrom) return;
   const others = disks.filter((d) => !isOurs(d));
-  const taken = others.flatMap((d) => d.children.filter((c) => c.name === 'target').map((t) => t.attrs.get('dev') ?? ''));
+  const taken = others.flatMap((d) =>
+    d.children.filter((c) => c.name === 'target').map((t) => t.attrs.get('dev') ?? ''),
+  );
   const machine = child(child(root, 'os') as XmlElement, 'type')?.attrs.get('machine') ?? '';
   const last = others[others.length - 1];
   if (last) {
     const indent = lineIndent(xml, last.start);
-    splices.push({ from: last.end, to: last.end, text: `\n${indent}${cdromDiskElement(cdrom, { machine, indent, takenDevs: taken })}` });
+    splices.push({
+      from: last.end,
+      to: last.end,
+      text: `\n${indent}${cdromDiskElement(cdrom, { machine, indent, takenDevs: taken })}`,
+    });
   } else {
     const indent = childIndent(xml, devices);
     appendChild(xml, devices, cdromDiskElement(cdrom, { machine, indent, takenDevs: taken }), splices);
@@ -120,17 +154,30 @@ function patchCdrom(xml: string, root: XmlElement, cdrom: PatchOptions['cdrom'],
 // -netdev/-device flag in front of each.
 const OUR_VALUE = /(^|,)(id|netdev)=vmmeta[\w.-]*(,|$)/;
 
-function patchCommandline(xml: string, root: XmlElement, nic: MetadataNic | null, machine: string, splices: Splice[]): void {
+function patchCommandline(
+  xml: string,
+  root: XmlElement,
+  nic: MetadataNic | null,
+  machine: string,
+  splices: Splice[],
+): void {
   const cmdlines = root.children.filter((c) => c.name === 'qemu:commandline');
   if (nic) {
     const devices = child(root, 'devices');
-    const clash = devices?.children.find((c) => c.name === 'interface' && child(c, 'mac')?.attrs.get('address')?.toLowerCase() === nic.mac);
+    const clash = devices?.children.find(
+      (c) => c.name === 'interface' && child(c, 'mac')?.attrs.get('address')?.toLowerCase() === nic.mac,
+    );
     if (clash) {
-      throw invalid(`the domain already has an <interface> with MAC ${nic.mac}, the metadata NIC's MAC`, 'remove that <interface> (the metadata NIC replaces it) or give the spec\'s first link another MAC');
+      throw invalid(
+        `the domain already has an <interface> with MAC ${nic.mac}, the metadata NIC's MAC`,
+        "remove that <interface> (the metadata NIC replaces it) or give the spec's first link another MAC",
+      );
     }
     const bound = root.attrs.get('xmlns:qemu');
-    if (bound !== undefined && bound !== QEMU_NS) throw invalid(`the domain binds the qemu: prefix to ${bound}, not ${QEMU_NS}`);
-    if (bound === undefined) splices.push({ from: root.openEnd - 1, to: root.openEnd - 1, text: ` xmlns:qemu='${QEMU_NS}'` });
+    if (bound !== undefined && bound !== QEMU_NS)
+      throw invalid(`the domain binds the qemu: prefix to ${bound}, not ${QEMU_NS}`);
+    if (bound === undefined)
+      splices.push({ from: root.openEnd - 1, to: root.openEnd - 1, text: ` xmlns:qemu='${QEMU_NS}'` });
   }
   let target: XmlElement | null = null;
   for (const cl of cmdlines) {
@@ -138,7 +185,11 @@ function patchCommandline(xml: string, root: XmlElement, nic: MetadataNic | null
       // <qemu:commandline/>: becomes vmmeta's element (or stays as it is when there is nothing to add).
       if (nic && !target) {
         const indent = lineIndent(xml, cl.start);
-        splices.push({ from: cl.start, to: cl.end, text: `<qemu:commandline>\n${qemuArgElements(nic, `${indent}  `, machine).join('\n')}\n${indent}</qemu:commandline>` });
+        splices.push({
+          from: cl.start,
+          to: cl.end,
+          text: `<qemu:commandline>\n${qemuArgElements(nic, `${indent}  `, machine).join('\n')}\n${indent}</qemu:commandline>`,
+        });
         return;
       }
       continue;
@@ -149,7 +200,8 @@ function patchCommandline(xml: string, root: XmlElement, nic: MetadataNic | null
       if (k.name === 'qemu:arg' && OUR_VALUE.test(k.attrs.get('value') ?? '')) {
         ours.add(k);
         const prev = kids[n - 1];
-        if (prev && prev.name === 'qemu:arg' && /^-(netdev|device)$/.test(prev.attrs.get('value') ?? '')) ours.add(prev);
+        if (prev && prev.name === 'qemu:arg' && /^-(netdev|device)$/.test(prev.attrs.get('value') ?? ''))
+          ours.add(prev);
       }
     });
     const keeps = kids.length > ours.size;
@@ -175,7 +227,8 @@ function patchCommandline(xml: string, root: XmlElement, nic: MetadataNic | null
   appendChild(xml, root, text, splices);
 }
 
-const isOurNic = (el: XmlElement) => el.name === 'interface' && el.children.some((c) => c.name === 'alias' && c.attrs.get('name') === TAP_ALIAS);
+const isOurNic = (el: XmlElement) =>
+  el.name === 'interface' && el.children.some((c) => c.name === 'alias' && c.attrs.get('name') === TAP_ALIAS);
 
 // vmmeta's tap <interface> (found again by its user alias) replaces itself; another <interface> already holding
 // the VM's MAC is the operator's and is refused rather than duplicated.
@@ -187,8 +240,14 @@ function patchTapInterface(xml: string, root: XmlElement, tap: TapNic | null, sp
   }
   const ours = devices.children.filter(isOurNic);
   if (tap) {
-    const clash = devices.children.find((c) => c.name === 'interface' && !isOurNic(c) && child(c, 'mac')?.attrs.get('address')?.toLowerCase() === tap.mac);
-    if (clash) throw invalid(`the domain already has an <interface> with MAC ${tap.mac}, the metadata NIC's MAC`, "remove that <interface> (vmmeta's tap interface replaces it) or give the spec's first link another MAC");
+    const clash = devices.children.find(
+      (c) => c.name === 'interface' && !isOurNic(c) && child(c, 'mac')?.attrs.get('address')?.toLowerCase() === tap.mac,
+    );
+    if (clash)
+      throw invalid(
+        `the domain already has an <interface> with MAC ${tap.mac}, the metadata NIC's MAC`,
+        "remove that <interface> (vmmeta's tap interface replaces it) or give the spec's first link another MAC",
+      );
   }
   const [keep, ...rest] = ours;
   for (const el of rest) {
@@ -196,7 +255,8 @@ function patchTapInterface(xml: string, root: XmlElement, tap: TapNic | null, sp
     splices.push({ from, to, text: '' });
   }
   if (keep) {
-    if (tap) splices.push({ from: keep.start, to: keep.end, text: tapInterfaceElement(tap, lineIndent(xml, keep.start)) });
+    if (tap)
+      splices.push({ from: keep.start, to: keep.end, text: tapInterfaceElement(tap, lineIndent(xml, keep.start)) });
     else {
       const [from, to] = lineSpan(xml, keep);
       splices.push({ from, to, text: '' });

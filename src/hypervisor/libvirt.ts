@@ -33,7 +33,8 @@ export function sysinfoElement(smbios: Smbios, indent: string): string {
   }
   out += `${i1}</system>\n`;
   const chassis = (['manufacturer', 'asset'] as const).filter((k) => smbios.type3[k] !== undefined);
-  if (chassis.length) out += `${i1}<chassis>\n${chassis.map((k) => entry(k, smbios.type3[k] as string)).join('')}${i1}</chassis>\n`;
+  if (chassis.length)
+    out += `${i1}<chassis>\n${chassis.map((k) => entry(k, smbios.type3[k] as string)).join('')}${i1}</chassis>\n`;
   return `${out}${indent}</sysinfo>`;
 }
 
@@ -65,7 +66,10 @@ export function freeTargetDev(bus: keyof typeof DEV_PREFIX, taken: Iterable<stri
   throw new Error(`no free ${bus} target name on the first ${bus} controller (taken: ${[...used].sort().join(', ')})`);
 }
 
-export function cdromDiskElement(cd: { path: string; bus: CdromBus }, opts: { machine: string; indent: string; takenDevs?: Iterable<string> }): string {
+export function cdromDiskElement(
+  cd: { path: string; bus: CdromBus },
+  opts: { machine: string; indent: string; takenDevs?: Iterable<string> },
+): string {
   const bus = libvirtCdromBus(cd.bus, opts.machine);
   const dev = freeTargetDev(bus, opts.takenDevs ?? []);
   const i1 = `${opts.indent}  `;
@@ -122,15 +126,23 @@ export function tapInterfaceElement(tap: TapNic, indent: string): string {
 
 // {{name}} is replaced by the XML-escaped value; {{{name}}} by a fragment this module built (already XML).
 // A placeholder without a value, or a value without a placeholder, is a template bug and throws.
-export function renderTemplate(template: string, text: Record<string, string>, fragments: Record<string, string>): string {
+export function renderTemplate(
+  template: string,
+  text: Record<string, string>,
+  fragments: Record<string, string>,
+): string {
   const used = new Set<string>();
-  const out = template.replace(/\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}/g, (_, raw: string | undefined, esc: string | undefined) => {
-    const key = (raw ?? esc) as string;
-    const table = raw ? fragments : text;
-    if (!Object.hasOwn(table, key)) throw new Error(`libvirt template: no value for ${raw ? `{{{${key}}}}` : `{{${key}}}`}`);
-    used.add(key);
-    return raw ? (table[key] as string) : escapeXml(table[key] as string);
-  });
+  const out = template.replace(
+    /\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}/g,
+    (_, raw: string | undefined, esc: string | undefined) => {
+      const key = (raw ?? esc) as string;
+      const table = raw ? fragments : text;
+      if (!Object.hasOwn(table, key))
+        throw new Error(`libvirt template: no value for ${raw ? `{{{${key}}}}` : `{{${key}}}`}`);
+      used.add(key);
+      return raw ? (table[key] as string) : escapeXml(table[key] as string);
+    },
+  );
   const unused = [...Object.keys(text), ...Object.keys(fragments)].filter((k) => !used.has(k));
   if (unused.length) throw new Error(`libvirt template: no placeholder for ${unused.join(', ')}`);
   return out;
@@ -170,10 +182,17 @@ export function domainXml(vm: ResolvedVm, opts: DomainOptions): string {
   const ifaces =
     (tap ? `    ${tapInterfaceElement(tap, '    ')}\n` : '') +
     others
-      .map((l) => `    <interface type='network'>\n      <source network='${escapeXml(opts.network ?? 'default')}'/>\n      <mac address='${l.mac}'/>\n      <model type='virtio'/>\n    </interface>\n`)
+      .map(
+        (l) =>
+          `    <interface type='network'>\n      <source network='${escapeXml(opts.network ?? 'default')}'/>\n      <mac address='${l.mac}'/>\n      <model type='virtio'/>\n    </interface>\n`,
+      )
       .join('');
-  const cdrom = opts.cdrom ? `    ${cdromDiskElement(opts.cdrom, { machine, indent: '    ', takenDevs: ['vda'] })}\n` : '';
-  const commandline = nic ? `${SPAWN_NOTE}  <qemu:commandline>\n${qemuArgElements(nic, '    ', machine).join('\n')}\n  </qemu:commandline>\n` : '';
+  const cdrom = opts.cdrom
+    ? `    ${cdromDiskElement(opts.cdrom, { machine, indent: '    ', takenDevs: ['vda'] })}\n`
+    : '';
+  const commandline = nic
+    ? `${SPAWN_NOTE}  <qemu:commandline>\n${qemuArgElements(nic, '    ', machine).join('\n')}\n  </qemu:commandline>\n`
+    : '';
   return renderTemplate(
     template,
     {
@@ -188,4 +207,3 @@ export function domainXml(vm: ResolvedVm, opts: DomainOptions): string {
     { sysinfo: sysinfoElement(opts.smbios, '  '), cdrom, interfaces: ifaces, qemuCommandline: commandline },
   );
 }
-

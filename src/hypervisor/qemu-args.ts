@@ -26,9 +26,9 @@ export interface QemuPlan {
 export const DEFAULT_CDROM_BUS: CdromBus = 'ide';
 
 export const CDROM_BUSES: Record<CdromBus, string> = {
-  ide: 'ide-cd on the board\'s controller (PIIX IDE on pc, ICH9 AHCI on q35): no extra device, present before systemd generators run (default)',
+  ide: "ide-cd on the board's controller (PIIX IDE on pc, ICH9 AHCI on q35): no extra device, present before systemd generators run (default)",
   sata: 'ide-cd on an added ich9-ahci controller: for machines whose own IDE buses are full',
-  scsi: 'scsi-cd on an added virtio-scsi-pci controller: needs virtio_scsi and sr_mod in the guest\'s initramfs',
+  scsi: "scsi-cd on an added virtio-scsi-pci controller: needs virtio_scsi and sr_mod in the guest's initramfs",
   virtio: 'read-only virtio-blk disk holding the ISO: needs virtio_blk; blkid still sees LABEL=cidata TYPE=iso9660',
 };
 
@@ -40,9 +40,23 @@ function cdromArgs(cd: { path: string; bus: CdromBus }): string[] {
     case 'ide':
       return ['-drive', drive, '-device', `ide-cd,drive=${CD_ID}`];
     case 'sata':
-      return ['-drive', drive, '-device', 'ich9-ahci,id=vmmeta-ahci', '-device', `ide-cd,drive=${CD_ID},bus=vmmeta-ahci.0`];
+      return [
+        '-drive',
+        drive,
+        '-device',
+        'ich9-ahci,id=vmmeta-ahci',
+        '-device',
+        `ide-cd,drive=${CD_ID},bus=vmmeta-ahci.0`,
+      ];
     case 'scsi':
-      return ['-drive', drive, '-device', 'virtio-scsi-pci,id=vmmeta-scsi', '-device', `scsi-cd,drive=${CD_ID},bus=vmmeta-scsi.0`];
+      return [
+        '-drive',
+        drive,
+        '-device',
+        'virtio-scsi-pci,id=vmmeta-scsi',
+        '-device',
+        `scsi-cd,drive=${CD_ID},bus=vmmeta-scsi.0`,
+      ];
     case 'virtio': {
       const disk = `file=${qemuOptionValue(cd.path)},format=raw,if=none,id=${CD_ID},readonly=on`;
       return ['-drive', disk, '-device', `virtio-blk-pci,drive=${CD_ID}`];
@@ -80,7 +94,10 @@ export function rootPortId(n: number): string {
 }
 export function rootPortArgs(count: number): string[] {
   if (!Number.isInteger(count) || count < 0 || count > MAX_ROOT_PORTS) throw new Error(`bad root port count ${count}`);
-  return Array.from({ length: count }, (_, i) => ['-device', `pcie-root-port,id=${rootPortId(i + 1)},chassis=${ROOT_PORT_CHASSIS + i + 1}`]).flat();
+  return Array.from({ length: count }, (_, i) => [
+    '-device',
+    `pcie-root-port,id=${rootPortId(i + 1)},chassis=${ROOT_PORT_CHASSIS + i + 1}`,
+  ]).flat();
 }
 
 // Tap mode (sidecar.path: tap): the guest's ordinary NIC on the VM's tap, carrying its first MAC, and no
@@ -89,7 +106,12 @@ export function tapNicArgs(nic: { id: string; mac: string; device: string }): st
   if (!/^[A-Za-z][A-Za-z0-9_.-]{0,31}$/.test(nic.id)) throw new Error(`bad netdev id ${nic.id}`);
   if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(nic.mac)) throw new Error(`bad MAC ${nic.mac}`);
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(nic.device)) throw new Error(`bad tap name ${nic.device}`);
-  return ['-netdev', `tap,id=${nic.id},ifname=${nic.device},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=${nic.id},mac=${nic.mac}`];
+  return [
+    '-netdev',
+    `tap,id=${nic.id},ifname=${nic.device},script=no,downscript=no`,
+    '-device',
+    `virtio-net-pci,netdev=${nic.id},mac=${nic.mac}`,
+  ];
 }
 
 export function qemuArgs(plan: QemuPlan): string[] {

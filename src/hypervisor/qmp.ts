@@ -3,7 +3,11 @@
 import { connect, type Socket } from 'node:net';
 
 export class QmpCommandError extends Error {
-  constructor(readonly command: string, readonly errorClass: string, readonly desc: string) {
+  constructor(
+    readonly command: string,
+    readonly errorClass: string,
+    readonly desc: string,
+  ) {
     super(`${command}: ${desc} (${errorClass})`);
     this.name = 'QmpCommandError';
   }

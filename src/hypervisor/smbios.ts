@@ -31,14 +31,20 @@ export function checkSmbiosValue(field: string, value: string): string {
 }
 
 function invalidValue(field: string, value: string, why: string): UserError {
-  return new UserError(`SMBIOS ${field} ${JSON.stringify(value)} ${why}`, { exitCode: EXIT.invalid, hint: 'fix smbios.* in the spec' });
+  return new UserError(`SMBIOS ${field} ${JSON.stringify(value)} ${why}`, {
+    exitCode: EXIT.invalid,
+    hint: 'fix smbios.* in the spec',
+  });
 }
 
 // `ds=nocloud-net;s=<url>`: DataSourceNoCloudNet fetches <url>meta-data, user-data, vendor-data (and
 // network-config on newer clients). ds-identify finds NoCloud from any serial starting `ds=nocloud`.
 export function nocloudSerial(seedUrl: string): string {
   if (!/^https?:\/\/[^\s;]+\/$/.test(seedUrl)) {
-    throw new UserError(`NoCloud seed URL ${JSON.stringify(seedUrl)} must be http(s)://…/ with a trailing slash and no ";" or blanks`, { exitCode: EXIT.invalid });
+    throw new UserError(
+      `NoCloud seed URL ${JSON.stringify(seedUrl)} must be http(s)://…/ with a trailing slash and no ";" or blanks`,
+      { exitCode: EXIT.invalid },
+    );
   }
   return `ds=nocloud-net;s=${seedUrl}`;
 }
@@ -57,13 +63,18 @@ export function resolveSmbios(vm: ResolvedVm, opts: { seedUrl?: string } = {}): 
   const plain = s.profile === 'plain';
   const nocloudNet = vm.datasource.nocloud === 'net';
   if (nocloudNet && !opts.seedUrl) {
-    throw new UserError('datasource.nocloud is "net" but no seed URL was given for the SMBIOS serial', { exitCode: EXIT.invalid });
+    throw new UserError('datasource.nocloud is "net" but no seed URL was given for the SMBIOS serial', {
+      exitCode: EXIT.invalid,
+    });
   }
   const explicit = (value: string | undefined, schemaDefault: string): string | undefined =>
     plain && value === schemaDefault ? undefined : value;
   const serial = nocloudNet ? nocloudSerial(opts.seedUrl as string) : (s.serial ?? vm.uuid);
   if (nocloudNet && s.serial !== undefined) {
-    throw new UserError('smbios.serial cannot be set when datasource.nocloud is "net" (the serial carries the seed URL)', { exitCode: EXIT.invalid });
+    throw new UserError(
+      'smbios.serial cannot be set when datasource.nocloud is "net" (the serial carries the seed URL)',
+      { exitCode: EXIT.invalid },
+    );
   }
   const novaLook = !plain && !nocloudNet;
   const type1 = dropUndefined({
@@ -98,7 +109,13 @@ const TYPE1_FIELDS = ['manufacturer', 'product', 'version', 'serial', 'uuid', 'f
 const TYPE3_FIELDS = ['manufacturer', 'asset'] as const;
 
 export function smbiosArgs(s: Smbios): string[] {
-  const args = ['-smbios', option('type=1', TYPE1_FIELDS.map((k) => [k, s.type1[k]]))];
+  const args = [
+    '-smbios',
+    option(
+      'type=1',
+      TYPE1_FIELDS.map((k) => [k, s.type1[k]]),
+    ),
+  ];
   const chassis = TYPE3_FIELDS.map((k) => [k, s.type3[k]] as const).filter(([, v]) => v !== undefined);
   if (chassis.length) args.push('-smbios', option('type=3', chassis));
   return args;
@@ -126,5 +143,8 @@ export function smbiosText(s: Smbios): string {
     ['chassis_vendor', s.type3.manufacturer],
     ['chassis_asset_tag', s.type3.asset],
   ];
-  return rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}\n`).join('');
+  return rows
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
 }

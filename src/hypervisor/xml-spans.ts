@@ -26,7 +26,10 @@ export function decodeEntities(s: string): string {
 }
 
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string,
+  );
 }
 
 function skipPast(xml: string, from: number, token: string, what: string): number {
@@ -51,9 +54,13 @@ export function parseXml(xml: string): XmlElement {
       NAME.lastIndex = lt + 2;
       const m = NAME.exec(xml);
       const top = stack.pop();
-      if (!m || !top || top.name !== m[0]) throw new XmlSyntaxError(`unexpected </${m?.[0] ?? '?'}> at offset ${lt}${top ? ` (open: <${top.name}>)` : ''}`);
+      if (!m || !top || top.name !== m[0])
+        throw new XmlSyntaxError(
+          `unexpected </${m?.[0] ?? '?'}> at offset ${lt}${top ? ` (open: <${top.name}>)` : ''}`,
+        );
       const gt = xml.indexOf('>', lt);
-      if (gt < 0 || xml.slice(lt + 2 + m[0].length, gt).trim() !== '') throw new XmlSyntaxError(`bad end tag at offset ${lt}`);
+      if (gt < 0 || xml.slice(lt + 2 + m[0].length, gt).trim() !== '')
+        throw new XmlSyntaxError(`bad end tag at offset ${lt}`);
       top.closeStart = lt;
       top.end = gt + 1;
       i = gt + 1;
@@ -75,7 +82,17 @@ export function parseXml(xml: string): XmlElement {
       const r = rest.exec(xml);
       if (!r) throw new XmlSyntaxError(`bad start tag <${m[0]}> at offset ${lt}`);
       const parent = stack[stack.length - 1] ?? null;
-      const el: XmlElement = { name: m[0], attrs, start: lt, openEnd: rest.lastIndex, closeStart: rest.lastIndex, end: rest.lastIndex, selfClosing: r[1] === '/', children: [], parent };
+      const el: XmlElement = {
+        name: m[0],
+        attrs,
+        start: lt,
+        openEnd: rest.lastIndex,
+        closeStart: rest.lastIndex,
+        end: rest.lastIndex,
+        selfClosing: r[1] === '/',
+        children: [],
+        parent,
+      };
       if (parent) parent.children.push(el);
       else if (root) throw new XmlSyntaxError(`second root element <${m[0]}> at offset ${lt}`);
       else root = el;
@@ -88,7 +105,11 @@ export function parseXml(xml: string): XmlElement {
   return root;
 }
 
-export function child(el: XmlElement, name: string, pred: (e: XmlElement) => boolean = () => true): XmlElement | undefined {
+export function child(
+  el: XmlElement,
+  name: string,
+  pred: (e: XmlElement) => boolean = () => true,
+): XmlElement | undefined {
   return el.children.find((c) => c.name === name && pred(c));
 }
 

@@ -6,7 +6,9 @@ import { formatIp, networkCidr, parseCidr } from '../spec/cidr.js';
 import { ec2Has, type Ec2Version } from './versions.js';
 
 export type Ec2Node = string | Ec2Dir;
-export interface Ec2Dir { [name: string]: Ec2Node }
+export interface Ec2Dir {
+  [name: string]: Ec2Node;
+}
 
 // Values with no meaning for a vmmeta guest that AWS and Nova always serve; cloud-init reads none of them, and a
 // constant keeps the tree deterministic. Every key listed must answer 200 with a non-empty value (a 404 on a
@@ -36,7 +38,9 @@ export function primaryIpv4(vm: ResolvedVm): string | undefined {
 // turns every MAC listed here into a DHCP interface, which a bond member must not become).
 export function ec2Nics(vm: ResolvedVm): Extract<Link, { type: 'physical' }>[] {
   const members = new Set(vm.network.links.flatMap((l) => (l.type === 'bond' ? l.members : [])));
-  return vm.network.links.filter((l): l is Extract<Link, { type: 'physical' }> => l.type === 'physical' && !members.has(l.id));
+  return vm.network.links.filter(
+    (l): l is Extract<Link, { type: 'physical' }> => l.type === 'physical' && !members.has(l.id),
+  );
 }
 
 function nicTree(vm: ResolvedVm, nic: Extract<Link, { type: 'physical' }>, index: number, version: Ec2Version): Ec2Dir {
@@ -76,19 +80,23 @@ export function ec2MetaData(vm: ResolvedVm, version: Ec2Version): Ec2Dir {
   const ipv4 = primaryIpv4(vm);
   if (ipv4 !== undefined) md['local-ipv4'] = ipv4;
   // Indexed by position; the listing renders them as `i=name` lines (see ec2.ts).
-  if (vm.sshKeys.length > 0) md['public-keys'] = Object.fromEntries(vm.sshKeys.map((k, i) => [String(i), { 'openssh-key': keyText(k.key) }]));
+  if (vm.sshKeys.length > 0)
+    md['public-keys'] = Object.fromEntries(vm.sshKeys.map((k, i) => [String(i), { 'openssh-key': keyText(k.key) }]));
   if (ec2Has(version, 'localHostname')) {
     md['local-hostname'] = vm.hostname;
     md['public-hostname'] = vm.hostname;
   }
   if (ec2Has(version, 'instanceType')) md['instance-type'] = EC2_CONSTANTS.instanceType;
-  if (ec2Has(version, 'blockDeviceMapping')) md['block-device-mapping'] = { ami: EC2_CONSTANTS.rootDevice, root: `/dev/${EC2_CONSTANTS.rootDevice}` };
+  if (ec2Has(version, 'blockDeviceMapping'))
+    md['block-device-mapping'] = { ami: EC2_CONSTANTS.rootDevice, root: `/dev/${EC2_CONSTANTS.rootDevice}` };
   if (ec2Has(version, 'placement')) md.placement = { 'availability-zone': vm.availabilityZone };
   if (ec2Has(version, 'instanceAction')) md['instance-action'] = EC2_CONSTANTS.instanceAction;
   const nics = ec2Nics(vm);
   if (ec2Has(version, 'network') && nics.length > 0) {
     md.mac = nics[0]!.mac;
-    md.network = { interfaces: { macs: Object.fromEntries(nics.map((nic, i) => [nic.mac, nicTree(vm, nic, i, version)])) } };
+    md.network = {
+      interfaces: { macs: Object.fromEntries(nics.map((nic, i) => [nic.mac, nicTree(vm, nic, i, version)])) },
+    };
   }
   return md;
 }
@@ -100,7 +108,13 @@ export function regionOf(az: string): string {
   return m ? m[1]! : az;
 }
 
-const ARCH: Record<ResolvedVm['guest']['arch'], string> = { x86_64: 'x86_64', aarch64: 'arm64', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const ARCH: Record<ResolvedVm['guest']['arch'], string> = {
+  x86_64: 'x86_64',
+  aarch64: 'arm64',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 // dynamic/instance-identity/document. cloud-init reads it only when DMI says AWS (then instanceId, region and
 // availabilityZone override the meta-data); AWS SDKs read region from it.

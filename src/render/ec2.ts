@@ -37,7 +37,12 @@ function addVersion(entries: Entries, vm: ResolvedVm, dirName: string, version: 
     entries.push([`${base}/dynamic/instance-identity/document`, utf8(stableJson(instanceIdentity(vm)).trimEnd())]);
   }
   top.push('meta-data/');
-  addDir(entries, `${base}/meta-data`, ec2MetaData(vm, version), vm.sshKeys.map((k) => k.name));
+  addDir(
+    entries,
+    `${base}/meta-data`,
+    ec2MetaData(vm, version),
+    vm.sshKeys.map((k) => k.name),
+  );
   if (vm.userData !== undefined) {
     top.push('user-data');
     entries.push([`${base}/user-data`, vm.userData]);

@@ -18,10 +18,28 @@ export interface Format {
 }
 
 export const FORMATS: readonly Format[] = [
-  { name: 'openstack', description: 'OpenStack metadata: openstack/<version>/{meta_data.json,user_data,vendor_data.json,network_data.json,vendor_data2.json}', render: (vm) => renderOpenStackDisk(vm) },
-  { name: 'ec2', description: 'EC2 metadata leaves as the sidecar serves them: <version>/meta-data/…, <version>/user-data, <version>/dynamic/…', render: (vm) => leavesOnly(renderEc2Http(vm)) },
-  { name: 'nocloud', description: 'NoCloud seed (the cidata CD): meta-data, user-data, vendor-data, network-config', render: renderNoCloud },
-  { name: 'configdrive', description: 'OpenStack config drive (the config-2 disk): openstack/… and ec2/<version>/meta-data.json', render: renderConfigDrive },
+  {
+    name: 'openstack',
+    description:
+      'OpenStack metadata: openstack/<version>/{meta_data.json,user_data,vendor_data.json,network_data.json,vendor_data2.json}',
+    render: (vm) => renderOpenStackDisk(vm),
+  },
+  {
+    name: 'ec2',
+    description:
+      'EC2 metadata leaves as the sidecar serves them: <version>/meta-data/…, <version>/user-data, <version>/dynamic/…',
+    render: (vm) => leavesOnly(renderEc2Http(vm)),
+  },
+  {
+    name: 'nocloud',
+    description: 'NoCloud seed (the cidata CD): meta-data, user-data, vendor-data, network-config',
+    render: renderNoCloud,
+  },
+  {
+    name: 'configdrive',
+    description: 'OpenStack config drive (the config-2 disk): openstack/… and ec2/<version>/meta-data.json',
+    render: renderConfigDrive,
+  },
 ];
 
 export function findFormat(name: string): Format | undefined {

@@ -25,5 +25,9 @@ export function renderHttpTree(vm: ResolvedVm): FileTree {
 
 // The HTTP tree's leaves as a disk tree (relative paths, no listings), for writing the EC2 tree to a folder.
 export function leavesOnly(tree: FileTree): FileTree {
-  return sortedTree([...tree].filter(([path]) => !path.endsWith('/')).map(([path, bytes]): [string, Uint8Array] => [path.replace(/^\//, ''), bytes]));
+  return sortedTree(
+    [...tree]
+      .filter(([path]) => !path.endsWith('/'))
+      .map(([path, bytes]): [string, Uint8Array] => [path.replace(/^\//, ''), bytes]),
+  );
 }

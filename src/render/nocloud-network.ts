@@ -47,7 +47,10 @@ function addressing(vm: ResolvedVm, link: Link): Json {
   const servers = [...new Set([...nets.flatMap((n) => n.dns), ...vm.network.dns.servers])];
   const search = vm.network.dns.search;
   if (servers.length > 0 || search.length > 0) {
-    out.nameservers = { ...(servers.length > 0 ? { addresses: servers } : {}), ...(search.length > 0 ? { search } : {}) };
+    out.nameservers = {
+      ...(servers.length > 0 ? { addresses: servers } : {}),
+      ...(search.length > 0 ? { search } : {}),
+    };
   }
   return out;
 }
@@ -64,15 +67,32 @@ export function noCloudNetworkConfig(vm: ResolvedVm): Json | null {
   for (const link of links) {
     if (link.type === 'physical') {
       // Matched by MAC and named after the link id: cloud-init renames the NIC to the v2 name on every renderer.
-      ethernets[link.id] = { match: { macaddress: link.mac }, 'set-name': link.id, ...mtuOf(link), ...addressing(vm, link) };
+      ethernets[link.id] = {
+        match: { macaddress: link.mac },
+        'set-name': link.id,
+        ...mtuOf(link),
+        ...addressing(vm, link),
+      };
     } else if (link.type === 'bond') {
       const parameters: Json = { mode: link.mode };
       // A string: cloud-init 25.1's network-config v2 schema types it so (netplan takes either) and warns otherwise.
       if (link.miimon !== undefined) parameters['mii-monitor-interval'] = String(link.miimon);
       if (link.xmitHashPolicy !== undefined) parameters['transmit-hash-policy'] = link.xmitHashPolicy;
-      bonds[link.id] = { interfaces: link.members, macaddress: link.mac, parameters, ...mtuOf(link), ...addressing(vm, link) };
+      bonds[link.id] = {
+        interfaces: link.members,
+        macaddress: link.mac,
+        parameters,
+        ...mtuOf(link),
+        ...addressing(vm, link),
+      };
     } else {
-      vlans[link.id] = { id: link.vlanId, link: link.parent, macaddress: link.mac, ...mtuOf(link), ...addressing(vm, link) };
+      vlans[link.id] = {
+        id: link.vlanId,
+        link: link.parent,
+        macaddress: link.mac,
+        ...mtuOf(link),
+        ...addressing(vm, link),
+      };
     }
   }
   const out: Json = { version: 2, ethernets };

@@ -47,7 +47,12 @@ export function noCloudVendorData(vm: ResolvedVm): Uint8Array | null {
   return typeof payload === 'string' ? utf8(payload) : null;
 }
 
-function seedFiles(vm: ResolvedVm): { meta: Uint8Array; user: Uint8Array; vendor: Uint8Array | null; network: Uint8Array | null } {
+function seedFiles(vm: ResolvedVm): {
+  meta: Uint8Array;
+  user: Uint8Array;
+  vendor: Uint8Array | null;
+  network: Uint8Array | null;
+} {
   const net = noCloudNetworkConfig(vm);
   return {
     meta: utf8(metaDataJson(noCloudMetaData(vm))),
@@ -59,7 +64,10 @@ function seedFiles(vm: ResolvedVm): { meta: Uint8Array; user: Uint8Array; vendor
 
 export function renderNoCloud(vm: ResolvedVm): FileTree {
   const f = seedFiles(vm);
-  const entries: [string, Uint8Array][] = [['meta-data', f.meta], ['user-data', f.user]];
+  const entries: [string, Uint8Array][] = [
+    ['meta-data', f.meta],
+    ['user-data', f.user],
+  ];
   if (f.vendor !== null) entries.push(['vendor-data', f.vendor]);
   if (f.network !== null) entries.push(['network-config', f.network]);
   return sortedTree(entries);
@@ -76,5 +84,8 @@ export function renderNoCloudHttp(vm: ResolvedVm): FileTree {
     ['vendor-data', f.vendor ?? empty],
     ['network-config', f.network ?? empty],
   ];
-  return sortedTree([['/nocloud/', listing(files.map(([n]) => n))], ...files.map(([n, b]): [string, Uint8Array] => [`/nocloud/${n}`, b])]);
+  return sortedTree([
+    ['/nocloud/', listing(files.map(([n]) => n))],
+    ...files.map(([n, b]): [string, Uint8Array] => [`/nocloud/${n}`, b]),
+  ]);
 }

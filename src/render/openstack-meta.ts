@@ -10,7 +10,11 @@ export interface MetaDataOptions {
   configDrive?: boolean;
 }
 
-export function openStackMetaData(vm: ResolvedVm, version: OpenStackVersion, opts: MetaDataOptions = {}): Record<string, unknown> {
+export function openStackMetaData(
+  vm: ResolvedVm,
+  version: OpenStackVersion,
+  opts: MetaDataOptions = {},
+): Record<string, unknown> {
   const md: Record<string, unknown> = {
     uuid: vm.uuid,
     name: vm.name,

@@ -4,7 +4,10 @@ import type { Link, Network, ResolvedVm } from '../spec/schema.js';
 import { formatIp, networkAddress, parseCidr, prefixToNetmask } from '../spec/cidr.js';
 
 type Json = Record<string, unknown>;
-interface DnsService { type: 'dns'; address: string }
+interface DnsService {
+  type: 'dns';
+  address: string;
+}
 
 // null when the VM has no networks: Nova would answer `{}`, which cloud-init turns into a config with no
 // interfaces (loopback only, not even DHCP), while a 404 lets it fall back to DHCP on the first NIC (§8.5).
@@ -42,7 +45,14 @@ function linkJson(link: Link, macOf: Map<string, string>): Json {
         ...mtu,
       };
     case 'vlan':
-      return { id: link.id, type: 'vlan', vlan_id: link.vlanId, vlan_link: link.parent, vlan_mac_address: link.mac, ...mtu };
+      return {
+        id: link.id,
+        type: 'vlan',
+        vlan_id: link.vlanId,
+        vlan_link: link.parent,
+        vlan_mac_address: link.mac,
+        ...mtu,
+      };
   }
 }
 

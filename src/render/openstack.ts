@@ -25,7 +25,11 @@ export function vendorData2Json(vm: ResolvedVm): Record<string, unknown> {
 
 // One version's files in Nova's listing order (InstanceMetadata._handle_version). `password` is an HTTP-only
 // endpoint (GET: empty until a guest POSTs one) that a config drive never has.
-function versionFiles(vm: ResolvedVm, version: OpenStackVersion, opts: OpenStackOptions & { http: boolean }): [string, Uint8Array][] {
+function versionFiles(
+  vm: ResolvedVm,
+  version: OpenStackVersion,
+  opts: OpenStackOptions & { http: boolean },
+): [string, Uint8Array][] {
   const files: [string, Uint8Array][] = [['meta_data.json', utf8(stableJson(openStackMetaData(vm, version, opts)))]];
   if (vm.userData !== undefined) files.push(['user_data', vm.userData]);
   if (opts.http && openStackHas(version, 'password')) files.push(['password', new Uint8Array(0)]);
@@ -45,7 +49,8 @@ function eachVersion(): [string, OpenStackVersion][] {
 export function renderOpenStackDisk(vm: ResolvedVm, opts: OpenStackOptions = {}): FileTree {
   const entries: [string, Uint8Array][] = [];
   for (const [dir, version] of eachVersion()) {
-    for (const [name, bytes] of versionFiles(vm, version, { ...opts, http: false })) entries.push([`openstack/${dir}/${name}`, bytes]);
+    for (const [name, bytes] of versionFiles(vm, version, { ...opts, http: false }))
+      entries.push([`openstack/${dir}/${name}`, bytes]);
   }
   return sortedTree(entries);
 }

@@ -4,7 +4,11 @@
 // Nova's OPENSTACK_VERSIONS (nova/api/metadata/base.py), oldest first, with what each one added. The dates are
 // compared as strings, which works because they are all ISO dates.
 export const OPENSTACK_VERSIONS = [
-  { date: '2012-08-10', release: 'Folsom', adds: 'meta_data.json (uuid, name, hostname, launch_index, availability_zone, meta, public_keys), user_data' },
+  {
+    date: '2012-08-10',
+    release: 'Folsom',
+    adds: 'meta_data.json (uuid, name, hostname, launch_index, availability_zone, meta, public_keys), user_data',
+  },
   { date: '2013-04-04', release: 'Grizzly', adds: 'random_seed in meta_data.json; the password endpoint' },
   { date: '2013-10-17', release: 'Havana', adds: 'vendor_data.json' },
   { date: '2015-10-15', release: 'Liberty', adds: 'network_data.json; project_id in meta_data.json' },

@@ -31,11 +31,26 @@ export async function listen(server: Server, spec: ListenAddress): Promise<Liste
   return { kind: 'tcp', host: spec.host, port: a.port };
 }
 
-function bind(server: Server, opts: { path: string } | { host: string; port: number; exclusive: boolean }): Promise<void> {
+function bind(
+  server: Server,
+  opts: { path: string } | { host: string; port: number; exclusive: boolean },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const fail = (err: NodeJS.ErrnoException) => {
-      const where = 'path' in opts ? opts.path : opts.host.includes(':') ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
-      const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available on this host' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      const where =
+        'path' in opts
+          ? opts.path
+          : opts.host.includes(':')
+            ? `[${opts.host}]:${opts.port}`
+            : `${opts.host}:${opts.port}`;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'address already in use'
+          : err.code === 'EADDRNOTAVAIL'
+            ? 'address not available on this host'
+            : err.code === 'EACCES'
+              ? 'permission denied'
+              : err.message;
       reject(new Error(`cannot listen on ${where}: ${why}`));
     };
     server.once('error', fail);

@@ -20,8 +20,16 @@ export function encodeSidecarInfo(info: SidecarInfo): string {
 export function asSidecarInfo(value: unknown): SidecarInfo | undefined {
   const doc = value as Partial<SidecarInfo> | null;
   const ok =
-    doc !== null && typeof doc === 'object' && Number.isInteger(doc.pid) && typeof doc.startedAt === 'string' && Array.isArray(doc.listen) &&
-    doc.listen.every((l) => (l?.kind === 'unix' && typeof l.path === 'string') || (l?.kind === 'tcp' && typeof l.host === 'string' && Number.isInteger(l.port)));
+    doc !== null &&
+    typeof doc === 'object' &&
+    Number.isInteger(doc.pid) &&
+    typeof doc.startedAt === 'string' &&
+    Array.isArray(doc.listen) &&
+    doc.listen.every(
+      (l) =>
+        (l?.kind === 'unix' && typeof l.path === 'string') ||
+        (l?.kind === 'tcp' && typeof l.host === 'string' && Number.isInteger(l.port)),
+    );
   return ok ? (doc as SidecarInfo) : undefined;
 }
 

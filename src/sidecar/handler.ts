@@ -41,12 +41,19 @@ const PASSWORD_SINCE = '2013-04-04';
 const JSON_DOCUMENTS = new Set(['meta_data.json', 'vendor_data.json', 'vendor_data2.json']);
 
 const REASONS: Record<number, string> = {
-  200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 414: 'URI Too Long',
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  414: 'URI Too Long',
 };
 
 const READ = 'GET, HEAD';
-const HOST_REFUSED = 'only the guest may do this: use the VM\'s socket or metadata address, not a loopback listener every local user can reach';
+const HOST_REFUSED =
+  "only the guest may do this: use the VM's socket or metadata address, not a loopback listener every local user can reach";
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -96,11 +103,16 @@ export function handleRequest(req: SidecarRequest, ctx: HandlerContext): Sidecar
 
 function putToken(req: SidecarRequest, ctx: HandlerContext): SidecarResponse {
   // AWS rejects token requests that went through a proxy, so a token never leaves the instance (ec2-imds.md §6).
-  if (header(req, 'x-forwarded-for') !== undefined) return error(400, false, 'X-Forwarded-For is not allowed on token requests');
+  if (header(req, 'x-forwarded-for') !== undefined)
+    return error(400, false, 'X-Forwarded-For is not allowed on token requests');
   const ttlText = header(req, 'x-aws-ec2-metadata-token-ttl-seconds') ?? header(req, 'x-metadata-token-ttl-seconds');
   const ttl = ttlText !== undefined && /^\s*\d{1,6}\s*$/.test(ttlText) ? Number(ttlText) : NaN;
   if (!(ttl >= TOKEN_TTL_MIN && ttl <= TOKEN_TTL_MAX)) {
-    return error(400, false, `X-aws-ec2-metadata-token-ttl-seconds must be an integer ${TOKEN_TTL_MIN}..${TOKEN_TTL_MAX}`);
+    return error(
+      400,
+      false,
+      `X-aws-ec2-metadata-token-ttl-seconds must be an integer ${TOKEN_TTL_MIN}..${TOKEN_TTL_MAX}`,
+    );
   }
   const res = ok(encoder.encode(issueToken(ctx.tokenKey, ttl, req.nowMs)), 'text/plain', false, false);
   res.headers['x-aws-ec2-metadata-token-ttl-seconds'] = String(ttl);
@@ -118,7 +130,8 @@ function passwordVersion(segments: string[], tree: FileTree): string | undefined
 // POST stores once; a second POST gets 409, as Nova's password.py does (cloudbase-init posts once per instance).
 function postPassword(req: SidecarRequest, ctx: HandlerContext): SidecarResponse {
   const body = req.body ?? EMPTY;
-  if (body.byteLength > PASSWORD_MAX_BYTES) return error(400, false, `password longer than ${PASSWORD_MAX_BYTES} bytes`);
+  if (body.byteLength > PASSWORD_MAX_BYTES)
+    return error(400, false, `password longer than ${PASSWORD_MAX_BYTES} bytes`);
   let text: string;
   try {
     text = strictUtf8.decode(body);
@@ -135,7 +148,12 @@ function header(req: SidecarRequest, name: string): string | undefined {
 }
 
 function ok(body: Uint8Array, type: string, head: boolean, tokenUsed: boolean): SidecarResponse {
-  return { status: 200, headers: { 'content-type': type, 'content-length': String(body.byteLength) }, body: head ? EMPTY : body, tokenUsed };
+  return {
+    status: 200,
+    headers: { 'content-type': type, 'content-length': String(body.byteLength) },
+    body: head ? EMPTY : body,
+    tokenUsed,
+  };
 }
 
 function error(status: number, head: boolean, detail?: string, allow?: string): SidecarResponse {

@@ -31,7 +31,10 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
@@ -49,7 +52,8 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     else positional.push(arg);
   }
   if (out.help) return out;
-  if (positional.length !== 1) throw new UsageError(positional.length ? `one VM name expected, got ${positional.length}` : 'missing VM name');
+  if (positional.length !== 1)
+    throw new UsageError(positional.length ? `one VM name expected, got ${positional.length}` : 'missing VM name');
   out.vm = positional[0]!;
   if (!isVmName(out.vm)) throw new UsageError(`"${out.vm}" is not a VM name`);
   return out;
@@ -81,7 +85,10 @@ export async function serveMain(argv: string[]): Promise<void> {
 
 // The error document of cli/output.ts, written here without loading the CLI.
 function fail(json: boolean, message: string, code: number, hint?: string): never {
-  if (json) process.stdout.write(JSON.stringify({ ok: false, error: { message, code, details: [], hint: hint ?? null } }, null, 2) + '\n');
+  if (json)
+    process.stdout.write(
+      JSON.stringify({ ok: false, error: { message, code, details: [], hint: hint ?? null } }, null, 2) + '\n',
+    );
   else process.stderr.write(`vmmeta serve: ${message}\n${hint ? `${hint}\n` : ''}`);
   process.exit(code);
 }
@@ -96,7 +103,9 @@ async function load(paths: SidecarPaths, vm: string): Promise<Served> {
     served = await loadServed(paths.served);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new ServeError(e.code === 'ENOENT' ? `no VM "${vm}": ${paths.served} is missing (run vmmeta create first)` : e.message);
+    throw new ServeError(
+      e.code === 'ENOENT' ? `no VM "${vm}": ${paths.served} is missing (run vmmeta create first)` : e.message,
+    );
   }
   if (served.vm !== vm) throw new ServeError(`${paths.served} belongs to VM "${served.vm}", not "${vm}"`);
   return served;
@@ -130,7 +139,9 @@ async function serve(args: ServeArgs): Promise<void> {
   try {
     // The spec's own listeners carry the spec's allowAllInterfaces; --listen takes the flag.
     const allowAll = args.listen.length ? args.allowAll : args.allowAll || served.allowAllInterfaces === true;
-    listen = (args.listen.length ? args.listen : served.listen ?? DEFAULT_LISTEN).map((l) => parseListen(l, { socketPath: paths.sidecarSock, allowAll }));
+    listen = (args.listen.length ? args.listen : (served.listen ?? DEFAULT_LISTEN)).map((l) =>
+      parseListen(l, { socketPath: paths.sidecarSock, allowAll }),
+    );
   } catch (err) {
     throw new ServeError(`listen ${(err as Error).message}`);
   }
@@ -167,14 +178,26 @@ async function serve(args: ServeArgs): Promise<void> {
   });
 
   try {
-    sidecar = await startSidecar({ served, tokenKey, listen, password, passwordFile: paths.password, accessLog: paths.accessLog, onError: (m) => process.stderr.write(`vmmeta serve: ${m}\n`) });
+    sidecar = await startSidecar({
+      served,
+      tokenKey,
+      listen,
+      password,
+      passwordFile: paths.password,
+      accessLog: paths.accessLog,
+      onError: (m) => process.stderr.write(`vmmeta serve: ${m}\n`),
+    });
   } catch (err) {
     throw new ServeError((err as Error).message);
   }
   if (reloads > 0) reload(); // served.json changed while we were starting
   if (!stopRequested) {
     const startedAt = new Date().toISOString();
-    await writeFileAtomic(paths.sidecarJson, encodeSidecarInfo({ pid: process.pid, startedAt, listen: sidecar.addresses }), { mode: 0o600 });
+    await writeFileAtomic(
+      paths.sidecarJson,
+      encodeSidecarInfo({ pid: process.pid, startedAt, listen: sidecar.addresses }),
+      { mode: 0o600 },
+    );
     emit({ event: 'ready', vm: args.vm, pid: process.pid, listen: sidecar.addresses, files: served.tree.size });
   }
   await stopped;

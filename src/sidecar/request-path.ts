@@ -6,10 +6,12 @@
 
 export const MAX_URL_BYTES = 2048;
 
-export type PathResult = { ok: true; path: string; segments: string[] } | { ok: false; status: 400 | 414; reason: string };
+export type PathResult =
+  { ok: true; path: string; segments: string[] } | { ok: false; status: 400 | 414; reason: string };
 
 export function normalizeRequestPath(rawUrl: string): PathResult {
-  if (rawUrl.length > MAX_URL_BYTES) return { ok: false, status: 414, reason: `URL longer than ${MAX_URL_BYTES} bytes` };
+  if (rawUrl.length > MAX_URL_BYTES)
+    return { ok: false, status: 414, reason: `URL longer than ${MAX_URL_BYTES} bytes` };
   let target = rawUrl;
   // absolute-form (RFC 9112 §3.2.2) is legal from any client: keep only its path.
   const absolute = /^https?:\/\/[^/?#]*/i.exec(target);
@@ -25,7 +27,8 @@ export function normalizeRequestPath(rawUrl: string): PathResult {
     return { ok: false, status: 400, reason: 'malformed percent-encoding' };
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(decoded)) return { ok: false, status: 400, reason: 'control character or backslash in path' };
+  if (/[\u0000-\u001f\u007f\\]/.test(decoded))
+    return { ok: false, status: 400, reason: 'control character or backslash in path' };
   const segments: string[] = [];
   for (const seg of decoded.split('/')) {
     if (seg === '' || seg === '.') continue;

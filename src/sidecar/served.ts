@@ -43,7 +43,14 @@ export function encodeServed(tree: FileTree, meta: ServedMeta): string {
     }
     files[path] = i;
   }
-  const doc: Record<string, unknown> = { version: SERVED_VERSION, vm: meta.vm, uuid: meta.uuid, imds: { tokens: meta.imds.tokens }, blobs, files };
+  const doc: Record<string, unknown> = {
+    version: SERVED_VERSION,
+    vm: meta.vm,
+    uuid: meta.uuid,
+    imds: { tokens: meta.imds.tokens },
+    blobs,
+    files,
+  };
   if (meta.listen) doc.listen = [...meta.listen];
   if (meta.allowAllInterfaces) doc.allowAllInterfaces = true;
   return stableJson(doc);
@@ -57,11 +64,13 @@ export function decodeServed(data: string | Uint8Array): Served {
     throw new ServedError(`not JSON: ${(err as Error).message}`);
   }
   const o = record(doc, '');
-  if (o.version !== SERVED_VERSION) throw new ServedError(`version: expected ${SERVED_VERSION}, got ${JSON.stringify(o.version)}`);
+  if (o.version !== SERVED_VERSION)
+    throw new ServedError(`version: expected ${SERVED_VERSION}, got ${JSON.stringify(o.version)}`);
   const vm = str(o.vm, 'vm');
   const uuid = str(o.uuid, 'uuid');
   const tokens = record(o.imds, 'imds').tokens;
-  if (tokens !== 'optional' && tokens !== 'required') throw new ServedError('imds.tokens: expected "optional" or "required"');
+  if (tokens !== 'optional' && tokens !== 'required')
+    throw new ServedError('imds.tokens: expected "optional" or "required"');
   let listen: string[] | undefined;
   if (o.listen !== undefined) {
     if (!Array.isArray(o.listen)) throw new ServedError('listen: expected an array of strings');
@@ -100,13 +109,19 @@ export async function loadServed(file: string): Promise<Served> {
 // HTTP tree keys are absolute request paths (docs/internals.md); listings end in "/". Anything else would never
 // be looked up by the handler, so it is a rendering bug worth failing on.
 function checkPath(path: string): void {
-  if (!path.startsWith('/') || path.includes('//') || /[\0\\?#]/.test(path) || path.split('/').some((s) => s === '.' || s === '..')) {
+  if (
+    !path.startsWith('/') ||
+    path.includes('//') ||
+    /[\0\\?#]/.test(path) ||
+    path.split('/').some((s) => s === '.' || s === '..')
+  ) {
     throw new ServedError(`files: bad path ${JSON.stringify(path)}`);
   }
 }
 
 function record(v: unknown, what: string): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ServedError(`${what || 'document'}: expected an object`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new ServedError(`${what || 'document'}: expected an object`);
   return v as Record<string, unknown>;
 }
 

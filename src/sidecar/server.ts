@@ -63,7 +63,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   let ctx = contextFor(current);
 
   function contextFor(served: Served): HandlerContext {
-    return { tree: served.tree, imdsTokens: served.imds.tokens, tokenKey: opts.tokenKey, password: { get: () => password } };
+    return {
+      tree: served.tree,
+      imdsTokens: served.imds.tokens,
+      tokenKey: opts.tokenKey,
+      password: { get: () => password },
+    };
   }
 
   // Which listener each connection arrived on, for the access log and for originOf (set on 'connection').
@@ -93,13 +98,21 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     record(req, status, body.length, started, false);
   }
 
-  async function answer(req: IncomingMessage, res: ServerResponse, body: Uint8Array | undefined, started: number): Promise<void> {
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Uint8Array | undefined,
+    started: number,
+  ): Promise<void> {
     const used = ctx; // one tree for the whole answer, whatever reload() does meanwhile
     let r;
     try {
       const at = addressOf(req);
       const origin = at ? originOf(at, req.socket) : 'host'; // unknown listener: assume the least
-      r = handleRequest({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, nowMs: now(), origin }, used);
+      r = handleRequest(
+        { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, nowMs: now(), origin },
+        used,
+      );
     } catch (err) {
       // A bug must cost one answer, not every VM request after it.
       onError(`internal error on ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(err as Error).stack}`);
@@ -152,8 +165,20 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const peer = peerLabel(socket as Duplex & { remoteAddress: string | undefined; remotePort: number | undefined });
-    log?.write({ time: new Date(now()).toISOString(), method: '', path: '', status, bytes: 0, ms: 0, listener: at ? listenerLabel(at) : '', peer, token: false });
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    log?.write({
+      time: new Date(now()).toISOString(),
+      method: '',
+      path: '',
+      status,
+      bytes: 0,
+      ms: 0,
+      listener: at ? listenerLabel(at) : '',
+      peer,
+      token: false,
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    );
     setTimeout(() => socket.destroy(), 1000).unref(); // a peer that never closes its side
   }
 
@@ -175,7 +200,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       );
       server.maxConnections = limits.maxConnections;
       server.timeout = 30_000; // backstop for a client that stops reading mid-response
-      server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, boundTo.get(socket)));
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+        onClientError(err, socket, boundTo.get(socket)),
+      );
       servers.push(server);
       const bound = await listen(server, spec);
       server.on('connection', (socket) => boundTo.set(socket, bound));

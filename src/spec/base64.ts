@@ -32,7 +32,11 @@ export function decodeBase64(text: string): Uint8Array | null {
   const out = new Uint8Array((s.length / 4) * 3 - pad);
   let o = 0;
   for (let i = 0; i < s.length; i += 4) {
-    const n = (VALUE.get(s[i]!)! << 18) | (VALUE.get(s[i + 1]!)! << 12) | ((VALUE.get(s[i + 2]!) ?? 0) << 6) | (VALUE.get(s[i + 3]!) ?? 0);
+    const n =
+      (VALUE.get(s[i]!)! << 18) |
+      (VALUE.get(s[i + 1]!)! << 12) |
+      ((VALUE.get(s[i + 2]!) ?? 0) << 6) |
+      (VALUE.get(s[i + 3]!) ?? 0);
     if (o < out.length) out[o++] = (n >> 16) & 255;
     if (o < out.length) out[o++] = (n >> 8) & 255;
     if (o < out.length) out[o++] = n & 255;

@@ -138,7 +138,8 @@ export function overlaps(a: Cidr | string, b: Cidr | string): boolean {
 // ("ffff:ffff:ffff:ffff::" for /64).
 export function prefixToNetmask(prefix: number, family: IpFamily = 4): string {
   const bits = BITS[family];
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits) throw new RangeError(`prefix ${prefix} out of range for IPv${family}`);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits)
+    throw new RangeError(`prefix ${prefix} out of range for IPv${family}`);
   return formatIp({ family, value: maskBits(family, prefix) });
 }
 
@@ -152,7 +153,7 @@ export function formatIp(ip: IpAddress): string {
   for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((ip.value >> shift) & 0xffffn));
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

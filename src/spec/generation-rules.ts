@@ -4,7 +4,8 @@
 import type { ResolvedVm } from './schema.js';
 
 const ORDER = ['20.4', '22.4', '25.1', '26.2'] as const;
-const atLeast = (gen: string, min: (typeof ORDER)[number]): boolean => ORDER.indexOf(gen as (typeof ORDER)[number]) >= ORDER.indexOf(min);
+const atLeast = (gen: string, min: (typeof ORDER)[number]): boolean =>
+  ORDER.indexOf(gen as (typeof ORDER)[number]) >= ORDER.indexOf(min);
 
 export function generationWarnings(vm: ResolvedVm): string[] {
   const gen = vm.guest.cloudInit;
@@ -16,26 +17,39 @@ export function generationWarnings(vm: ResolvedVm): string[] {
     const members = l.members.map((m) => macOf.get(m));
     if (!members.includes(l.mac.toLowerCase())) {
       if (gen === '20.4') {
-        out.push(`network.links ${l.id}: cloud-init 20.4 copies the bond's MAC ${l.mac} onto every member, so no NIC matches and the bond comes up empty; give it a member's MAC (22.4+ render it correctly)`);
+        out.push(
+          `network.links ${l.id}: cloud-init 20.4 copies the bond's MAC ${l.mac} onto every member, so no NIC matches and the bond comes up empty; give it a member's MAC (22.4+ render it correctly)`,
+        );
       }
-      out.push(`network.links ${l.id}: the NetworkManager renderer (Fedora, RHEL 9+) drops a bond's own MAC ${l.mac}; the bond takes its first member's`);
+      out.push(
+        `network.links ${l.id}: the NetworkManager renderer (Fedora, RHEL 9+) drops a bond's own MAC ${l.mac}; the bond takes its first member's`,
+      );
     }
     if (l.xmitHashPolicy !== undefined && atLeast(gen, '25.1')) {
-      out.push(`network.links ${l.id}: cloud-init ${gen}'s sysconfig and networkd renderers drop bond_xmit_hash_policy (upstream bug since 25.1); netplan and ENI keep it`);
+      out.push(
+        `network.links ${l.id}: cloud-init ${gen}'s sysconfig and networkd renderers drop bond_xmit_hash_policy (upstream bug since 25.1); netplan and ENI keep it`,
+      );
     }
   }
   for (const l of links) {
-    if (l.type === 'vlan' && l.mtu !== undefined) out.push(`network.links ${l.id}: the NetworkManager renderer drops a VLAN's MTU (${l.mtu}); netplan, networkd, ENI and sysconfig keep it`);
+    if (l.type === 'vlan' && l.mtu !== undefined)
+      out.push(
+        `network.links ${l.id}: the NetworkManager renderer drops a VLAN's MTU (${l.mtu}); netplan, networkd, ENI and sysconfig keep it`,
+      );
   }
   if (gen === '20.4') {
     for (const n of vm.network.networks) {
       if (n.type === 'ipv6' && n.routes.length > 0) {
-        out.push(`network.networks ${n.id ?? n.link}: cloud-init 20.4's sysconfig renderer (RHEL-family images) writes IPv6 routes as prefix/mask ("2001:db8::/ffff:ffff:ffff::"), which ip -6 route rejects; netplan and ENI are fine`);
+        out.push(
+          `network.networks ${n.id ?? n.link}: cloud-init 20.4's sysconfig renderer (RHEL-family images) writes IPv6 routes as prefix/mask ("2001:db8::/ffff:ffff:ffff::"), which ip -6 route rejects; netplan and ENI are fine`,
+        );
       }
     }
   }
   if (vm.datasource.nocloud === 'net' && atLeast(gen, '25.1')) {
-    out.push(`datasource.nocloud net: the serial says ds=nocloud-net, a datasource name deprecated since cloud-init 24.1 (cloud-init ${gen} logs DEPRECATED and \`cloud-init status\` exits 2); the CD (nocloud: cd) or the metadata service (nocloud: none) carry no deprecation`);
+    out.push(
+      `datasource.nocloud net: the serial says ds=nocloud-net, a datasource name deprecated since cloud-init 24.1 (cloud-init ${gen} logs DEPRECATED and \`cloud-init status\` exits 2); the CD (nocloud: cd) or the metadata service (nocloud: none) carry no deprecation`,
+    );
   }
   return out;
 }

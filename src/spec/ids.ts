@@ -19,9 +19,14 @@ export function ec2InstanceIdFor(uuid: string): string {
 
 // What an existing VM's state says its EC2 instance-id is: recorded since ec2InstanceId exists, else the one it
 // served before (instanceId, the uuid by default), so an update never hands cloud-init a new instance.
-export function recordedIds(state: { uuid: string; randomSeed: string; resolved?: Record<string, unknown> }): GeneratedIds {
+export function recordedIds(state: {
+  uuid: string;
+  randomSeed: string;
+  resolved?: Record<string, unknown>;
+}): GeneratedIds {
   const r = state.resolved ?? {};
-  const ec2 = typeof r.ec2InstanceId === 'string' ? r.ec2InstanceId : typeof r.instanceId === 'string' ? r.instanceId : undefined;
+  const ec2 =
+    typeof r.ec2InstanceId === 'string' ? r.ec2InstanceId : typeof r.instanceId === 'string' ? r.instanceId : undefined;
   return { uuid: state.uuid, randomSeed: state.randomSeed, ...(ec2 === undefined ? {} : { ec2InstanceId: ec2 }) };
 }
 

@@ -15,7 +15,8 @@ export interface ParseListenOptions {
 }
 
 // The flag and the spec field that allow an all-interfaces listener, named in the refusal everywhere.
-export const ALLOW_ALL_HINT = 'set sidecar.allowAllInterfaces: true in the spec (vmmeta serve: --allow-all-interfaces) if that is really meant';
+export const ALLOW_ALL_HINT =
+  'set sidecar.allowAllInterfaces: true in the spec (vmmeta serve: --allow-all-interfaces) if that is really meant';
 
 export class ListenError extends Error {}
 
@@ -48,11 +49,16 @@ export function parseListen(text: string, opts: ParseListenOptions): ListenAddre
   const addr = cut < 0 ? host : host.slice(0, cut);
   const zone = cut < 0 ? undefined : host.slice(cut + 1);
   const family = isIP(addr);
-  if (!family || (m[2] !== undefined && family !== 4) || (m[1] !== undefined && family !== 6)) fail(`${JSON.stringify(addr)} is not an IP address (IPv6 goes in brackets)`);
+  if (!family || (m[2] !== undefined && family !== 4) || (m[1] !== undefined && family !== 6))
+    fail(`${JSON.stringify(addr)} is not an IP address (IPv6 goes in brackets)`);
   // A zone is an interface name (IFNAMSIZ: 15 bytes); only link-local addresses need one.
-  if (zone !== undefined && (family !== 6 || !isInterfaceName(zone))) fail(`bad IPv6 zone ${JSON.stringify(zone)} (an interface name of at most 15 letters, digits, "_", "." or "-")`);
+  if (zone !== undefined && (family !== 6 || !isInterfaceName(zone)))
+    fail(`bad IPv6 zone ${JSON.stringify(zone)} (an interface name of at most 15 letters, digits, "_", "." or "-")`);
   if (port > 65535) fail(`port ${port} is above 65535`);
-  if (!opts.allowAll && (addr === '0.0.0.0' || /^[0:]+$/.test(addr))) fail(`refusing every interface (one VM's metadata would be open to every network the host is on); ${ALLOW_ALL_HINT}`);
+  if (!opts.allowAll && (addr === '0.0.0.0' || /^[0:]+$/.test(addr)))
+    fail(
+      `refusing every interface (one VM's metadata would be open to every network the host is on); ${ALLOW_ALL_HINT}`,
+    );
   return { kind: 'tcp', host, port };
 }
 

@@ -27,13 +27,20 @@ export interface LoadOptions {
 
 function reason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  const known: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory' };
+  const known: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EISDIR: 'is a directory',
+  };
   return (e.code && known[e.code]) ?? e.message;
 }
 
 // Reads at most cap + 1 bytes, so a pipe or a device (/dev/stdin, /dev/zero) cannot exhaust memory. A regular
 // file over the cap is refused from its size without reading it.
-async function readCapped(path: string | FileHandle, cap: number): Promise<{ bytes: Uint8Array; size: number; over: boolean; exact: boolean }> {
+async function readCapped(
+  path: string | FileHandle,
+  cap: number,
+): Promise<{ bytes: Uint8Array; size: number; over: boolean; exact: boolean }> {
   const handle = typeof path === 'string' ? await open(path, 'r') : path;
   try {
     const info = await handle.stat();
@@ -62,7 +69,12 @@ async function readSpecText(file: string): Promise<string> {
     throw new UserError(`cannot read spec ${file}: ${reason(err)}`, { exitCode: EXIT.invalid });
   }
   if (read.over) {
-    throw invalidSpec(file, [{ path: '', message: `the file is ${read.exact ? '' : 'more than '}${read.exact ? read.size : SPEC_MAX_BYTES} bytes; a spec is at most ${SPEC_MAX_BYTES}` }]);
+    throw invalidSpec(file, [
+      {
+        path: '',
+        message: `the file is ${read.exact ? '' : 'more than '}${read.exact ? read.size : SPEC_MAX_BYTES} bytes; a spec is at most ${SPEC_MAX_BYTES}`,
+      },
+    ]);
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(read.bytes);
@@ -72,10 +84,20 @@ async function readSpecText(file: string): Promise<string> {
 }
 
 // The file's exact bytes: gzip, MIME multipart and scripts pass through untouched (cloud-init sniffs them).
-async function readUserDataFile(specFile: string, name: string, outside: boolean): Promise<{ bytes?: Uint8Array; issue?: SpecIssue }> {
+async function readUserDataFile(
+  specFile: string,
+  name: string,
+  outside: boolean,
+): Promise<{ bytes?: Uint8Array; issue?: SpecIssue }> {
   try {
-    const read = await readCapped(await openUserDataFile(specFile, name, { allowOutside: outside }), USER_DATA_MAX_BYTES);
-    if (read.over) return { issue: { path: 'userDataFile', message: tooBig(read.size, read.exact ? `${name} is` : `${name} is at least`) } };
+    const read = await readCapped(
+      await openUserDataFile(specFile, name, { allowOutside: outside }),
+      USER_DATA_MAX_BYTES,
+    );
+    if (read.over)
+      return {
+        issue: { path: 'userDataFile', message: tooBig(read.size, read.exact ? `${name} is` : `${name} is at least`) },
+      };
     return { bytes: read.bytes };
   } catch (err) {
     if (err instanceof UserDataFileError) return { issue: { path: 'userDataFile', message: err.message } };
@@ -95,5 +117,11 @@ export async function loadSpecFile(file: string, opts: LoadOptions = {}): Promis
     userData = read.bytes;
   }
   const ids = opts.ids ?? generateIds((n) => new Uint8Array(randomBytes(n)));
-  return { source: file, text, spec, raw: parsed.raw, vm: normalizeSpec(spec, userData === undefined ? { ids } : { ids, userData }) };
+  return {
+    source: file,
+    text,
+    spec,
+    raw: parsed.raw,
+    vm: normalizeSpec(spec, userData === undefined ? { ids } : { ids, userData }),
+  };
 }

@@ -37,43 +37,68 @@ export function comparePaths(a: string, b: string): number {
 }
 
 export function sortIssues(issues: SpecIssue[]): SpecIssue[] {
-  return issues.map((issue, i) => ({ issue, i })).sort((x, y) => comparePaths(x.issue.path, y.issue.path) || x.i - y.i).map((x) => x.issue);
+  return issues
+    .map((issue, i) => ({ issue, i }))
+    .sort((x, y) => comparePaths(x.issue.path, y.issue.path) || x.i - y.i)
+    .map((x) => x.issue);
 }
 
 function readYaml(text: string): { value?: unknown; issues: SpecIssue[] } {
   const lines = new LineCounter();
   // Duplicate keys are found below with a Set: the yaml package's own uniqueKeys check is quadratic (27 s for a
   // 40 000-key mapping).
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines, version: '1.2', schema: 'core', logLevel: 'error' });
+  const doc = parseDocument(text, {
+    uniqueKeys: false,
+    prettyErrors: false,
+    lineCounter: lines,
+    version: '1.2',
+    schema: 'core',
+    logLevel: 'error',
+  });
   // The parser keeps going after a syntax error and reports each way it recovered, often the same error at the
   // same place several times, in the order it unwound. A person needs each distinct mistake once, in file order:
   // the first one is usually the real one.
-  const syntax = [...doc.errors, ...doc.warnings].map((e) => ({ offset: e.pos[0], message: `${at(lines, e.pos[0])}: ${yamlMessage(e.code, e.message)}` }));
-  const problems = [...new Map(syntax.sort((a, b) => a.offset - b.offset).map((e) => [e.message, { path: '', message: e.message }])).values()];
+  const syntax = [...doc.errors, ...doc.warnings].map((e) => ({
+    offset: e.pos[0],
+    message: `${at(lines, e.pos[0])}: ${yamlMessage(e.code, e.message)}`,
+  }));
+  const problems = [
+    ...new Map(
+      syntax.sort((a, b) => a.offset - b.offset).map((e) => [e.message, { path: '', message: e.message }]),
+    ).values(),
+  ];
   // After a syntax error the tree is the parser's guess; checks on its keys would only describe that guess.
-  if (doc.errors.length === 0) visit(doc, {
-    Map(_, map) {
-      // toJS turns every key into a string, so 1 and "1" are the same key.
-      const seen = new Set<string>();
-      for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
-        const key = String(pair.key.value);
-        if (seen.has(key)) problems.push({ path: '', message: `${pair.key.range ? `${at(lines, pair.key.range[0])}: ` : ''}duplicate key ${JSON.stringify(key)}` });
-        seen.add(key);
-      }
-    },
-    // A collection used as a key would be stringified ("[ a, b ]") by toJS: refuse it instead.
-    Pair(_, pair) {
-      const range = (pair.key as { range?: [number, number, number] } | null)?.range;
-      const where = range ? `${at(lines, range[0])}: ` : '';
-      if (pair.key !== null && !isScalar(pair.key)) problems.push({ path: '', message: `${where}a mapping key must be a plain value, not a collection` });
-      // JavaScript objects cannot hold this key as data: zod would drop it silently (it sets the prototype).
-      else if (isScalar(pair.key) && pair.key.value === '__proto__') problems.push({ path: '', message: `${where}"__proto__" cannot be used as a key` });
-    },
-  });
+  if (doc.errors.length === 0)
+    visit(doc, {
+      Map(_, map) {
+        // toJS turns every key into a string, so 1 and "1" are the same key.
+        const seen = new Set<string>();
+        for (const pair of map.items) {
+          if (!isScalar(pair.key)) continue;
+          const key = String(pair.key.value);
+          if (seen.has(key))
+            problems.push({
+              path: '',
+              message: `${pair.key.range ? `${at(lines, pair.key.range[0])}: ` : ''}duplicate key ${JSON.stringify(key)}`,
+            });
+          seen.add(key);
+        }
+      },
+      // A collection used as a key would be stringified ("[ a, b ]") by toJS: refuse it instead.
+      Pair(_, pair) {
+        const range = (pair.key as { range?: [number, number, number] } | null)?.range;
+        const where = range ? `${at(lines, range[0])}: ` : '';
+        if (pair.key !== null && !isScalar(pair.key))
+          problems.push({ path: '', message: `${where}a mapping key must be a plain value, not a collection` });
+        // JavaScript objects cannot hold this key as data: zod would drop it silently (it sets the prototype).
+        else if (isScalar(pair.key) && pair.key.value === '__proto__')
+          problems.push({ path: '', message: `${where}"__proto__" cannot be used as a key` });
+      },
+    });
   if (problems.length) {
     const shown = problems.slice(0, MAX_YAML_ISSUES);
-    if (problems.length > shown.length) shown.push({ path: '', message: `… and ${problems.length - shown.length} more YAML errors` });
+    if (problems.length > shown.length)
+      shown.push({ path: '', message: `… and ${problems.length - shown.length} more YAML errors` });
     return { issues: shown };
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
@@ -104,7 +129,11 @@ export function parseSpecText(text: string, source: string): ParseResult {
   void source; // kept in the signature so callers can label issues later without an API change
   // load.ts refuses big files before reading them; this guards direct callers with the same bound.
   const size = new TextEncoder().encode(text).length;
-  if (size > SPEC_MAX_BYTES) return { ok: false, issues: [{ path: '', message: `the file is ${size} bytes; a spec is at most ${SPEC_MAX_BYTES}` }] };
+  if (size > SPEC_MAX_BYTES)
+    return {
+      ok: false,
+      issues: [{ path: '', message: `the file is ${size} bytes; a spec is at most ${SPEC_MAX_BYTES}` }],
+    };
   const yaml = readYaml(text);
   if (yaml.issues.length) return { ok: false, issues: yaml.issues };
   const parsed = SpecSchema.safeParse(yaml.value, { reportInput: true });

@@ -2,7 +2,19 @@
 // names the field it is about and the field it conflicts with, so the operator can find both.
 import type { SpecIssue } from './issues.js';
 import type { Link, Network, NetworkConfig } from './schema.js';
-import { cidrProblem, formatIp, networkAddress, broadcastAddress, networkCidr, parseCidr, parseIp, ipInSubnet, overlaps, type Cidr, type IpFamily } from './cidr.js';
+import {
+  cidrProblem,
+  formatIp,
+  networkAddress,
+  broadcastAddress,
+  networkCidr,
+  parseCidr,
+  parseIp,
+  ipInSubnet,
+  overlaps,
+  type Cidr,
+  type IpFamily,
+} from './cidr.js';
 
 const familyOf = (type: Network['type']): IpFamily => (type === 'ipv4' || type === 'ipv4_dhcp' ? 4 : 6);
 
@@ -11,7 +23,8 @@ export function checkLinks(links: Link[], at = 'network.links'): SpecIssue[] {
   const firstById = new Map<string, number>();
   links.forEach((link, i) => {
     const seen = firstById.get(link.id);
-    if (seen !== undefined) issues.push({ path: `${at}[${i}].id`, message: `duplicates ${at}[${seen}].id ("${link.id}")` });
+    if (seen !== undefined)
+      issues.push({ path: `${at}[${i}].id`, message: `duplicates ${at}[${seen}].id ("${link.id}")` });
     else firstById.set(link.id, i);
   });
   const byId = new Map(links.map((l) => [l.id, l]));
@@ -26,9 +39,11 @@ export function checkLinks(links: Link[], at = 'network.links'): SpecIssue[] {
       if (seenHere.has(member)) return issues.push({ path, message: `"${member}" is listed twice` });
       seenHere.add(member);
       if (!target) return issues.push({ path, message: `no link "${member}" in ${at}` });
-      if (target.type !== 'physical') return issues.push({ path, message: `"${member}" is a ${target.type}; bond members must be physical links` });
+      if (target.type !== 'physical')
+        return issues.push({ path, message: `"${member}" is a ${target.type}; bond members must be physical links` });
       const other = bondOf.get(member);
-      if (other !== undefined) return issues.push({ path, message: `"${member}" is already a member of bond "${other}"` });
+      if (other !== undefined)
+        return issues.push({ path, message: `"${member}" is already a member of bond "${other}"` });
       bondOf.set(member, link.id);
     });
   });
@@ -39,12 +54,18 @@ export function checkLinks(links: Link[], at = 'network.links'): SpecIssue[] {
     const path = `${at}[${i}].parent`;
     const parent = byId.get(link.parent);
     if (!parent) return issues.push({ path, message: `no link "${link.parent}" in ${at}` });
-    if (parent.type === 'vlan') return issues.push({ path, message: `"${link.parent}" is a vlan; a VLAN goes on a physical link or a bond` });
+    if (parent.type === 'vlan')
+      return issues.push({ path, message: `"${link.parent}" is a vlan; a VLAN goes on a physical link or a bond` });
     const bond = bondOf.get(link.parent);
-    if (bond !== undefined) return issues.push({ path, message: `"${link.parent}" is a member of bond "${bond}"; put the VLAN on the bond` });
+    if (bond !== undefined)
+      return issues.push({ path, message: `"${link.parent}" is a member of bond "${bond}"; put the VLAN on the bond` });
     const key = `${link.parent}/${link.vlanId}`;
     const seen = vlanKeys.get(key);
-    if (seen !== undefined) issues.push({ path: `${at}[${i}].vlanId`, message: `duplicates ${at}[${seen}] (VLAN ${link.vlanId} on "${link.parent}")` });
+    if (seen !== undefined)
+      issues.push({
+        path: `${at}[${i}].vlanId`,
+        message: `duplicates ${at}[${seen}] (VLAN ${link.vlanId} on "${link.parent}")`,
+      });
     else vlanKeys.set(key, i);
   });
 
@@ -66,7 +87,8 @@ export function checkLinks(links: Link[], at = 'network.links'): SpecIssue[] {
     if (link.type === 'vlan') join(link.id, link.parent);
   }
   // A VLAN on a missing parent, a bond member or another VLAN cannot be judged; its own issue says why.
-  const unjudged = (l: Link): boolean => l.type === 'vlan' && (!byId.has(l.parent) || bondOf.has(l.parent) || byId.get(l.parent)!.type === 'vlan');
+  const unjudged = (l: Link): boolean =>
+    l.type === 'vlan' && (!byId.has(l.parent) || bondOf.has(l.parent) || byId.get(l.parent)!.type === 'vlan');
   const reported = new Set<string>(); // one report per group and MAC: VLANs on a bad bond need no second line
   links.forEach((link, i) => {
     if (unjudged(link) || reported.has(`${find(link.id)} ${link.mac}`)) return;
@@ -96,14 +118,30 @@ function addressIssues(net: Network & { address: string }, at: string): { issues
   if (problem) return { issues: [{ path: `${at}.address`, message: `not a CIDR: ${problem}` }] };
   const cidr = parseCidr(net.address)!;
   const want = familyOf(net.type);
-  if (cidr.family !== want) return { issues: [{ path: `${at}.address`, message: `${net.address} is IPv${cidr.family} but the network type is ${net.type}` }] };
+  if (cidr.family !== want)
+    return {
+      issues: [
+        { path: `${at}.address`, message: `${net.address} is IPv${cidr.family} but the network type is ${net.type}` },
+      ],
+    };
   const hostBits = cidr.family === 4 ? 32 - cidr.prefix : 128 - cidr.prefix;
   // /31, /32, /127 and /128 have no network or broadcast address to confuse with a host (RFC 3021, RFC 6164).
   if (hostBits >= 2 && cidr.address === networkAddress(cidr)) {
-    return { issues: [{ path: `${at}.address`, message: `${net.address} is the network address, not a host address (e.g. ${hostExample(cidr)})` }], cidr };
+    return {
+      issues: [
+        {
+          path: `${at}.address`,
+          message: `${net.address} is the network address, not a host address (e.g. ${hostExample(cidr)})`,
+        },
+      ],
+      cidr,
+    };
   }
   if (hostBits >= 2 && cidr.family === 4 && cidr.address === broadcastAddress(cidr)) {
-    return { issues: [{ path: `${at}.address`, message: `${net.address} is the broadcast address of ${networkCidr(cidr)}` }], cidr };
+    return {
+      issues: [{ path: `${at}.address`, message: `${net.address} is the broadcast address of ${networkCidr(cidr)}` }],
+      cidr,
+    };
   }
   return { issues: [], cidr };
 }
@@ -112,20 +150,26 @@ function gatewayLike(value: string, cidr: Cidr | undefined, path: string, what: 
   const ip = parseIp(value);
   if (!ip) return { path, message: `${JSON.stringify(value)} is not an IP address` };
   if (!cidr) return null;
-  if (ip.family !== cidr.family) return { path, message: `${value} is IPv${ip.family} but the network is IPv${cidr.family}` };
+  if (ip.family !== cidr.family)
+    return { path, message: `${value} is IPv${ip.family} but the network is IPv${cidr.family}` };
   if (!ipInSubnet(ip, cidr)) return { path, message: `${value} is outside the network's subnet ${networkCidr(cidr)}` };
-  if (ip.value === cidr.address) return { path, message: `${value} is the network's own address; a ${what} must be another host` };
+  if (ip.value === cidr.address)
+    return { path, message: `${value} is the network's own address; a ${what} must be another host` };
   return null;
 }
 
 export function dnsIssues(servers: string[], at: string): SpecIssue[] {
-  return servers.flatMap((s, k) => (parseIp(s) ? [] : [{ path: `${at}[${k}]`, message: `${JSON.stringify(s)} is not an IP address` }]));
+  return servers.flatMap((s, k) =>
+    parseIp(s) ? [] : [{ path: `${at}[${k}]`, message: `${JSON.stringify(s)} is not an IP address` }],
+  );
 }
 
 export function checkNetworks(config: NetworkConfig, at = 'network'): SpecIssue[] {
   const issues: SpecIssue[] = [...checkLinks(config.links, `${at}.links`)];
   const byId = new Map(config.links.map((l) => [l.id, l]));
-  const bondOf = new Map(config.links.flatMap((l) => (l.type === 'bond' ? l.members.map((m) => [m, l.id] as const) : [])));
+  const bondOf = new Map(
+    config.links.flatMap((l) => (l.type === 'bond' ? l.members.map((m) => [m, l.id] as const) : [])),
+  );
   const firstNetId = new Map<string, number>();
   const statics: { i: number; cidr: Cidr; link: string }[] = [];
 
@@ -133,20 +177,28 @@ export function checkNetworks(config: NetworkConfig, at = 'network'): SpecIssue[
     const here = `${at}.networks[${i}]`;
     if (net.id !== undefined) {
       const seen = firstNetId.get(net.id);
-      if (seen !== undefined) issues.push({ path: `${here}.id`, message: `duplicates ${at}.networks[${seen}].id ("${net.id}")` });
+      if (seen !== undefined)
+        issues.push({ path: `${here}.id`, message: `duplicates ${at}.networks[${seen}].id ("${net.id}")` });
       else firstNetId.set(net.id, i);
     }
     if (!byId.has(net.link)) {
       const known = config.links.map((l) => l.id).join(', ') || 'none';
       issues.push({ path: `${here}.link`, message: `no link "${net.link}" in ${at}.links (links: ${known})` });
     } else if (bondOf.has(net.link)) {
-      issues.push({ path: `${here}.link`, message: `"${net.link}" is a member of bond "${bondOf.get(net.link)}"; put the network on the bond` });
+      issues.push({
+        path: `${here}.link`,
+        message: `"${net.link}" is a member of bond "${bondOf.get(net.link)}"; put the network on the bond`,
+      });
     }
     issues.push(...dnsIssues(net.dns, `${here}.dns`));
     if (net.type !== 'ipv4' && net.type !== 'ipv6') {
       // A second DHCP/SLAAC entry of one kind on one link renders the same client twice.
       const twin = config.networks.findIndex((o) => o.link === net.link && o.type === net.type);
-      if (twin < i) issues.push({ path: `${here}.type`, message: `duplicates ${at}.networks[${twin}] (${net.type} on "${net.link}")` });
+      if (twin < i)
+        issues.push({
+          path: `${here}.type`,
+          message: `duplicates ${at}.networks[${twin}] (${net.type} on "${net.link}")`,
+        });
       return;
     }
     const { issues: addr, cidr } = addressIssues(net, here);
@@ -163,8 +215,16 @@ export function checkNetworks(config: NetworkConfig, at = 'network'): SpecIssue[
       if (problem) issues.push({ path: `${path}.to`, message: `not a CIDR: ${problem}` });
       else {
         const to = parseCidr(route.to)!;
-        if (to.family !== familyOf(net.type)) issues.push({ path: `${path}.to`, message: `${route.to} is IPv${to.family} but the network type is ${net.type}` });
-        else if (to.address !== networkAddress(to)) issues.push({ path: `${path}.to`, message: `${route.to} has host bits set (the network is ${networkCidr(to)})` });
+        if (to.family !== familyOf(net.type))
+          issues.push({
+            path: `${path}.to`,
+            message: `${route.to} is IPv${to.family} but the network type is ${net.type}`,
+          });
+        else if (to.address !== networkAddress(to))
+          issues.push({
+            path: `${path}.to`,
+            message: `${route.to} has host bits set (the network is ${networkCidr(to)})`,
+          });
       }
       const via = gatewayLike(route.via, usable, `${path}.via`, 'route via');
       if (via) issues.push(via);
@@ -177,11 +237,17 @@ export function checkNetworks(config: NetworkConfig, at = 'network'): SpecIssue[
       const path = `${at}.networks[${a.i}].address`;
       const other = `${at}.networks[${b.i}].address`;
       if (a.cidr.family === b.cidr.family && a.cidr.address === b.cidr.address) {
-        issues.push({ path, message: `duplicates ${other} (${formatIp({ family: a.cidr.family, value: a.cidr.address })})` });
+        issues.push({
+          path,
+          message: `duplicates ${other} (${formatIp({ family: a.cidr.family, value: a.cidr.address })})`,
+        });
         break;
       }
       if (a.link !== b.link && overlaps(a.cidr, b.cidr)) {
-        issues.push({ path, message: `${networkCidr(a.cidr)} overlaps ${other} (${networkCidr(b.cidr)} on link "${b.link}")` });
+        issues.push({
+          path,
+          message: `${networkCidr(a.cidr)} overlaps ${other} (${networkCidr(b.cidr)} on link "${b.link}")`,
+        });
         break;
       }
     }
@@ -190,7 +256,11 @@ export function checkNetworks(config: NetworkConfig, at = 'network'): SpecIssue[
   // cloud-init applies resolvers per interface (network_data.json networks, network-config links): with no link
   // there is no network document, and DNS would be dropped without a word.
   if (config.links.length === 0 && (config.dns.servers.length > 0 || config.dns.search.length > 0)) {
-    issues.push({ path: `${at}.dns`, message: 'has no interface to go on: add the NIC to network.links (its mac) so cloud-init applies it; without links the guest uses its DHCP server\'s DNS' });
+    issues.push({
+      path: `${at}.dns`,
+      message:
+        "has no interface to go on: add the NIC to network.links (its mac) so cloud-init applies it; without links the guest uses its DHCP server's DNS",
+    });
   }
   return issues;
 }

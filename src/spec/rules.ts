@@ -19,7 +19,12 @@ export function tooBig(size: number, what: string): string {
 
 const uuidRule: Rule = (spec) =>
   spec.uuid !== undefined && looksLikeEc2(spec.uuid)
-    ? [{ path: 'uuid', message: 'its first group read byte-swapped starts with "ec2": newer cloud-init would take the VM for AWS' }]
+    ? [
+        {
+          path: 'uuid',
+          message: 'its first group read byte-swapped starts with "ec2": newer cloud-init would take the VM for AWS',
+        },
+      ]
     : [];
 
 const sshKeyRules: Rule = (spec) => {
@@ -27,7 +32,8 @@ const sshKeyRules: Rule = (spec) => {
   const firstByName = new Map<string, number>();
   spec.sshKeys.forEach((k, i) => {
     const seen = firstByName.get(k.name);
-    if (seen !== undefined) issues.push({ path: `sshKeys[${i}].name`, message: `duplicates sshKeys[${seen}].name ("${k.name}")` });
+    if (seen !== undefined)
+      issues.push({ path: `sshKeys[${i}].name`, message: `duplicates sshKeys[${seen}].name ("${k.name}")` });
     else firstByName.set(k.name, i);
     const problem = sshKeyProblem(k.key);
     if (problem) issues.push({ path: `sshKeys[${i}].key`, message: problem });
@@ -72,22 +78,28 @@ function jsonProblems(value: unknown, path: string): SpecIssue[] {
     const yaml = Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
     return Number.isFinite(value) ? [] : [{ path, message: `${yaml} cannot be written as JSON` }];
   }
-  if (value instanceof Uint8Array) return [{ path, message: 'binary data (!!binary) cannot be written as JSON; use a base64 string' }];
+  if (value instanceof Uint8Array)
+    return [{ path, message: 'binary data (!!binary) cannot be written as JSON; use a base64 string' }];
   if (Array.isArray(value)) return value.flatMap((v, i) => jsonProblems(v, `${path}[${i}]`));
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.entries(value).flatMap(([k, v]) => jsonProblems(v, /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`));
+    return Object.entries(value).flatMap(([k, v]) =>
+      jsonProblems(v, /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`),
+    );
   }
   return [{ path, message: `a ${typeof value} cannot be written as JSON` }];
 }
-const vendorDataRule: Rule = (spec) => (spec.vendorData === undefined ? [] : jsonProblems(spec.vendorData, 'vendorData'));
+const vendorDataRule: Rule = (spec) =>
+  spec.vendorData === undefined ? [] : jsonProblems(spec.vendorData, 'vendorData');
 
 // Nova's device tags: a nic device describes one of the VM's NICs, found by MAC.
 const deviceRules: Rule = (spec) => {
   const macs = new Set((spec.network?.links ?? []).map((l) => l.mac));
   return spec.devices.flatMap((d, i): SpecIssue[] => {
     const out: SpecIssue[] = [];
-    if (d.type === 'disk' && d.mac !== undefined) out.push({ path: `devices[${i}].mac`, message: 'only nic devices have a MAC' });
-    if (d.type === 'disk' && d.vlan !== undefined) out.push({ path: `devices[${i}].vlan`, message: 'only nic devices have a VLAN' });
+    if (d.type === 'disk' && d.mac !== undefined)
+      out.push({ path: `devices[${i}].mac`, message: 'only nic devices have a MAC' });
+    if (d.type === 'disk' && d.vlan !== undefined)
+      out.push({ path: `devices[${i}].vlan`, message: 'only nic devices have a VLAN' });
     if (d.type === 'nic' && d.mac !== undefined && !macs.has(d.mac)) {
       out.push({ path: `devices[${i}].mac`, message: `no link in network.links has MAC ${d.mac}` });
     }
@@ -102,28 +114,47 @@ const sidecarRule: Rule = (spec) =>
     if (problem) return [{ path: `sidecar.listen[${i}]`, message: problem }];
     // Port 0 picks a fresh port each time, so "127.0.0.1:0" twice is two listeners, not a clash.
     const first = spec.sidecar.listen.indexOf(entry);
-    return first < i && !entry.endsWith(':0') ? [{ path: `sidecar.listen[${i}]`, message: `duplicates sidecar.listen[${first}] ("${entry}")` }] : [];
+    return first < i && !entry.endsWith(':0')
+      ? [{ path: `sidecar.listen[${i}]`, message: `duplicates sidecar.listen[${first}] ("${entry}")` }]
+      : [];
   });
 
 // Tap mode names its tap; a tap without tap mode would be silently ignored.
 const tapRule: Rule = (spec) => {
   const { path, tap } = spec.sidecar;
-  if (path === 'tap' && !tap) return [{ path: 'sidecar.tap', message: 'sidecar.path is tap: name the VM\'s tap (sidecar.tap.device)' }];
+  if (path === 'tap' && !tap)
+    return [{ path: 'sidecar.tap', message: "sidecar.path is tap: name the VM's tap (sidecar.tap.device)" }];
   if (path !== 'tap' && tap) return [{ path: 'sidecar.tap', message: 'only used with sidecar.path: tap' }];
   if (!tap) return [];
   const out: SpecIssue[] = [];
   const name = (v: string, field: string) => {
-    if (!isInterfaceName(v)) out.push({ path: `sidecar.tap.${field}`, message: `${JSON.stringify(v)} is not a Linux interface name (1-15 letters, digits, "_", "." or "-")` });
+    if (!isInterfaceName(v))
+      out.push({
+        path: `sidecar.tap.${field}`,
+        message: `${JSON.stringify(v)} is not a Linux interface name (1-15 letters, digits, "_", "." or "-")`,
+      });
   };
   name(tap.device, 'device');
   if (tap.bridge !== undefined) name(tap.bridge, 'bridge');
-  if (tap.bridge !== undefined && tap.bridge === tap.device) out.push({ path: 'sidecar.tap.bridge', message: 'the bridge cannot be the tap itself' });
+  if (tap.bridge !== undefined && tap.bridge === tap.device)
+    out.push({ path: 'sidecar.tap.bridge', message: 'the bridge cannot be the tap itself' });
   return out;
 };
 
 const networkRule: Rule = (spec) => (spec.network ? checkNetworks(spec.network) : []);
 
-export const RULES: readonly Rule[] = [uuidRule, sshKeyRules, userDataRules, randomSeedRule, vendorDataRule, deviceRules, sidecarRule, tapRule, networkRule, hotplugIssues];
+export const RULES: readonly Rule[] = [
+  uuidRule,
+  sshKeyRules,
+  userDataRules,
+  randomSeedRule,
+  vendorDataRule,
+  deviceRules,
+  sidecarRule,
+  tapRule,
+  networkRule,
+  hotplugIssues,
+];
 
 export function checkRules(spec: Spec): SpecIssue[] {
   return RULES.flatMap((rule) => rule(spec));

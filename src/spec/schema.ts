@@ -17,7 +17,10 @@ export const hostnameSchema = z
 // than a hostname: no dots, no slashes, lower-case.
 export const vmNameSchema = z
   .string()
-  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lower-case letters, digits or hyphens, not starting or ending with a hyphen');
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be 1-63 lower-case letters, digits or hyphens, not starting or ending with a hyphen',
+  );
 
 export const uuidSchema = z
   .string()
@@ -25,23 +28,34 @@ export const uuidSchema = z
   // ds-identify and cloud-init's Ec2 datasource take a system UUID (== serial) starting with "ec2" as AWS, and
   // list Ec2 before OpenStack (cloud-init-client.md §3.2, smbios-and-hypervisor.md §1.3). The byte-swapped
   // form newer cloud-init also reads is a rule (rules.ts), since it needs the ids helper.
-  .refine((u) => !u.toLowerCase().startsWith('ec2'), { message: 'starts with "ec2": cloud-init would take the VM for AWS' })
+  .refine((u) => !u.toLowerCase().startsWith('ec2'), {
+    message: 'starts with "ec2": cloud-init would take the VM for AWS',
+  })
   .transform((u) => u.toLowerCase());
 
 // Lower-case colon form, which is what cloud-init compares against (convert_net_json lower-cases MACs).
 export const macSchema = z
   .string()
   .regex(/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/, 'not a MAC address (aa:bb:cc:dd:ee:ff)')
-  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, { message: 'is a multicast MAC address (first octet is odd)' })
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, {
+    message: 'is a multicast MAC address (first octet is odd)',
+  })
   .transform((m) => m.toLowerCase().replaceAll('-', ':'));
 
 // Link ids become guest interface names in NoCloud's network-config (set-name), and Linux caps those at 15 bytes.
-const linkIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'link id must be 1-15 letters, digits, "_", "." or "-" (a Linux interface name)');
+const linkIdSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/,
+    'link id must be 1-15 letters, digits, "_", "." or "-" (a Linux interface name)',
+  );
 const mtuSchema = z.number().int().min(68, 'below 68 (the IPv4 minimum)').max(65535, 'above 65535');
 
 export const sshKeySchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,254}$/, 'key name must be letters, digits, "_", ".", "@" or "-"'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,254}$/, 'key name must be letters, digits, "_", ".", "@" or "-"'),
     key: z.string(),
   })
   .strict();
@@ -55,7 +69,15 @@ export const physicalLinkSchema = z
   })
   .strict();
 
-export const BOND_MODES = ['802.3ad', 'balance-rr', 'active-backup', 'balance-xor', 'broadcast', 'balance-tlb', 'balance-alb'] as const;
+export const BOND_MODES = [
+  '802.3ad',
+  'balance-rr',
+  'active-backup',
+  'balance-xor',
+  'broadcast',
+  'balance-tlb',
+  'balance-alb',
+] as const;
 const bondLinkSchema = z
   .object({
     id: linkIdSchema,
@@ -248,34 +270,88 @@ export const hotplugSchema = z
 
 // Nova: metadata items are key 1..255 and value 0..255 characters, 128 items by default quota.
 const metaSchema = z
-  .record(z.string().min(1, 'empty meta key').max(255, 'meta key longer than 255 characters'), z.string().max(255, 'meta value longer than 255 characters'))
+  .record(
+    z.string().min(1, 'empty meta key').max(255, 'meta key longer than 255 characters'),
+    z.string().max(255, 'meta value longer than 255 characters'),
+  )
   .refine((m) => Object.keys(m).length <= 128, { message: 'more than 128 meta items (Nova quota)' });
 
 export const SpecSchema = z
   .object({
     name: vmNameSchema.describe('VM name: state folder, sidecar unit name, meta_data.json name; default hostname'),
-    uuid: uuidSchema.optional().describe('SMBIOS/libvirt UUID and meta_data.json uuid; generated once when absent; never starting "ec2"'),
+    uuid: uuidSchema
+      .optional()
+      .describe('SMBIOS/libvirt UUID and meta_data.json uuid; generated once when absent; never starting "ec2"'),
     hostname: hostnameSchema.optional().describe('guest hostname (RFC 1123); defaults to name'),
-    instanceId: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'instance id must be letters, digits, ".", "_", ":" or "-"').optional().describe('instance id for every datasource; defaults to uuid (NoCloud) and "i-" + 17 hex digits of it (EC2)'),
-    availabilityZone: z.string().min(1).max(255).default('nova').describe('meta_data.json availability_zone, EC2 placement/availability-zone'),
+    instanceId: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'instance id must be letters, digits, ".", "_", ":" or "-"')
+      .optional()
+      .describe('instance id for every datasource; defaults to uuid (NoCloud) and "i-" + 17 hex digits of it (EC2)'),
+    availabilityZone: z
+      .string()
+      .min(1)
+      .max(255)
+      .default('nova')
+      .describe('meta_data.json availability_zone, EC2 placement/availability-zone'),
     projectId: z.string().max(255).optional().describe('meta_data.json project_id'),
-    launchIndex: z.number().int().min(0).max(65535).default(0).describe('meta_data.json launch_index, EC2 ami-launch-index'),
-    sshKeys: z.array(sshKeySchema).default([]).describe('named OpenSSH public keys (meta_data.json public_keys, EC2 public-keys)'),
-    userData: z.string().optional().describe('inline user-data, sent as UTF-8 bytes (one of userData, userDataFile, userDataBase64)'),
-    userDataFile: z.string().min(1).optional().describe('user-data file read as raw bytes, relative to the spec folder (gzip and MIME pass untouched)'),
+    launchIndex: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(0)
+      .describe('meta_data.json launch_index, EC2 ami-launch-index'),
+    sshKeys: z
+      .array(sshKeySchema)
+      .default([])
+      .describe('named OpenSSH public keys (meta_data.json public_keys, EC2 public-keys)'),
+    userData: z
+      .string()
+      .optional()
+      .describe('inline user-data, sent as UTF-8 bytes (one of userData, userDataFile, userDataBase64)'),
+    userDataFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('user-data file read as raw bytes, relative to the spec folder (gzip and MIME pass untouched)'),
     userDataBase64: z.string().optional().describe('user-data bytes as base64'),
-    vendorData: z.record(z.string(), z.unknown()).optional().describe('vendor_data.json object; its "cloud-init" key is vendor-data for cloud-init'),
+    vendorData: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('vendor_data.json object; its "cloud-init" key is vendor-data for cloud-init'),
     meta: metaSchema.default({}).describe('Nova metadata items: string values, at most 128'),
     devices: z.array(deviceSchema).default([]).describe('Nova device role tags (meta_data.json devices)'),
     adminPassword: z.string().min(1).max(255).optional().describe('meta_data.json admin_pass (config drive only)'),
     randomSeed: z.string().optional().describe('base64 random seed; 512 random bytes generated once when absent'),
-    network: networkConfigSchema.optional().describe('links (physical, bond, vlan), networks (static or dynamic addresses) and DNS, as network_data.json'),
-    smbios: smbiosSchema.default({ profile: 'openstack', manufacturer: 'OpenStack Foundation', version: 'vmmeta', family: 'Virtual Machine' }).describe('SMBIOS strings the guest sees; profile openstack makes ds-identify find OpenStack'),
-    datasource: datasourceSchema.default({ nocloud: 'cd', configDrive: false }).describe('NoCloud CD or seed URL, and an optional config drive'),
+    network: networkConfigSchema
+      .optional()
+      .describe('links (physical, bond, vlan), networks (static or dynamic addresses) and DNS, as network_data.json'),
+    smbios: smbiosSchema
+      .default({
+        profile: 'openstack',
+        manufacturer: 'OpenStack Foundation',
+        version: 'vmmeta',
+        family: 'Virtual Machine',
+      })
+      .describe('SMBIOS strings the guest sees; profile openstack makes ds-identify find OpenStack'),
+    datasource: datasourceSchema
+      .default({ nocloud: 'cd', configDrive: false })
+      .describe('NoCloud CD or seed URL, and an optional config drive'),
     imds: imdsSchema.default({ tokens: 'optional' }).describe('EC2 metadata service settings (IMDSv2 tokens)'),
-    guest: guestSchema.default({ arch: 'x86_64', cloudInit: '22.4' }).describe('guest architecture and cloud-init generation'),
-    sidecar: sidecarSchema.default({ listen: ['unix'], allowAllInterfaces: false, path: 'connector' }).describe('where the metadata sidecar listens'),
-    hotplug: hotplugSchema.optional().describe('NIC hot-plug: turn on cloud-init\'s network hotplug (vendor data), the machine type (q35 gets spare root ports) and their count'),
+    guest: guestSchema
+      .default({ arch: 'x86_64', cloudInit: '22.4' })
+      .describe('guest architecture and cloud-init generation'),
+    sidecar: sidecarSchema
+      .default({ listen: ['unix'], allowAllInterfaces: false, path: 'connector' })
+      .describe('where the metadata sidecar listens'),
+    hotplug: hotplugSchema
+      .optional()
+      .describe(
+        "NIC hot-plug: turn on cloud-init's network hotplug (vendor data), the machine type (q35 gets spare root ports) and their count",
+      ),
   })
   .strict();
 
@@ -290,7 +366,10 @@ export type SmbiosSettings = z.output<typeof smbiosSchema>;
 
 // The spec after load + normalize: every generated or defaulted value filled in, user-data as exact bytes.
 // Renderers take only this; they never generate anything themselves.
-export interface ResolvedVm extends Omit<Spec, 'uuid' | 'hostname' | 'instanceId' | 'randomSeed' | 'userData' | 'userDataFile' | 'userDataBase64' | 'network'> {
+export interface ResolvedVm extends Omit<
+  Spec,
+  'uuid' | 'hostname' | 'instanceId' | 'randomSeed' | 'userData' | 'userDataFile' | 'userDataBase64' | 'network'
+> {
   uuid: string;
   hostname: string;
   instanceId: string; // NoCloud's instance-id (OpenStack's is the uuid)

@@ -48,7 +48,8 @@ export function sshKeyProblem(line: string): string | null {
   const parts = wireStrings(blob, 2);
   if (!parts) return 'key data is truncated';
   const embedded = parts[0]!.length <= 64 ? latin1(parts[0]!) : '(unreadable)';
-  if (embedded !== type) return `key type "${type}" does not match the key data, which holds a ${JSON.stringify(embedded)} key`;
+  if (embedded !== type)
+    return `key type "${type}" does not match the key data, which holds a ${JSON.stringify(embedded)} key`;
   if (type === 'ssh-ed25519' && parts[1]!.length !== 32) return 'key data is truncated (an ed25519 key is 32 bytes)';
   return null;
 }

@@ -8,20 +8,28 @@ function branches(node: Node, value: unknown): Node[] {
   const options = (node.oneOf ?? node.anyOf) as Node[] | undefined;
   if (!options) return [node];
   const type = value !== null && typeof value === 'object' ? (value as Record<string, unknown>).type : undefined;
-  const matching = options.filter((o) => ((o.properties as Node | undefined)?.type as Node | undefined)?.const === type);
+  const matching = options.filter(
+    (o) => ((o.properties as Node | undefined)?.type as Node | undefined)?.const === type,
+  );
   return (matching.length ? matching : options).flatMap((o) => branches(o, value));
 }
 
 function allowedKeys(path: readonly PropertyKey[], value: unknown): string[] {
   let nodes: Node[] = [sharedSpecJsonSchema() as Node];
   for (const segment of path) {
-    nodes = nodes.flatMap((n) => branches(n, undefined)).flatMap((n): Node[] => {
-      if (typeof segment === 'number') return n.items ? [n.items as Node] : [];
-      const child = (n.properties as Node | undefined)?.[String(segment)] ?? n.additionalProperties;
-      return child && typeof child === 'object' ? [child as Node] : [];
-    });
+    nodes = nodes
+      .flatMap((n) => branches(n, undefined))
+      .flatMap((n): Node[] => {
+        if (typeof segment === 'number') return n.items ? [n.items as Node] : [];
+        const child = (n.properties as Node | undefined)?.[String(segment)] ?? n.additionalProperties;
+        return child && typeof child === 'object' ? [child as Node] : [];
+      });
   }
-  return [...new Set(nodes.flatMap((n) => branches(n, value)).flatMap((n) => Object.keys((n.properties as Node | undefined) ?? {})))];
+  return [
+    ...new Set(
+      nodes.flatMap((n) => branches(n, value)).flatMap((n) => Object.keys((n.properties as Node | undefined) ?? {})),
+    ),
+  ];
 }
 
 function distance(a: string, b: string): number {

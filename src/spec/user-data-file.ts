@@ -31,11 +31,19 @@ const OUT = `(pass ${USER_DATA_OUTSIDE_FLAG} to read files outside the spec's fo
 
 // Opens `name` (as written in the spec) for reading, or throws a UserDataFileError whose message completes
 // "userDataFile: …". The caller reads and closes the handle.
-export async function openUserDataFile(specFile: string, name: string, opts: { allowOutside?: boolean } = {}): Promise<FileHandle> {
+export async function openUserDataFile(
+  specFile: string,
+  name: string,
+  opts: { allowOutside?: boolean } = {},
+): Promise<FileHandle> {
   const specDir = resolve(dirname(specFile));
   if (!opts.allowOutside) {
-    if (isAbsolute(name)) throw new UserDataFileError(`${name} is an absolute path; userDataFile is read relative to the spec's folder and stays inside it ${OUT}`);
-    if (!inside(specDir, resolve(specDir, name))) throw new UserDataFileError(`${name} leaves the spec's folder ${OUT}`);
+    if (isAbsolute(name))
+      throw new UserDataFileError(
+        `${name} is an absolute path; userDataFile is read relative to the spec's folder and stays inside it ${OUT}`,
+      );
+    if (!inside(specDir, resolve(specDir, name)))
+      throw new UserDataFileError(`${name} leaves the spec's folder ${OUT}`);
   }
   const path = resolve(specDir, name);
   let fh: FileHandle;
@@ -43,8 +51,17 @@ export async function openUserDataFile(specFile: string, name: string, opts: { a
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'ELOOP' ? 'too many symbolic links' : e.message;
-    throw new UserDataFileError(`cannot read ${name}: ${why}${isAbsolute(name) ? '' : " (paths are relative to the spec's folder)"}`);
+    const why =
+      e.code === 'ENOENT'
+        ? 'no such file'
+        : e.code === 'EACCES'
+          ? 'permission denied'
+          : e.code === 'ELOOP'
+            ? 'too many symbolic links'
+            : e.message;
+    throw new UserDataFileError(
+      `cannot read ${name}: ${why}${isAbsolute(name) ? '' : " (paths are relative to the spec's folder)"}`,
+    );
   }
   try {
     const st = await fh.stat();
@@ -52,7 +69,8 @@ export async function openUserDataFile(specFile: string, name: string, opts: { a
     if (!opts.allowOutside) {
       const real = await readlink(`/proc/self/fd/${fh.fd}`).catch(() => realpath(path));
       const realDir = await realpath(specDir);
-      if (!inside(realDir, real)) throw new UserDataFileError(`${name} is a symbolic link to ${real}, outside the spec's folder ${OUT}`);
+      if (!inside(realDir, real))
+        throw new UserDataFileError(`${name} is a symbolic link to ${real}, outside the spec's folder ${OUT}`);
     }
     return fh;
   } catch (err) {

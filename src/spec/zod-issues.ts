@@ -31,7 +31,8 @@ export function describeType(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value instanceof Uint8Array) return 'binary data';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'number' : Number.isFinite(value) ? 'a fraction' : String(value);
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? 'number' : Number.isFinite(value) ? 'a fraction' : String(value);
   return typeof value;
 }
 
@@ -54,7 +55,11 @@ function sizeMessage(issue: Extract<Issue, { code: 'too_small' | 'too_big' }>, i
   const small = issue.code === 'too_small';
   const bound = Number(small ? (issue as { minimum: unknown }).minimum : (issue as { maximum: unknown }).maximum);
   const got =
-    issue.origin === 'number' ? `, got ${showValue(input)}` : issue.origin === 'string' && !small && typeof input === 'string' ? `, got ${input.length} characters` : '';
+    issue.origin === 'number'
+      ? `, got ${showValue(input)}`
+      : issue.origin === 'string' && !small && typeof input === 'string'
+        ? `, got ${input.length} characters`
+        : '';
   if (!isDefault(issue.message)) return issue.message + got;
   switch (issue.origin) {
     case 'string':
@@ -80,12 +85,16 @@ function messageFor(issue: Issue, root: unknown): string {
       return hasInput ? `expected ${expected}, got ${describeType(input)}` : `missing (expected ${expected})`;
     }
     case 'invalid_value':
-      return hasInput ? `expected ${oneOf(issue.values)}, got ${showValue(input)}` : `missing (expected ${oneOf(issue.values)})`;
+      return hasInput
+        ? `expected ${oneOf(issue.values)}, got ${showValue(input)}`
+        : `missing (expected ${oneOf(issue.values)})`;
     case 'invalid_union': {
       const u = issue as { discriminator?: string; options?: unknown[] };
       if (u.discriminator && u.options) {
         const value = valueAt(root, issue.path);
-        return value === undefined ? `missing (expected ${oneOf(u.options)})` : `expected ${oneOf(u.options)}, got ${showValue(value)}`;
+        return value === undefined
+          ? `missing (expected ${oneOf(u.options)})`
+          : `expected ${oneOf(u.options)}, got ${showValue(value)}`;
       }
       return 'does not match any allowed form';
     }
@@ -93,7 +102,9 @@ function messageFor(issue: Issue, root: unknown): string {
     case 'too_big':
       return sizeMessage(issue, input);
     case 'invalid_format':
-      return isDefault(issue.message) ? `not a valid ${issue.format}, got ${showValue(input)}` : `${issue.message}, got ${showValue(input)}`;
+      return isDefault(issue.message)
+        ? `not a valid ${issue.format}, got ${showValue(input)}`
+        : `${issue.message}, got ${showValue(input)}`;
     case 'custom':
       return hasInput && typeof input !== 'object' ? `${issue.message}, got ${showValue(input)}` : issue.message;
     default:
@@ -126,12 +137,18 @@ export function mapZodIssues(issues: readonly Issue[], root: unknown): SpecIssue
       for (const [k, key] of issue.keys.entries()) {
         // Suggestions for the first few only: a file of thousands of stray keys needs no spelling help.
         const hint = k < 20 ? closestKey(key, issue.path, parent) : undefined;
-        out.push({ path: formatPath(issue.path), message: `unknown key ${JSON.stringify(key)}${hint ? ` (did you mean "${hint}"?)` : ''}` });
+        out.push({
+          path: formatPath(issue.path),
+          message: `unknown key ${JSON.stringify(key)}${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        });
       }
     } else if (issue.code === 'invalid_key' || issue.code === 'invalid_element') {
       const inner = issue.issues[0];
       const base = issue.path;
-      add(formatPath(base), inner ? messageFor({ ...inner, path: [...base, ...inner.path] } as Issue, root) : issue.message);
+      add(
+        formatPath(base),
+        inner ? messageFor({ ...inner, path: [...base, ...inner.path] } as Issue, root) : issue.message,
+      );
     } else {
       add(formatPath(issue.path), messageFor(issue, root));
     }

@@ -6,7 +6,11 @@ import { dirname, basename, join } from 'node:path';
 
 let counter = 0;
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: { mode?: number } = {},
+): Promise<void> {
   const mode = opts.mode ?? 0o644;
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
   const fh = await open(tmp, 'wx', mode);

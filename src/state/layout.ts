@@ -37,7 +37,9 @@ export const UNIX_PATH_MAX = 107;
 
 export function socketPathProblem(path: string): string | undefined {
   const bytes = Buffer.byteLength(path);
-  return bytes > UNIX_PATH_MAX ? `the socket path ${path} is ${bytes} bytes; a Unix socket path holds at most ${UNIX_PATH_MAX}` : undefined;
+  return bytes > UNIX_PATH_MAX
+    ? `the socket path ${path} is ${bytes} bytes; a Unix socket path holds at most ${UNIX_PATH_MAX}`
+    : undefined;
 }
 
 export type SidecarPaths = { dir: string } & { [K in keyof typeof SIDECAR_FILES]: string };

@@ -38,8 +38,19 @@ export const FILES = {
 
 // Files a command writes from a spec. Everything else in the folder is runtime state and survives an update.
 export const GENERATED = [
-  FILES.spec, FILES.served, FILES.meta, FILES.cidataIso, FILES.configDriveIso, FILES.smbios, FILES.qemuArgsTxt,
-  FILES.qemuArgsSh, FILES.qemuArgsJson, FILES.domainXml, FILES.domainXmlCopy, FILES.sysinfoXml, FILES.secrets,
+  FILES.spec,
+  FILES.served,
+  FILES.meta,
+  FILES.cidataIso,
+  FILES.configDriveIso,
+  FILES.smbios,
+  FILES.qemuArgsTxt,
+  FILES.qemuArgsSh,
+  FILES.qemuArgsJson,
+  FILES.domainXml,
+  FILES.domainXmlCopy,
+  FILES.sysinfoXml,
+  FILES.secrets,
 ] as const;
 
 export type VmPaths = { root: string; name: string; dir: string } & { [K in keyof typeof FILES]: string };

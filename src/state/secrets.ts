@@ -22,7 +22,8 @@ export function decodeTokenKey(text: string): Uint8Array {
     throw new Error('not JSON');
   }
   const key = (doc as { tokenKey?: unknown } | null)?.tokenKey;
-  if (typeof key !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) throw new Error('tokenKey: expected a base64 string');
+  if (typeof key !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(key))
+    throw new Error('tokenKey: expected a base64 string');
   const bytes = Buffer.from(key, 'base64');
   if (bytes.length < TOKEN_KEY_BYTES) throw new Error(`tokenKey: shorter than ${TOKEN_KEY_BYTES} bytes`);
   return new Uint8Array(bytes);

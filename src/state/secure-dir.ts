@@ -8,7 +8,6 @@ import { open } from 'node:fs/promises';
 import { dirname, join, parse, sep } from 'node:path';
 import { UnsafeStateError } from '../errors.js';
 
-
 export interface DirFacts {
   uid: number;
   mode: number;
@@ -19,10 +18,14 @@ export interface DirFacts {
 // Pure: what is wrong with one folder, or undefined. `leaf`: the state root or a VM folder itself, which must be
 // ours and writable by nobody else; an ancestor may be root's, and may be shared if sticky (/tmp: others cannot
 // rename or remove what we create there).
-export function dirProblem(f: DirFacts, o: { euid: number; leaf: 'state root' | 'VM folder' | undefined }): string | undefined {
+export function dirProblem(
+  f: DirFacts,
+  o: { euid: number; leaf: 'state root' | 'VM folder' | undefined },
+): string | undefined {
   if (f.isSymlink && o.leaf === 'VM folder') return 'is a symbolic link';
   if (!f.isDirectory && !f.isSymlink) return 'is not a folder';
-  if (f.uid !== o.euid && !(f.uid === 0 && o.leaf !== 'VM folder')) return `is owned by uid ${f.uid}, not by you (uid ${o.euid})`;
+  if (f.uid !== o.euid && !(f.uid === 0 && o.leaf !== 'VM folder'))
+    return `is owned by uid ${f.uid}, not by you (uid ${o.euid})`;
   const sticky = (f.mode & 0o1000) !== 0;
   if (f.mode & 0o022 && (o.leaf !== undefined || !sticky)) {
     const who = [f.mode & 0o020 ? 'its group' : '', f.mode & 0o002 ? 'others' : ''].filter(Boolean).join(' and ');
@@ -61,8 +64,13 @@ export function checkStateRoot(root: string, euid = euidNow()): void {
     const leaf = d === real && rootExists ? 'state root' : undefined;
     const problem = dirProblem(facts(lstatSync(d)), { euid, leaf });
     if (!problem) continue;
-    const what = leaf ? `state root ${root}${real !== root ? ` (${real})` : ''}` : `${d}, above the state root ${root},`;
-    throw new UnsafeStateError(`unsafe ${what} ${problem}: another user could plant files or links in it`, fixHint(d, leaf !== undefined, euid));
+    const what = leaf
+      ? `state root ${root}${real !== root ? ` (${real})` : ''}`
+      : `${d}, above the state root ${root},`;
+    throw new UnsafeStateError(
+      `unsafe ${what} ${problem}: another user could plant files or links in it`,
+      fixHint(d, leaf !== undefined, euid),
+    );
   }
 }
 
@@ -75,7 +83,11 @@ export function checkVmDir(dir: string, euid = euidNow()): void {
     throw err;
   }
   const problem = dirProblem(facts(st), { euid, leaf: 'VM folder' });
-  if (problem) throw new UnsafeStateError(`unsafe VM folder ${dir} ${problem}: another user could plant files or links in it`, st.isSymbolicLink() ? `remove the link ${dir} and re-create the VM` : fixHint(dir, true, euid));
+  if (problem)
+    throw new UnsafeStateError(
+      `unsafe VM folder ${dir} ${problem}: another user could plant files or links in it`,
+      st.isSymbolicLink() ? `remove the link ${dir} and re-create the VM` : fixHint(dir, true, euid),
+    );
 }
 
 function fixHint(dir: string, leaf: boolean, euid: number): string {
@@ -95,7 +107,12 @@ export const NOFOLLOW_WRITE = constants.O_WRONLY | constants.O_TRUNC | constants
 
 // ELOOP from O_NOFOLLOW means the last component is a link: say which file, and that it was not followed.
 export function plantedLinkError(path: string): Error {
-  return Object.assign(new Error(`${path} is a symbolic link; vmmeta does not follow links in a VM folder (remove it, and check who can write ${dirname(path)}${sep})`), { code: 'ELOOP', syscall: 'open', path });
+  return Object.assign(
+    new Error(
+      `${path} is a symbolic link; vmmeta does not follow links in a VM folder (remove it, and check who can write ${dirname(path)}${sep})`,
+    ),
+    { code: 'ELOOP', syscall: 'open', path },
+  );
 }
 
 export function isLinkError(err: unknown): boolean {

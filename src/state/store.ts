@@ -4,7 +4,14 @@
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { networkConfigSchema, networkSchema, physicalLinkSchema, SpecSchema, vmNameSchema, type ResolvedVm } from '../spec/schema.js';
+import {
+  networkConfigSchema,
+  networkSchema,
+  physicalLinkSchema,
+  SpecSchema,
+  vmNameSchema,
+  type ResolvedVm,
+} from '../spec/schema.js';
 import { EXIT, UserError } from '../errors.js';
 import { FILES, deletingDir, parseLeftover, vmPaths, type VmPaths } from './paths.js';
 import { isAlive } from './pid.js';
@@ -27,7 +34,16 @@ export type VmOutputs = z.infer<typeof outputsSchema>;
 
 // A ResolvedVm as state.json holds it: the spec's fields after normalize (every default filled in), user-data as
 // base64. Checked on every read, so a hand-edited or truncated state is reported, never rendered from.
-const storedVmSchema = SpecSchema.omit({ uuid: true, hostname: true, instanceId: true, randomSeed: true, userData: true, userDataFile: true, userDataBase64: true, network: true }).extend({
+const storedVmSchema = SpecSchema.omit({
+  uuid: true,
+  hostname: true,
+  instanceId: true,
+  randomSeed: true,
+  userData: true,
+  userDataFile: true,
+  userDataBase64: true,
+  network: true,
+}).extend({
   uuid: SpecSchema.shape.uuid.unwrap(),
   hostname: SpecSchema.shape.hostname.unwrap(),
   instanceId: SpecSchema.shape.instanceId.unwrap(),
@@ -62,9 +78,18 @@ const stateSchema = z.object({
   // Added after version 1 shipped, so optional: states written before read as "nothing recorded".
   // The command-line settings `create`/`update` were given (vm/overrides.ts), and the NICs `nic add` plugged in;
   // kept by later updates.
-  overrides: z.object({ nocloud: z.enum(['cd', 'none', 'net']).optional(), configDrive: z.boolean().optional(), listen: z.array(z.string()).optional(), nics: z.array(hotNicSchema).optional() }).optional(),
+  overrides: z
+    .object({
+      nocloud: z.enum(['cd', 'none', 'net']).optional(),
+      configDrive: z.boolean().optional(),
+      listen: z.array(z.string()).optional(),
+      nics: z.array(hotNicSchema).optional(),
+    })
+    .optional(),
   // Each such setting's value and where it came from (flag, spec, default), for inspect and explain.
-  settings: z.record(z.string(), z.object({ value: z.unknown(), source: z.enum(['flag', 'spec', 'default']) })).optional(),
+  settings: z
+    .record(z.string(), z.object({ value: z.unknown(), source: z.enum(['flag', 'spec', 'default']) }))
+    .optional(),
   source: z.string().optional(), // the spec file's absolute path at the last create/update
   // sha256 of files people may edit (domain.xml) as vmmeta last rendered them, to tell an edit apart.
   rendered: z.record(z.string(), z.string()).optional(),
@@ -94,7 +119,10 @@ export function notFound(root: string, name: string): UserError {
 
 export function checkVmName(name: string): void {
   const r = vmNameSchema.safeParse(name);
-  if (!r.success) throw new UserError(`invalid VM name ${JSON.stringify(name)}: ${r.error.issues[0]?.message}`, { exitCode: EXIT.invalid });
+  if (!r.success)
+    throw new UserError(`invalid VM name ${JSON.stringify(name)}: ${r.error.issues[0]?.message}`, {
+      exitCode: EXIT.invalid,
+    });
 }
 
 // Only "not there" means no VM: a state root this user cannot read (EACCES) is reported as that, not as
@@ -178,7 +206,10 @@ export async function readState(p: VmPaths): Promise<StoredState> {
 export async function uuidOwner(root: string, uuid: string, except: string): Promise<string | undefined> {
   for (const name of await listVmNames(root)) {
     if (name === except) continue;
-    const stored = await readFile(join(root, name, FILES.state), 'utf8').then((t) => JSON.parse(t) as { uuid?: unknown }, () => undefined);
+    const stored = await readFile(join(root, name, FILES.state), 'utf8').then(
+      (t) => JSON.parse(t) as { uuid?: unknown },
+      () => undefined,
+    );
     if (typeof stored?.uuid === 'string' && stored.uuid.toLowerCase() === uuid.toLowerCase()) return name;
   }
   return undefined;
@@ -211,7 +242,8 @@ export async function listVmNames(root: string): Promise<string[]> {
   }
   const names: string[] = [];
   // A VM folder this user cannot look into is still listed: list shows its error rather than hiding it.
-  for (const e of entries.sort()) if (vmNameSchema.safeParse(e).success && (await vmExists(root, e).catch(() => true))) names.push(e);
+  for (const e of entries.sort())
+    if (vmNameSchema.safeParse(e).success && (await vmExists(root, e).catch(() => true))) names.push(e);
   return names;
 }
 
@@ -251,4 +283,3 @@ export async function removeVm(p: VmPaths): Promise<void> {
   await rename(p.dir, aside);
   await rm(aside, { recursive: true, force: true });
 }
-

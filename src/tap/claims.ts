@@ -21,15 +21,23 @@ export async function otherTapClaims(root: string, except: string): Promise<TapC
   const out: TapClaim[] = [];
   for (const vm of await listVmNames(root)) {
     if (vm === except) continue;
-    const doc = await readFile(join(root, vm, FILES.state), 'utf8').then((t) => JSON.parse(t) as { outputs?: { tap?: { device?: unknown; port?: unknown } } }, () => undefined);
+    const doc = await readFile(join(root, vm, FILES.state), 'utf8').then(
+      (t) => JSON.parse(t) as { outputs?: { tap?: { device?: unknown; port?: unknown } } },
+      () => undefined,
+    );
     const tap = doc?.outputs?.tap;
-    if (typeof tap?.device === 'string' && typeof tap.port === 'number') out.push({ vm, device: tap.device, port: tap.port });
+    if (typeof tap?.device === 'string' && typeof tap.port === 'number')
+      out.push({ vm, device: tap.device, port: tap.port });
   }
   return out;
 }
 
 // Two VMs on one tap would each see the other's packets marked as theirs; two on one port would share a sidecar.
-export function checkClaims(name: string, want: { device: string; port?: number | undefined }, others: TapClaim[]): void {
+export function checkClaims(
+  name: string,
+  want: { device: string; port?: number | undefined },
+  others: TapClaim[],
+): void {
   const tap = others.find((c) => c.device === want.device);
   if (tap) {
     throw new UserError(`sidecar.tap.device: tap ${want.device} already belongs to VM ${tap.vm}`, {
@@ -54,7 +62,10 @@ export async function choosePort(others: TapClaim[]): Promise<number> {
   for (let port = PORT_FIRST; port <= PORT_LAST; port++) {
     if (!taken.has(port) && (await portFree(port))) return port;
   }
-  throw new UserError(`no free sidecar port between ${PORT_FIRST} and ${PORT_LAST}`, { exitCode: EXIT.failure, hint: 'set sidecar.tap.port' });
+  throw new UserError(`no free sidecar port between ${PORT_FIRST} and ${PORT_LAST}`, {
+    exitCode: EXIT.failure,
+    hint: 'set sidecar.tap.port',
+  });
 }
 
 function portFree(port: number): Promise<boolean> {

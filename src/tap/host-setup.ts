@@ -24,13 +24,23 @@ export interface HostStep {
 export const MODULES = ['nf_tables', 'nft_chain_nat'];
 
 export function hostSteps(ifaces: string[]): HostStep[] {
-  for (const i of ifaces) if (!isInterfaceName(i)) throw new UserError(`--bridge ${JSON.stringify(i)}: not a Linux interface name`, { exitCode: EXIT.invalid });
+  for (const i of ifaces)
+    if (!isInterfaceName(i))
+      throw new UserError(`--bridge ${JSON.stringify(i)}: not a Linux interface name`, { exitCode: EXIT.invalid });
   const steps: HostStep[] = [{ id: 'kernel nf_tables', fix: ['modprobe', '-a', ...MODULES] }];
-  steps.push({ id: `lo ${METADATA_V4}/32`, fix: ['ip', 'addr', 'add', `${METADATA_V4}/32`, 'dev', 'lo'], undo: ['ip', 'addr', 'del', `${METADATA_V4}/32`, 'dev', 'lo'] });
+  steps.push({
+    id: `lo ${METADATA_V4}/32`,
+    fix: ['ip', 'addr', 'add', `${METADATA_V4}/32`, 'dev', 'lo'],
+    undo: ['ip', 'addr', 'del', `${METADATA_V4}/32`, 'dev', 'lo'],
+  });
   for (const i of [...new Set(ifaces)].sort()) {
     steps.push({ id: `${i} ipv6`, fix: ['sysctl', '-qw', `net.ipv6.conf.${i}.disable_ipv6=0`] });
     // nodad: the address is shared by every bridge's host side and must answer at once, not after DAD.
-    steps.push({ id: `${i} ${METADATA_V6}/64`, fix: ['ip', 'addr', 'add', `${METADATA_V6}/64`, 'dev', i, 'nodad'], undo: ['ip', 'addr', 'del', `${METADATA_V6}/64`, 'dev', i] });
+    steps.push({
+      id: `${i} ${METADATA_V6}/64`,
+      fix: ['ip', 'addr', 'add', `${METADATA_V6}/64`, 'dev', i, 'nodad'],
+      undo: ['ip', 'addr', 'del', `${METADATA_V6}/64`, 'dev', i],
+    });
   }
   return steps;
 }
@@ -48,8 +58,16 @@ async function addresses(dev: string): Promise<string[] | null> {
 // Whether a step is already in place; a missing interface is `null` (nothing to do until it exists).
 export async function stepDone(s: HostStep): Promise<boolean | null> {
   const [what, arg] = s.id.split(' ') as [string, string];
-  if (what === 'kernel') return checkVmRules({ vm: 'host-setup-probe', device: 'probe0', bridge: 'probe1', port: 1 }).then(() => true, () => false);
-  if (arg === 'ipv6') return readFile(`/proc/sys/net/ipv6/conf/${what}/disable_ipv6`, 'utf8').then((t) => t.trim() === '0', () => null);
+  if (what === 'kernel')
+    return checkVmRules({ vm: 'host-setup-probe', device: 'probe0', bridge: 'probe1', port: 1 }).then(
+      () => true,
+      () => false,
+    );
+  if (arg === 'ipv6')
+    return readFile(`/proc/sys/net/ipv6/conf/${what}/disable_ipv6`, 'utf8').then(
+      (t) => t.trim() === '0',
+      () => null,
+    );
   const have = await addresses(what);
   return have === null ? null : have.includes(arg);
 }
@@ -79,6 +97,9 @@ async function run(argv: string[]): Promise<void> {
     await exec(argv[0]!, argv.slice(1));
   } catch (err) {
     const e = err as { stderr?: string; code?: string };
-    throw new UserError(`${argv.join(' ')} failed: ${(e.stderr ?? e.code ?? String(err)).trim()}`, { exitCode: EXIT.failure, hint: 'host-setup needs root (CAP_NET_ADMIN); the steps before this one were applied and are kept' });
+    throw new UserError(`${argv.join(' ')} failed: ${(e.stderr ?? e.code ?? String(err)).trim()}`, {
+      exitCode: EXIT.failure,
+      hint: 'host-setup needs root (CAP_NET_ADMIN); the steps before this one were applied and are kept',
+    });
   }
 }

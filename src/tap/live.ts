@@ -16,10 +16,19 @@ export interface TapPathView {
   lastViaTap: string | null; // time of the last request through the tap
 }
 
-export async function tapPathView(r: TapRules, requests: Array<{ time?: string; listener?: string }>): Promise<TapPathView> {
+export async function tapPathView(
+  r: TapRules,
+  requests: Array<{ time?: string; listener?: string }>,
+): Promise<TapPathView> {
   const sys = `/sys/class/net/${r.device}`;
-  const state = await readFile(`${sys}/operstate`, 'utf8').then((t) => t.trim(), () => null);
-  const master = await readlink(`${sys}/master`).then((l) => basename(l), () => null);
+  const state = await readFile(`${sys}/operstate`, 'utf8').then(
+    (t) => t.trim(),
+    () => null,
+  );
+  const master = await readlink(`${sys}/master`).then(
+    (l) => basename(l),
+    () => null,
+  );
   let rules: TapPathView['rules'];
   try {
     const loaded = await loadedVmRules(r.vm);
@@ -27,20 +36,37 @@ export async function tapPathView(r: TapRules, requests: Array<{ time?: string; 
   } catch (err) {
     rules = `unknown: ${(err as Error).message}`;
   }
-  const via = requests.filter((q) => q.listener !== undefined && !q.listener.startsWith('unix:') && q.listener.endsWith(`:${r.port}`));
+  const via = requests.filter(
+    (q) => q.listener !== undefined && !q.listener.startsWith('unix:') && q.listener.endsWith(`:${r.port}`),
+  );
   return {
-    device: r.device, bridge: r.bridge, port: r.port,
+    device: r.device,
+    bridge: r.bridge,
+    port: r.port,
     // A tap QEMU holds reads "unknown" or "up"; one without a guest attached reads "down".
     tap: { exists: state !== null, up: state === 'up' || state === 'unknown', master },
-    rules, requestsViaTap: via.length, lastViaTap: via.at(-1)?.time ?? null,
+    rules,
+    requestsViaTap: via.length,
+    lastViaTap: via.at(-1)?.time ?? null,
   };
 }
 
 // What is wrong with the path, as inspect warnings.
 export function tapPathWarnings(v: TapPathView, vm: string): Array<{ code: string; message: string; hint: string }> {
   const out: Array<{ code: string; message: string; hint: string }> = [];
-  if (!v.tap.exists) out.push({ code: 'tap-missing', message: `tap ${v.device} does not exist`, hint: `ip tuntap add dev ${v.device} mode tap${v.bridge ? ` && ip link set ${v.device} master ${v.bridge} up` : ''} (libvirt creates it when the domain starts)` });
-  else if (v.tap.master !== v.bridge) out.push({ code: 'tap-bridge', message: `tap ${v.device} is ${v.tap.master ? `on bridge ${v.tap.master}` : 'on no bridge'}, not ${v.bridge ?? 'routed'}`, hint: v.bridge ? `ip link set ${v.device} master ${v.bridge}` : `ip link set ${v.device} nomaster` });
-  if (v.rules !== 'match') out.push({ code: 'tap-rules', message: `nftables rules of ${vm}: ${v.rules}`, hint: `vmmeta start ${vm}` });
+  if (!v.tap.exists)
+    out.push({
+      code: 'tap-missing',
+      message: `tap ${v.device} does not exist`,
+      hint: `ip tuntap add dev ${v.device} mode tap${v.bridge ? ` && ip link set ${v.device} master ${v.bridge} up` : ''} (libvirt creates it when the domain starts)`,
+    });
+  else if (v.tap.master !== v.bridge)
+    out.push({
+      code: 'tap-bridge',
+      message: `tap ${v.device} is ${v.tap.master ? `on bridge ${v.tap.master}` : 'on no bridge'}, not ${v.bridge ?? 'routed'}`,
+      hint: v.bridge ? `ip link set ${v.device} master ${v.bridge}` : `ip link set ${v.device} nomaster`,
+    });
+  if (v.rules !== 'match')
+    out.push({ code: 'tap-rules', message: `nftables rules of ${vm}: ${v.rules}`, hint: `vmmeta start ${vm}` });
   return out;
 }

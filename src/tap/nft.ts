@@ -17,14 +17,21 @@ export function runNft(args: string[], input?: string): Promise<NftResult> {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'ENOENT'
-        ? new UserError('nft not found in PATH: tap mode installs each VM\'s nftables rules with it', { exitCode: EXIT.failure, hint: 'install it (apt-get install nftables), or put it on PATH; nothing was changed' })
-        : err);
+      reject(
+        err.code === 'ENOENT'
+          ? new UserError("nft not found in PATH: tap mode installs each VM's nftables rules with it", {
+              exitCode: EXIT.failure,
+              hint: 'install it (apt-get install nftables), or put it on PATH; nothing was changed',
+            })
+          : err,
+      );
     });
     child.on('close', (code) => {
       if (code === 0) return resolve({ stdout });
       const lines = stderr.trim().split('\n').filter(Boolean);
-      reject(new NftError(`nft ${args.join(' ')} failed (exit ${code}): ${lines[0] ?? 'no message'}`, lines.slice(1, 6)));
+      reject(
+        new NftError(`nft ${args.join(' ')} failed (exit ${code}): ${lines[0] ?? 'no message'}`, lines.slice(1, 6)),
+      );
     });
     child.stdin.on('error', () => undefined); // nft gone before reading: its exit reports why
     child.stdin.end(input ?? '');
@@ -33,7 +40,11 @@ export function runNft(args: string[], input?: string): Promise<NftResult> {
 
 export class NftError extends UserError {
   constructor(message: string, details: string[]) {
-    super(message, { exitCode: EXIT.failure, details, hint: 'tap mode needs root (CAP_NET_ADMIN) and a kernel with nf_tables (bridge and inet families); see vmmeta doctor' });
+    super(message, {
+      exitCode: EXIT.failure,
+      details,
+      hint: 'tap mode needs root (CAP_NET_ADMIN) and a kernel with nf_tables (bridge and inet families); see vmmeta doctor',
+    });
   }
 }
 
@@ -53,10 +64,14 @@ export async function removeVmRules(vm: string): Promise<void> {
 
 // What the kernel holds for this VM (both families, `nft list table` text), or null per missing table.
 export async function loadedVmRules(vm: string): Promise<{ bridge: string | null; inet: string | null }> {
-  const get = (family: string) => runNft(['list', 'table', family, tableName(vm)]).then((r) => r.stdout, (err: unknown) => {
-    if (err instanceof NftError) return null;
-    throw err;
-  });
+  const get = (family: string) =>
+    runNft(['list', 'table', family, tableName(vm)]).then(
+      (r) => r.stdout,
+      (err: unknown) => {
+        if (err instanceof NftError) return null;
+        throw err;
+      },
+    );
   const [bridge, inet] = await Promise.all([get('bridge'), get('inet')]);
   return { bridge, inet };
 }
@@ -68,7 +83,11 @@ export function rulesMatch(r: TapRules, loaded: { bridge: string | null; inet: s
   const want = vmTables(r);
   const needBridge = r.bridge !== null;
   if (needBridge !== (loaded.bridge !== null) || loaded.inet === null) return false;
-  const norm = (t: string) => t.split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).filter((l) => /^(iifname|meta|tcp)\b/.test(l));
+  const norm = (t: string) =>
+    t
+      .split('\n')
+      .map((l) => l.trim().replace(/\s+/g, ' '))
+      .filter((l) => /^(iifname|meta|tcp)\b/.test(l));
   const have = new Set(norm(`${loaded.bridge ?? ''}\n${loaded.inet}`));
   return norm(want).every((l) => have.has(l));
 }

@@ -24,7 +24,10 @@ export interface StageOptions {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 // Nothing in the private staging folder is seen before the folder (new VM) or each file (update) is renamed into
@@ -46,7 +49,11 @@ async function writeDurable(path: string, data: string | Uint8Array, mode: numbe
   }
 }
 
-async function writeAll(dir: string, files: Array<[string, string | Uint8Array, number]>, folders: Set<string>): Promise<void> {
+async function writeAll(
+  dir: string,
+  files: Array<[string, string | Uint8Array, number]>,
+  folders: Set<string>,
+): Promise<void> {
   const parents = [...new Set(files.map(([rel]) => dirname(join(dir, rel))))].sort();
   for (const d of parents) {
     if (!folders.has(d)) await mkdir(d, { recursive: true, mode: 0o700 });
@@ -89,7 +96,11 @@ export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boole
   const folders = new Set<string>([dir]);
   try {
     if (lock) await acquireLock(dir, p.name);
-    const files: Array<[string, string | Uint8Array, number]> = [...plan.files].map(([rel, f]) => [rel === FILES.domainXml && o.keepDomainXml ? FILES.domainXmlCopy : rel, f.data, f.mode]);
+    const files: Array<[string, string | Uint8Array, number]> = [...plan.files].map(([rel, f]) => [
+      rel === FILES.domainXml && o.keepDomainXml ? FILES.domainXmlCopy : rel,
+      f.data,
+      f.mode,
+    ]);
     files.push([FILES.secrets, o.secrets ?? newSecrets(), 0o600]);
     // The ISOs are built from the plan, not from the staged files, so genisoimage runs while the files are
     // written. allSettled: nothing may still be writing into the folder when a failure removes it.

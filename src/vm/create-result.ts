@@ -28,8 +28,19 @@ export interface CreateResult extends VmSummary {
   rules?: 'installed' | 'kept' | 'removed'; // tap mode: what happened to the VM's nftables rules
 }
 
-export function result(p: VmPaths, plan: Plan, sidecar: SidecarInfo | null): Omit<CreateResult, 'action' | 'sidecarAction'> {
-  return { ...vmSummary(p, plan, sidecar), changes: [], settings: plan.settings, recordedFlags: overrideFlags(plan.overrides), repaired: [], kept: [] };
+export function result(
+  p: VmPaths,
+  plan: Plan,
+  sidecar: SidecarInfo | null,
+): Omit<CreateResult, 'action' | 'sidecarAction'> {
+  return {
+    ...vmSummary(p, plan, sidecar),
+    changes: [],
+    settings: plan.settings,
+    recordedFlags: overrideFlags(plan.overrides),
+    repaired: [],
+    kept: [],
+  };
 }
 
 export function progress(o: CreateOptions): { progress?: (line: string) => void } {

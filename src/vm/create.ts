@@ -22,7 +22,10 @@ export async function createOrUpdate(o: CreateOptions): Promise<CreateResult> {
   const first = await loadSpecFile(o.spec, { userDataOutside: o.userDataOutside });
   const name = first.vm.name;
   if (o.vm !== undefined && name !== o.vm) {
-    throw new UserError(`${o.spec} describes VM ${name}, not ${o.vm}`, { exitCode: EXIT.invalid, hint: 'the spec\'s name field picks the VM' });
+    throw new UserError(`${o.spec} describes VM ${name}, not ${o.vm}`, {
+      exitCode: EXIT.invalid,
+      hint: "the spec's name field picks the VM",
+    });
   }
   checkVmState(o.root, name); // ssh-style: a root or VM folder another user can write is refused
   await mkdir(o.root, { recursive: true, mode: 0o711 }); // traversable, not listable: see paths.ts
@@ -46,7 +49,12 @@ export async function createOrUpdate(o: CreateOptions): Promise<CreateResult> {
 }
 
 async function createNew(o: CreateOptions, p: VmPaths, plan: Plan): Promise<CreateResult> {
-  const staged = await stage(plan, p, { now: (o.now ?? (() => new Date()))(), source: resolve(o.spec), ...progress(o) }, true);
+  const staged = await stage(
+    plan,
+    p,
+    { now: (o.now ?? (() => new Date()))(), source: resolve(o.spec), ...progress(o) },
+    true,
+  );
   await commitNew(staged, p);
   try {
     let sidecar: SidecarInfo | null = null;
@@ -70,7 +78,12 @@ async function createNew(o: CreateOptions, p: VmPaths, plan: Plan): Promise<Crea
         throw err;
       }
     }
-    return { ...result(p, plan, sidecar), action: 'created', sidecarAction: sidecar ? 'started' : 'not started', ...(rules ? { rules: 'installed' as const } : {}) };
+    return {
+      ...result(p, plan, sidecar),
+      action: 'created',
+      sidecarAction: sidecar ? 'started' : 'not started',
+      ...(rules ? { rules: 'installed' as const } : {}),
+    };
   } finally {
     await releaseNewVmLock(p);
   }

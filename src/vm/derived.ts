@@ -40,14 +40,29 @@ async function compare(path: string, want: string | Uint8Array): Promise<Damage[
 
 export async function derivedDamage(p: VmPaths, plan: Plan): Promise<Damage[]> {
   const checks: Array<Promise<Damage | null>> = [];
-  const add = (file: string, check: Promise<Damage['problem'] | null>) => checks.push(check.then((problem) => (problem ? { file, problem } : null)));
+  const add = (file: string, check: Promise<Damage['problem'] | null>) =>
+    checks.push(check.then((problem) => (problem ? { file, problem } : null)));
   for (const [rel, f] of plan.files) {
     // domain.xml is the operator's to edit (kept on update, vmmeta's copy beside it): only its absence counts.
-    if (rel === FILES.domainXml) add(rel, readFile(join(p.dir, rel)).then(() => null, () => readFile(p.domainXmlCopy).then(() => null, () => 'missing' as const)));
+    if (rel === FILES.domainXml)
+      add(
+        rel,
+        readFile(join(p.dir, rel)).then(
+          () => null,
+          () =>
+            readFile(p.domainXmlCopy).then(
+              () => null,
+              () => 'missing' as const,
+            ),
+        ),
+      );
     else add(rel, compare(join(p.dir, rel), f.data));
   }
   if (plan.isos.cidata) add(FILES.cidataIso, looksLikeIso(p.cidataIso));
   if (plan.isos.configDrive) add(FILES.configDriveIso, looksLikeIso(p.configDriveIso));
-  add(FILES.secrets, readSecrets(p.secrets).then((r) => (r.ok ? null : r.problem === 'invalid' ? 'differs' : r.problem)));
+  add(
+    FILES.secrets,
+    readSecrets(p.secrets).then((r) => (r.ok ? null : r.problem === 'invalid' ? 'differs' : r.problem)),
+  );
   return (await Promise.all(checks)).filter((d): d is Damage => d !== null);
 }

@@ -24,12 +24,26 @@ export interface HotplugView extends HotplugSummary {
 
 const NETWORK_DATA = /^\/openstack\/[^/]+\/network_data\.json$/;
 
-export function hotplugView(vm: Pick<ResolvedVm, 'hotplug' | 'guest'>, nics: readonly HotNic[], guestRequests: readonly AccessRecord[]): HotplugView {
+export function hotplugView(
+  vm: Pick<ResolvedVm, 'hotplug' | 'guest'>,
+  nics: readonly HotNic[],
+  guestRequests: readonly AccessRecord[],
+): HotplugView {
   return {
     ...hotplugSummary(vm, DEFAULT_ROOT_PORTS),
     nics: nics.map((n) => {
-      const after = guestRequests.find((r) => NETWORK_DATA.test(r.path.split('?')[0]!) && r.status === 200 && Date.parse(r.time) >= Date.parse(n.addedAt));
-      return { id: n.link.id, mac: n.link.mac, addresses: n.networks.map((x) => ('address' in x ? x.address : x.type)), addedAt: n.addedAt, port: n.port, fetchedAfter: after?.time ?? null };
+      const after = guestRequests.find(
+        (r) =>
+          NETWORK_DATA.test(r.path.split('?')[0]!) && r.status === 200 && Date.parse(r.time) >= Date.parse(n.addedAt),
+      );
+      return {
+        id: n.link.id,
+        mac: n.link.mac,
+        addresses: n.networks.map((x) => ('address' in x ? x.address : x.type)),
+        addedAt: n.addedAt,
+        port: n.port,
+        fetchedAfter: after?.time ?? null,
+      };
     }),
   };
 }
@@ -44,6 +58,8 @@ export function hotplugWarnings(view: HotplugView, vmName: string, now: number):
     .map((n) => ({
       code: 'hotplug-not-fetched',
       message: `the guest has not fetched network_data.json since ${n.id} was plugged in (${n.addedAt}): it has not configured it`,
-      hint: view.acts ? `look at /var/log/cloud-init.log in the guest (hotplug-hook lines); vmmeta logs ${vmName}` : view.note,
+      hint: view.acts
+        ? `look at /var/log/cloud-init.log in the guest (hotplug-hook lines); vmmeta logs ${vmName}`
+        : view.note,
     }));
 }

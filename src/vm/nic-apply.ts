@@ -39,7 +39,18 @@ export interface Swapped {
 export async function swapDocuments(p: VmPaths, state: StoredState, plan: Plan, now: Date): Promise<Swapped> {
   const secrets = await readFile(p.secrets, 'utf8').catch(() => undefined);
   const keepDomainXml = await domainXmlEdited(p, state);
-  const staged = await stage(plan, p, { now, createdAt: state.createdAt, keepDomainXml, ...(state.source ? { source: state.source } : {}), ...(secrets ? { secrets } : {}) }, false);
+  const staged = await stage(
+    plan,
+    p,
+    {
+      now,
+      createdAt: state.createdAt,
+      keepDomainXml,
+      ...(state.source ? { source: state.source } : {}),
+      ...(secrets ? { secrets } : {}),
+    },
+    false,
+  );
   const committed = await commitUpdate(staged, p, keepDomainXml ? [FILES.domainXml] : []);
   const reload = async (): Promise<boolean> => {
     const status = await sidecarStatus(p);

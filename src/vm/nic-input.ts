@@ -25,25 +25,41 @@ export interface NicAddInput {
 }
 
 function invalid(issues: SpecIssue[]): UserError {
-  return new UserError(`invalid NIC (${issues.length} problem${issues.length === 1 ? '' : 's'})`, { exitCode: EXIT.invalid, details: issues.map(formatIssue) });
+  return new UserError(`invalid NIC (${issues.length} problem${issues.length === 1 ? '' : 's'})`, {
+    exitCode: EXIT.invalid,
+    details: issues.map(formatIssue),
+  });
 }
 
 function zodIssues(r: z.ZodSafeParseResult<unknown>, at: string): SpecIssue[] {
-  return r.success ? [] : r.error.issues.map((i) => ({ path: [at, ...i.path.map(String)].join('.'), message: i.message }));
+  return r.success
+    ? []
+    : r.error.issues.map((i) => ({ path: [at, ...i.path.map(String)].join('.'), message: i.message }));
 }
 
 export function newHotNic(o: NicAddInput, state: StoredState, nics: readonly HotNic[], now: Date): HotNic {
   const vm: ResolvedVm = decodeResolved(state.resolved);
-  const link = physicalLinkSchema.safeParse({ id: o.id, type: 'physical', mac: o.mac, ...(o.mtu !== undefined ? { mtu: o.mtu } : {}) });
+  const link = physicalLinkSchema.safeParse({
+    id: o.id,
+    type: 'physical',
+    mac: o.mac,
+    ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
+  });
   const issues: SpecIssue[] = zodIssues(link, '--id/--mac');
-  if (!o.dhcp && !o.addresses?.length) issues.push({ path: '--address', message: 'give --address CIDR (repeatable) or --dhcp' });
-  if (o.tap !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(o.tap)) issues.push({ path: '--tap', message: 'not a Linux interface name (1-15 letters, digits, "_", "." or "-")' });
-  if (o.gateway !== undefined && !o.addresses?.length) issues.push({ path: '--gateway', message: 'needs a static --address' });
+  if (!o.dhcp && !o.addresses?.length)
+    issues.push({ path: '--address', message: 'give --address CIDR (repeatable) or --dhcp' });
+  if (o.tap !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(o.tap))
+    issues.push({ path: '--tap', message: 'not a Linux interface name (1-15 letters, digits, "_", "." or "-")' });
+  if (o.gateway !== undefined && !o.addresses?.length)
+    issues.push({ path: '--gateway', message: 'needs a static --address' });
   const raw: unknown[] = [];
   if (o.dhcp) raw.push({ link: o.id, type: 'ipv4_dhcp' });
   for (const address of o.addresses ?? []) {
     const family = parseCidr(address)?.family;
-    const gateway = o.gateway !== undefined && parseCidr(`${o.gateway}/${family === 6 ? 128 : 32}`)?.family === family ? { gateway: o.gateway } : {};
+    const gateway =
+      o.gateway !== undefined && parseCidr(`${o.gateway}/${family === 6 ? 128 : 32}`)?.family === family
+        ? { gateway: o.gateway }
+        : {};
     raw.push({ link: o.id, type: family === 6 ? 'ipv6' : 'ipv4', address, ...gateway });
   }
   const networks: Network[] = [];
@@ -59,14 +75,21 @@ export function newHotNic(o: NicAddInput, state: StoredState, nics: readonly Hot
     if (l.id === link.data.id) throw taken(`link id ${l.id}`, l.id, vm.name);
     if (l.mac === link.data.mac) throw taken(`MAC ${l.mac}`, l.id, vm.name);
   }
-  const config = { ...vm.network, links: [...vm.network.links, link.data], networks: [...vm.network.networks, ...networks] };
+  const config = {
+    ...vm.network,
+    links: [...vm.network.links, link.data],
+    networks: [...vm.network.networks, ...networks],
+  };
   const rules = [...checkLinks(config.links), ...checkNetworks(config)];
   if (rules.length) throw invalid(rules);
 
   const hp = hotplugSummary(vm, DEFAULT_ROOT_PORTS);
   let port: number | null = null;
   if (hp.machine === 'q35') {
-    const free = freeRootPort(hp.rootPorts, nics.map((n) => n.port));
+    const free = freeRootPort(
+      hp.rootPorts,
+      nics.map((n) => n.port),
+    );
     if (free === undefined) {
       throw new UserError(`${vm.name} has no spare root port left (${hp.rootPorts}, all holding hot-plugged NICs)`, {
         exitCode: EXIT.conflict,
@@ -75,7 +98,13 @@ export function newHotNic(o: NicAddInput, state: StoredState, nics: readonly Hot
     }
     port = free;
   }
-  const nic: HotNic = { link: link.data, networks, backend: o.tap !== undefined ? { type: 'tap', ifname: o.tap } : { type: 'user' }, port, addedAt: now.toISOString() };
+  const nic: HotNic = {
+    link: link.data,
+    networks,
+    backend: o.tap !== undefined ? { type: 'tap', ifname: o.tap } : { type: 'user' },
+    port,
+    addedAt: now.toISOString(),
+  };
   if (o.libvirt) nic.via = { libvirt: o.libvirt };
   return nic;
 }

@@ -100,13 +100,20 @@ export function withHotNics(vm: ResolvedVm, nics: readonly HotNic[]): ResolvedVm
   for (const n of nics) {
     const clash = vm.network.links.find((l) => l.id === n.link.id || l.mac === n.link.mac);
     if (clash) {
-      throw new UserError(`network.links: link ${clash.id} (${clash.mac}) clashes with the hot-plugged NIC ${n.link.id} (${n.link.mac})`, {
-        exitCode: EXIT.conflict,
-        hint: `take it out of the spec, or unplug the NIC first: vmmeta nic remove ${vm.name} ${n.link.id}`,
-      });
+      throw new UserError(
+        `network.links: link ${clash.id} (${clash.mac}) clashes with the hot-plugged NIC ${n.link.id} (${n.link.mac})`,
+        {
+          exitCode: EXIT.conflict,
+          hint: `take it out of the spec, or unplug the NIC first: vmmeta nic remove ${vm.name} ${n.link.id}`,
+        },
+      );
     }
   }
-  const network = { ...vm.network, links: [...vm.network.links, ...nics.map((n) => n.link)], networks: [...vm.network.networks, ...nics.flatMap((n) => n.networks)] };
+  const network = {
+    ...vm.network,
+    links: [...vm.network.links, ...nics.map((n) => n.link)],
+    networks: [...vm.network.networks, ...nics.flatMap((n) => n.networks)],
+  };
   return { ...vm, network };
 }
 
@@ -118,7 +125,14 @@ export function specVm(resolved: ResolvedVm, o: Overrides | undefined): Resolved
 // The VM without its hot-plugged NICs (state.json's resolved VM has them applied).
 export function withoutHotNics(vm: ResolvedVm, nics: readonly HotNic[]): ResolvedVm {
   const ids = new Set(nics.map((n) => n.link.id));
-  return { ...vm, network: { ...vm.network, links: vm.network.links.filter((l) => !ids.has(l.id)), networks: vm.network.networks.filter((n) => !ids.has(n.link)) } };
+  return {
+    ...vm,
+    network: {
+      ...vm.network,
+      links: vm.network.links.filter((l) => !ids.has(l.id)),
+      networks: vm.network.networks.filter((n) => !ids.has(n.link)),
+    },
+  };
 }
 
 // The overrides to record: what was recorded before, minus `--from-spec`, plus this command line.
@@ -128,7 +142,11 @@ export function mergeOverrides(stored: Overrides, flags: OverrideFlags, specVm: 
     if (name === 'all') for (const row of SETTINGS) delete out[row.key];
     else {
       const row = SETTINGS.find((s) => s.name === name);
-      if (!row) throw new UserError(`--from-spec: unknown setting ${JSON.stringify(name)}`, { exitCode: EXIT.invalid, hint: `one of: ${[...SETTING_NAMES, 'all'].join(', ')}` });
+      if (!row)
+        throw new UserError(`--from-spec: unknown setting ${JSON.stringify(name)}`, {
+          exitCode: EXIT.invalid,
+          hint: `one of: ${[...SETTING_NAMES, 'all'].join(', ')}`,
+        });
       delete out[row.key];
     }
   }
@@ -140,10 +158,12 @@ export function mergeOverrides(stored: Overrides, flags: OverrideFlags, specVm: 
   const given = out as Record<string, unknown>;
   for (const row of SETTINGS) {
     const value = flags[row.key];
-    if (value !== undefined && !(Array.isArray(value) && !value.length)) given[row.key] = Array.isArray(value) ? [...value] : value;
+    if (value !== undefined && !(Array.isArray(value) && !value.length))
+      given[row.key] = Array.isArray(value) ? [...value] : value;
   }
   // The one flag that depends on the spec: it drops a CD, and leaves a NoCloud-net seed alone.
-  if (flags.nocloud === undefined && flags.suppressNocloud && (out.nocloud ?? specVm.datasource.nocloud) === 'cd') out.nocloud = 'none';
+  if (flags.nocloud === undefined && flags.suppressNocloud && (out.nocloud ?? specVm.datasource.nocloud) === 'cd')
+    out.nocloud = 'none';
   return out;
 }
 
@@ -152,9 +172,13 @@ export function settingSources(specVm: ResolvedVm, raw: unknown, o: Overrides): 
   const out = {} as Settings;
   for (const row of SETTINGS) {
     const flag = o[row.key];
-    out[row.name] = flag !== undefined
-      ? { value: flag, source: 'flag' }
-      : { value: (row.specValue as (v: ResolvedVm) => unknown)(specVm), source: row.inSpec(raw) ? 'spec' : 'default' };
+    out[row.name] =
+      flag !== undefined
+        ? { value: flag, source: 'flag' }
+        : {
+            value: (row.specValue as (v: ResolvedVm) => unknown)(specVm),
+            source: row.inSpec(raw) ? 'spec' : 'default',
+          };
   }
   return out;
 }

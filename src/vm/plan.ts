@@ -10,7 +10,17 @@ import { renderNoCloud } from '../render/nocloud.js';
 import { renderConfigDrive } from '../render/configdrive.js';
 import { renderOpenStackDisk } from '../render/openstack.js';
 import { resolveSmbios, smbiosText, type Smbios } from '../hypervisor/smbios.js';
-import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, DEFAULT_CDROM_BUS, DEFAULT_ROOT_PORTS, METADATA_ADDRESS, type CdromBus } from '../hypervisor/qemu-args.js';
+import {
+  qemuArgs,
+  argsFileText,
+  argsJson,
+  argsShell,
+  uuidMac,
+  DEFAULT_CDROM_BUS,
+  DEFAULT_ROOT_PORTS,
+  METADATA_ADDRESS,
+  type CdromBus,
+} from '../hypervisor/qemu-args.js';
 import { hotplugSummary } from '../spec/hotplug.js';
 import { guestfwdConnector } from '../hypervisor/connector.js';
 import { tapListen } from '../tap/addresses.js';
@@ -52,7 +62,9 @@ export interface Plan {
 // states written before overrides were recorded carry.
 export function specHash(vm: ResolvedVm, text: string, overrides: Overrides = {}): string {
   const recorded = Object.keys(overrides).length ? { overrides } : {};
-  return createHash('sha256').update(stableJson({ plan: PLAN_VERSION, text, vm: encodeResolved(vm), ...recorded })).digest('hex');
+  return createHash('sha256')
+    .update(stableJson({ plan: PLAN_VERSION, text, vm: encodeResolved(vm), ...recorded }))
+    .digest('hex');
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -91,13 +103,22 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   const nocloud = vm.datasource.nocloud;
   const seedUrl = nocloud === 'net' ? NOCLOUD_SEED_URL : null;
   const smbios = resolveSmbios(vm, seedUrl ? { seedUrl } : {});
-  const cdrom: { path: string; bus: CdromBus } | null = nocloud === 'cd' ? { path: p.cidataIso, bus: DEFAULT_CDROM_BUS } : null;
+  const cdrom: { path: string; bus: CdromBus } | null =
+    nocloud === 'cd' ? { path: p.cidataIso, bus: DEFAULT_CDROM_BUS } : null;
   const nic = metadataNic(vm, p);
   const rootPorts = hotplugSummary(vm, DEFAULT_ROOT_PORTS).rootPorts;
   const tap = tapOutputs(vm);
   const tapNicSpec = tapNic(vm);
   const tapArgs = tapNicSpec ? { id: 'vmmeta0', mac: tapNicSpec.mac, device: tapNicSpec.device } : null;
-  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...(nic ? { metadataNic: nic } : {}), ...(tapArgs ? { tapNic: tapArgs } : {}), rootPorts, qmpSocket: p.qmpSock });
+  const argv = qemuArgs({
+    uuid: vm.uuid,
+    smbios,
+    ...(cdrom ? { cdrom } : {}),
+    ...(nic ? { metadataNic: nic } : {}),
+    ...(tapArgs ? { tapNic: tapArgs } : {}),
+    rootPorts,
+    qmpSocket: p.qmpSock,
+  });
   const guestfwd = argv.find((a: string) => a.includes('guestfwd=')) ?? null;
   const outputs: VmOutputs = {
     nocloud,
@@ -114,7 +135,17 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   const put = (path: string, data: string | Uint8Array, mode = 0o644) => files.set(path, { data, mode });
   put(FILES.spec, loaded.text, 0o600); // may hold inline user-data, vendor-data or an admin password
   const httpTree = renderHttpTree(vm);
-  put(FILES.served, encodeServed(httpTree, { vm: vm.name, uuid: vm.uuid, imds: { tokens: vm.imds.tokens }, listen: outputs.listen, ...(vm.sidecar.allowAllInterfaces ? { allowAllInterfaces: true } : {}) }), 0o600);
+  put(
+    FILES.served,
+    encodeServed(httpTree, {
+      vm: vm.name,
+      uuid: vm.uuid,
+      imds: { tokens: vm.imds.tokens },
+      listen: outputs.listen,
+      ...(vm.sidecar.allowAllInterfaces ? { allowAllInterfaces: true } : {}),
+    }),
+    0o600,
+  );
   const noCloud = renderNoCloud(vm);
   // meta/ is for people: every OpenStack version (small, and they differ), NoCloud, and EC2's `latest/` only (the
   // dated EC2 trees repeat it ~15 times over hundreds of tiny files), taken from the served tree rather than
@@ -125,7 +156,8 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
     ['nocloud', noCloud],
   ];
   for (const [name, tree] of metaTrees) {
-    for (const [rel, bytes] of tree) put(`${FILES.meta}/${name}/${rel}`, bytes, isSensitiveDocument(rel) ? 0o600 : 0o644);
+    for (const [rel, bytes] of tree)
+      put(`${FILES.meta}/${name}/${rel}`, bytes, isSensitiveDocument(rel) ? 0o600 : 0o644);
   }
   put(FILES.smbios, smbiosText(smbios));
   put(FILES.qemuArgsTxt, argsFileText(argv));
@@ -139,6 +171,18 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
   if (vm.datasource.configDrive) isos.configDrive = renderConfigDrive(vm);
   const verdict = predictDatasource(verdictInput(vm, smbios, outputs, { sidecar: true }));
   const settings = settingSources(loaded.vm, loaded.raw, overrides);
-  return { vm, specText: loaded.text, specHash: specHash(vm, loaded.text, overrides), outputs, httpTree, smbios, qemuArgs: argv, files, isos, verdict, overrides, settings };
+  return {
+    vm,
+    specText: loaded.text,
+    specHash: specHash(vm, loaded.text, overrides),
+    outputs,
+    httpTree,
+    smbios,
+    qemuArgs: argv,
+    files,
+    isos,
+    verdict,
+    overrides,
+    settings,
+  };
 }
-

@@ -10,7 +10,6 @@ export function isProbePath(path: string): boolean {
   return /[?&]vmmeta=probe(?:&|$)/.test(path);
 }
 
-
 export interface ProbeResult {
   address: string;
   ok: boolean;
@@ -42,7 +41,11 @@ export function httpGet(l: ListenAddress, path: string, timeoutMs: number): Prom
   });
 }
 
-export async function probeListener(l: ListenAddress, timeoutMs: number, path = `/openstack?${PROBE_QUERY}`): Promise<ProbeResult> {
+export async function probeListener(
+  l: ListenAddress,
+  timeoutMs: number,
+  path = `/openstack?${PROBE_QUERY}`,
+): Promise<ProbeResult> {
   const start = performance.now();
   const address = listenerAddress(l);
   const ms = () => Math.round(performance.now() - start);

@@ -25,7 +25,8 @@ function overridesOf(v: unknown): Overrides {
   const out: Overrides = {};
   if (o.nocloud === 'cd' || o.nocloud === 'none' || o.nocloud === 'net') out.nocloud = o.nocloud;
   if (typeof o.configDrive === 'boolean') out.configDrive = o.configDrive;
-  if (Array.isArray(o.listen) && o.listen.length && o.listen.every((l) => typeof l === 'string')) out.listen = o.listen as string[];
+  if (Array.isArray(o.listen) && o.listen.length && o.listen.every((l) => typeof l === 'string'))
+    out.listen = o.listen as string[];
   return out;
 }
 

@@ -22,13 +22,21 @@ export async function servesPlan(info: SidecarInfo, plan: Plan, prefer?: readonl
   return got?.status === 200 && got.body.equals(t.want);
 }
 
-export async function waitServing(info: SidecarInfo, plan: Plan, timeoutMs = 5000, prefer?: readonly string[]): Promise<void> {
+export async function waitServing(
+  info: SidecarInfo,
+  plan: Plan,
+  timeoutMs = 5000,
+  prefer?: readonly string[],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await servesPlan(info, plan, prefer))) {
     if (Date.now() > deadline) {
-      throw new UserError(`the sidecar (pid ${info.pid}) still serves the old documents ${timeoutMs / 1000} s after SIGHUP`, {
-        hint: 'see sidecar.log in the VM folder, or restart it: vmmeta stop <vm> && vmmeta start <vm>',
-      });
+      throw new UserError(
+        `the sidecar (pid ${info.pid}) still serves the old documents ${timeoutMs / 1000} s after SIGHUP`,
+        {
+          hint: 'see sidecar.log in the VM folder, or restart it: vmmeta stop <vm> && vmmeta start <vm>',
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

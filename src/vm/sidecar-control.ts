@@ -43,7 +43,8 @@ export async function sidecarStatus(p: VmPaths): Promise<SidecarStatus> {
   const info = asSidecarInfo(await readJsonFile(p.sidecarJson));
   if (info && isSidecarProcess(info.pid, p.name)) return { state: 'running', pid: info.pid, info };
   const launch = (await readJsonFile(p.sidecarLaunch)) as { pid?: number } | undefined;
-  if (launch?.pid && launch.pid !== info?.pid && isSidecarProcess(launch.pid, p.name)) return { state: 'starting', pid: launch.pid };
+  if (launch?.pid && launch.pid !== info?.pid && isSidecarProcess(launch.pid, p.name))
+    return { state: 'starting', pid: launch.pid };
   return info ? { state: 'dead', pid: info.pid, info } : { state: 'stopped' };
 }
 
@@ -58,7 +59,10 @@ export interface LaunchOptions {
 
 // Starts the sidecar unless one is running (or starting: a create killed mid-launch leaves one coming up, and
 // a second would fight it for the socket). Returns the live sidecar's info once it answers.
-export async function ensureSidecar(p: VmPaths, opts: LaunchOptions = {}): Promise<{ info: SidecarInfo; started: boolean }> {
+export async function ensureSidecar(
+  p: VmPaths,
+  opts: LaunchOptions = {},
+): Promise<{ info: SidecarInfo; started: boolean }> {
   const status = await sidecarStatus(p);
   if (status.state === 'running' && status.info && (await probeSidecar(status.info)).every((r) => r.ok)) {
     return { info: status.info, started: false };
@@ -107,7 +111,9 @@ export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promi
     closeSync(log);
   }
   if (!pid) throw new UserError(`could not start the sidecar of ${p.name}`, { hint: `see ${p.sidecarLog}` });
-  await writeFileAtomic(p.sidecarLaunch, JSON.stringify({ pid, launchedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
+  await writeFileAtomic(p.sidecarLaunch, JSON.stringify({ pid, launchedAt: new Date().toISOString() }) + '\n', {
+    mode: 0o600,
+  });
   return waitReady(p, pid, opts);
 }
 
@@ -121,17 +127,26 @@ async function waitReady(p: VmPaths, pid: number, opts: LaunchOptions): Promise<
     if (info?.pid === pid) {
       const probes = await probeSidecar(info, 1000);
       if (probes.every((r) => r.ok)) return info;
-      last = probes.filter((r) => !r.ok).map((r) => `${r.address}: ${r.error ?? `HTTP ${r.status}`}`).join('; ');
+      last = probes
+        .filter((r) => !r.ok)
+        .map((r) => `${r.address}: ${r.error ?? `HTTP ${r.status}`}`)
+        .join('; ');
     }
     if (!isAlive(pid)) {
-      throw new UserError(`the sidecar of ${p.name} exited during start-up`, { details: await logTail(p), hint: `see ${p.sidecarLog}` });
-    }
-    if (Date.now() > deadline) {
-      await terminate(pid);
-      throw new UserError(`the sidecar of ${p.name} did not answer within ${duration(deadline - started)}${last ? ` (${last})` : ''}`, {
+      throw new UserError(`the sidecar of ${p.name} exited during start-up`, {
         details: await logTail(p),
         hint: `see ${p.sidecarLog}`,
       });
+    }
+    if (Date.now() > deadline) {
+      await terminate(pid);
+      throw new UserError(
+        `the sidecar of ${p.name} did not answer within ${duration(deadline - started)}${last ? ` (${last})` : ''}`,
+        {
+          details: await logTail(p),
+          hint: `see ${p.sidecarLog}`,
+        },
+      );
     }
     if (!announced && Date.now() - started > 1000) {
       opts.progress?.(`waiting for the sidecar of ${p.name} (pid ${pid}) to answer…`);
@@ -148,7 +163,12 @@ export function duration(ms: number): string {
 
 async function logTail(p: VmPaths, lines = 5): Promise<string[]> {
   const text = await readFile(p.sidecarLog, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').filter(Boolean).slice(-lines).map((l) => `${FILES.sidecarLog}: ${l}`);
+  return text
+    .trimEnd()
+    .split('\n')
+    .filter(Boolean)
+    .slice(-lines)
+    .map((l) => `${FILES.sidecarLog}: ${l}`);
 }
 
 async function terminate(pid: number): Promise<boolean> {
@@ -173,7 +193,8 @@ export async function stopSidecar(p: VmPaths): Promise<{ stopped: number[] }> {
   const launch = (await readJsonFile(p.sidecarLaunch)) as { pid?: number } | undefined;
   for (const pid of new Set([info?.pid, launch?.pid])) {
     if (pid && isSidecarProcess(pid, p.name)) {
-      if (!(await terminate(pid))) throw new UserError(`the sidecar of ${p.name} (pid ${pid}) did not stop`, { hint: `kill -9 ${pid}` });
+      if (!(await terminate(pid)))
+        throw new UserError(`the sidecar of ${p.name} (pid ${pid}) did not stop`, { hint: `kill -9 ${pid}` });
       stopped.push(pid);
     }
   }

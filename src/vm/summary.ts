@@ -27,7 +27,16 @@ export interface VmSummary {
   qemu: { argv: string[]; guestfwd: string | null; files: { txt: string; sh: string; json: string } };
   libvirt: { domainXml: string; sysinfoXml: string };
   datasource: { predicted: string | null; reasons: string[]; warnings: string[] };
-  files: { spec: string; state: string; served: string; meta: string; secrets: string; smbios: string; sidecarLog: string; accessLog: string };
+  files: {
+    spec: string;
+    state: string;
+    served: string;
+    meta: string;
+    secrets: string;
+    smbios: string;
+    sidecarLog: string;
+    accessLog: string;
+  };
   sidecar: SidecarSummary | null;
 }
 
@@ -56,10 +65,23 @@ export function vmSummary(p: VmPaths, plan: Plan, sidecar: SidecarInfo | null): 
     seedUrl: plan.outputs.seedUrl,
     tap: plan.outputs.tap ?? null,
     smbios: plan.smbios,
-    qemu: { argv: plan.qemuArgs, guestfwd: plan.outputs.guestfwd, files: { txt: p.qemuArgsTxt, sh: p.qemuArgsSh, json: p.qemuArgsJson } },
+    qemu: {
+      argv: plan.qemuArgs,
+      guestfwd: plan.outputs.guestfwd,
+      files: { txt: p.qemuArgsTxt, sh: p.qemuArgsSh, json: p.qemuArgsJson },
+    },
     libvirt: { domainXml: p.domainXml, sysinfoXml: p.sysinfoXml },
     datasource: { predicted: plan.verdict.winner, reasons: plan.verdict.reasons, warnings: plan.verdict.warnings },
-    files: { spec: p.spec, state: p.state, served: p.served, meta: p.meta, secrets: p.secrets, smbios: p.smbios, sidecarLog: p.sidecarLog, accessLog: p.accessLog },
+    files: {
+      spec: p.spec,
+      state: p.state,
+      served: p.served,
+      meta: p.meta,
+      secrets: p.secrets,
+      smbios: p.smbios,
+      sidecarLog: p.sidecarLog,
+      accessLog: p.accessLog,
+    },
     sidecar: sidecarSummary(sidecar),
   };
 }

@@ -21,7 +21,15 @@ import { servesPlan, waitServing } from './serving.js';
 import { storedPrediction } from './vm-view.js';
 import { recoverState, type RecoveredState } from './recover.js';
 import { progress, result, type CreateOptions, type CreateResult } from './create-result.js';
-import { ensureVmRules, installVmRules, preflightRules, removeVmRules, settleTap, tapRules, type TapRules } from '../tap/engine.js';
+import {
+  ensureVmRules,
+  installVmRules,
+  preflightRules,
+  removeVmRules,
+  settleTap,
+  tapRules,
+  type TapRules,
+} from '../tap/engine.js';
 
 export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<CreateResult> {
   let stored: StoredState | undefined;
@@ -30,7 +38,8 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
     state = stored = await readState(p);
   } catch (err) {
     // --force rebuilds a VM whose state.json is damaged (the hint of DamagedStateError says so) or gone.
-    if (!o.force || !(err instanceof DamagedStateError || (err instanceof UserError && err.exitCode === EXIT.notFound))) throw err;
+    if (!o.force || !(err instanceof DamagedStateError || (err instanceof UserError && err.exitCode === EXIT.notFound)))
+      throw err;
     state = await recoverState(p);
   }
   const recovered = stored === undefined;
@@ -53,7 +62,19 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
   const secrets = oldSecrets.ok ? oldSecrets.text : undefined;
   const keepDomainXml = await domainXmlEdited(p, state);
   const before = await sidecarStatus(p);
-  const staged = await stage(plan, p, { now: (o.now ?? (() => new Date()))(), createdAt: state.createdAt, source: resolve(o.spec), keepDomainXml, ...(secrets ? { secrets } : {}), ...progress(o) }, false);
+  const staged = await stage(
+    plan,
+    p,
+    {
+      now: (o.now ?? (() => new Date()))(),
+      createdAt: state.createdAt,
+      source: resolve(o.spec),
+      keepDomainXml,
+      ...(secrets ? { secrets } : {}),
+      ...progress(o),
+    },
+    false,
+  );
   const committed = await commitUpdate(staged, p, keepDomainXml ? [FILES.domainXml] : []);
   let refreshed: { info: SidecarInfo | null; action: CreateResult['sidecarAction'] };
   try {
@@ -67,9 +88,30 @@ export async function updateExisting(o: CreateOptions, p: VmPaths): Promise<Crea
   }
   await committed.discard();
   if (plan.vm.uuid !== state.uuid) await rm(p.password, { force: true }); // the old instance's password
-  const changes = stored ? bootChanges({ outputs: stored.outputs, predicted: storedPrediction(stored, true).winner }, { outputs: plan.outputs, predicted: plan.verdict.winner }) : [];
-  const kept = keepDomainXml ? [{ file: p.domainXml, copy: p.domainXmlCopy, message: `${FILES.domainXml} was edited: kept as it is; vmmeta's new copy is ${p.domainXmlCopy} (or apply the changes with: vmmeta libvirt patch ${p.domainXml} ${p.name} --in-place)` }] : [];
-  return { ...result(p, plan, refreshed.info), action: 'updated', sidecarAction: refreshed.action, changes, repaired, kept, ...(rules ? { rules: 'installed' as const } : oldRules ? { rules: 'removed' as const } : {}) };
+  const changes = stored
+    ? bootChanges(
+        { outputs: stored.outputs, predicted: storedPrediction(stored, true).winner },
+        { outputs: plan.outputs, predicted: plan.verdict.winner },
+      )
+    : [];
+  const kept = keepDomainXml
+    ? [
+        {
+          file: p.domainXml,
+          copy: p.domainXmlCopy,
+          message: `${FILES.domainXml} was edited: kept as it is; vmmeta's new copy is ${p.domainXmlCopy} (or apply the changes with: vmmeta libvirt patch ${p.domainXml} ${p.name} --in-place)`,
+        },
+      ]
+    : [];
+  return {
+    ...result(p, plan, refreshed.info),
+    action: 'updated',
+    sidecarAction: refreshed.action,
+    changes,
+    repaired,
+    kept,
+    ...(rules ? { rules: 'installed' as const } : oldRules ? { rules: 'removed' as const } : {}),
+  };
 }
 
 // A no-op create or update still puts back rules someone flushed (a reboot, `nft flush ruleset`).
@@ -83,7 +125,8 @@ async function unchanged(o: CreateOptions, p: VmPaths, plan: Plan): Promise<Crea
   const base = { ...result(p, plan, null), action: 'unchanged' as const };
   if (o.start === false) return { ...base, sidecarAction: 'not started' };
   const status = await sidecarStatus(p);
-  if (o.vm !== undefined && status.state !== 'running' && status.state !== 'starting') return { ...base, sidecarAction: 'not started' };
+  if (o.vm !== undefined && status.state !== 'running' && status.state !== 'starting')
+    return { ...base, sidecarAction: 'not started' };
   const { info, started } = await ensureSidecar(p, progress(o));
   if (!started && !(await servesPlan(info, plan))) {
     // An earlier update committed the files but was killed before the sidecar reloaded them.
@@ -95,7 +138,13 @@ async function unchanged(o: CreateOptions, p: VmPaths, plan: Plan): Promise<Crea
 }
 
 // A running sidecar reloads served.json on SIGHUP; new listen addresses need a restart.
-async function refreshSidecar(o: CreateOptions, p: VmPaths, plan: Plan, state: RecoveredState, recovered: boolean): Promise<{ info: SidecarInfo | null; action: CreateResult['sidecarAction'] }> {
+async function refreshSidecar(
+  o: CreateOptions,
+  p: VmPaths,
+  plan: Plan,
+  state: RecoveredState,
+  recovered: boolean,
+): Promise<{ info: SidecarInfo | null; action: CreateResult['sidecarAction'] }> {
   const status = await sidecarStatus(p);
   const sameListen = !recovered && JSON.stringify(state.outputs.listen) === JSON.stringify(plan.outputs.listen);
   if (status.state === 'running' && status.info && sameListen) {
@@ -139,7 +188,9 @@ function checkLoss(state: RecoveredState, plan: Plan, o: CreateOptions): void {
   if (plan.vm.uuid === state.uuid || o.force) return;
   throw new UserError(`the spec changes the uuid of ${plan.vm.name} from ${state.uuid} to ${plan.vm.uuid}`, {
     exitCode: EXIT.conflict,
-    details: ['cloud-init would treat the guest as a new instance: new host keys, per-instance modules run again, the stored password dropped'],
+    details: [
+      'cloud-init would treat the guest as a new instance: new host keys, per-instance modules run again, the stored password dropped',
+    ],
     hint: `re-run with --force if that is what you want: vmmeta create --force ${o.spec}`,
   });
 }

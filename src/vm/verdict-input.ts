@@ -5,7 +5,12 @@ import type { Smbios } from '../hypervisor/smbios.js';
 import type { VerdictInput } from '../guest/verdict.js';
 import type { VmOutputs } from '../state/store.js';
 
-export function verdictInput(vm: ResolvedVm, smbios: Smbios, outputs: VmOutputs, live: { sidecar: boolean }): VerdictInput {
+export function verdictInput(
+  vm: ResolvedVm,
+  smbios: Smbios,
+  outputs: VmOutputs,
+  live: { sidecar: boolean },
+): VerdictInput {
   return {
     arch: vm.guest.arch,
     cloudInit: vm.guest.cloudInit,

@@ -7,7 +7,14 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HotNicPlug } from '../hypervisor/hotplug.js';
-import { attachArgs, detachArgs, interfaceXml, removedEventArgs, removedLine, type LibvirtTarget } from '../hypervisor/libvirt-hotplug.js';
+import {
+  attachArgs,
+  detachArgs,
+  interfaceXml,
+  removedEventArgs,
+  removedLine,
+  type LibvirtTarget,
+} from '../hypervisor/libvirt-hotplug.js';
 
 import { EXIT, UserError } from '../errors.js';
 import type { HotplugDriver } from '../hypervisor/hotplug.js';
@@ -19,14 +26,25 @@ async function virsh(args: string[]): Promise<string> {
     return (await run('virsh', args, { timeout: 60_000 })).stdout;
   } catch (err) {
     const e = err as Error & { stderr?: string; code?: unknown };
-    if (e.code === 'ENOENT') throw new UserError('virsh is not installed', { exitCode: EXIT.failure, hint: 'apt-get install libvirt-clients' });
-    throw new UserError(`virsh ${args.join(' ')} failed: ${(e.stderr ?? e.message).trim()}`, { exitCode: EXIT.failure, details: ['nothing changed: the documents the guest reads are as they were'] });
+    if (e.code === 'ENOENT')
+      throw new UserError('virsh is not installed', {
+        exitCode: EXIT.failure,
+        hint: 'apt-get install libvirt-clients',
+      });
+    throw new UserError(`virsh ${args.join(' ')} failed: ${(e.stderr ?? e.message).trim()}`, {
+      exitCode: EXIT.failure,
+      details: ['nothing changed: the documents the guest reads are as they were'],
+    });
   }
 }
 
 export async function libvirtDriver(t: LibvirtTarget, dir: string): Promise<HotplugDriver> {
   const state = (await virsh([...(t.uri ? ['-c', t.uri] : []), 'domstate', t.domain])).trim();
-  if (state !== 'running') throw new UserError(`libvirt domain ${t.domain} is not running (${state})`, { exitCode: EXIT.failure, hint: `virsh start ${t.domain}` });
+  if (state !== 'running')
+    throw new UserError(`libvirt domain ${t.domain} is not running (${state})`, {
+      exitCode: EXIT.failure,
+      hint: `virsh start ${t.domain}`,
+    });
   return {
     async plug(n: HotNicPlug) {
       const file = join(dir, `.nic-${n.linkId}.xml`);
@@ -50,7 +68,11 @@ export async function libvirtDriver(t: LibvirtTarget, dir: string): Promise<Hotp
       });
       try {
         await virsh(detachArgs(t, n.linkId));
-        if (!(await removed)) throw new UserError(`${n.linkId} was not unplugged: no device-removed event within ${timeoutMs / 1000} s`, { exitCode: EXIT.failure, details: ['nothing changed in the documents: the link stays until the device is gone'] });
+        if (!(await removed))
+          throw new UserError(`${n.linkId} was not unplugged: no device-removed event within ${timeoutMs / 1000} s`, {
+            exitCode: EXIT.failure,
+            details: ['nothing changed in the documents: the link stays until the device is gone'],
+          });
       } finally {
         watch.kill();
       }

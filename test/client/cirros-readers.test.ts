@@ -17,7 +17,13 @@ import { lookup, text } from '../helpers/render-lookup.js';
 import type { FileTree } from '../../src/render/tree.js';
 
 const BUSYBOX = '/bin/busybox';
-const twoKeys = { name: 'cirros', sshKeys: [{ name: 'ops', key: ED25519 }, { name: 'backup', key: RSA_KEY }] };
+const twoKeys = {
+  name: 'cirros',
+  sshKeys: [
+    { name: 'ops', key: ED25519 },
+    { name: 'backup', key: RSA_KEY },
+  ],
+};
 
 function sh(script: string, args: string[] = [], cwd = '/'): { out: string; status: number | null; err: string } {
   const r = spawnSync(BUSYBOX, ['sh', '-c', script, 'sh', ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
@@ -56,7 +62,11 @@ function serve(tree: FileTree): Promise<{ server: Server; base: string }> {
     const body = lookup(tree, (req.url ?? '/').split('?')[0]!);
     res.writeHead(body ? 200 : 404).end(body ? Buffer.from(body) : undefined);
   });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+  return new Promise((ok) =>
+    server.listen(0, '127.0.0.1', () =>
+      ok({ server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` }),
+    ),
+  );
 }
 
 // ds/ec2 search_local: up to MAX_TRIES reads of instance-id (ec2metadata's caturl is curl --fail), breaking
@@ -72,7 +82,10 @@ const EC2_LOOP = [
 ].join('\n');
 
 test('CirrOS ds/ec2: the default instance-id is accepted on the first try; the uuid form takes all 20', async () => {
-  for (const [spec, tries] of [[{ name: 'c1' }, 1], [{ name: 'c2', instanceId: FIXED_UUID }, 20]] as const) {
+  for (const [spec, tries] of [
+    [{ name: 'c1' }, 1],
+    [{ name: 'c2', instanceId: FIXED_UUID }, 20],
+  ] as const) {
     const vm = resolve(spec);
     const { server, base } = await serve(renderEc2Http(vm));
     try {
@@ -106,7 +119,10 @@ test('CirrOS ds/configdrive: every public_keys value survives `cat public_keys/*
   try {
     writeFsTree(join(dir, 'processed'), JSON.parse(md));
     mkdirSync(join(dir, 'data'));
-    const lines = authorizedKeys(join(dir, 'data'), 'set +f; cat ../processed/public_keys/* > public-keys || rm public-keys');
+    const lines = authorizedKeys(
+      join(dir, 'data'),
+      'set +f; cat ../processed/public_keys/* > public-keys || rm public-keys',
+    );
     assert.deepEqual(lines.sort(), [ED25519, RSA_KEY].sort());
     // Without the trailing newline (vmmeta before #15) the two keys ran together on one line.
     writeFileSync(join(dir, 'processed/public_keys/backup'), RSA_KEY);

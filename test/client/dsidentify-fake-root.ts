@@ -23,7 +23,13 @@ export interface DsIdentifyRun {
 }
 
 // What QEMU 7.2 q35 shows without -smbios (smbios-and-hypervisor.md §1.2, observed).
-const QEMU_DEFAULTS = { sys_vendor: 'QEMU', product_name: 'Standard PC (Q35 + ICH9, 2009)', chassis_vendor: 'QEMU', chassis_asset_tag: '', product_serial: '' };
+const QEMU_DEFAULTS = {
+  sys_vendor: 'QEMU',
+  product_name: 'Standard PC (Q35 + ICH9, 2009)',
+  chassis_vendor: 'QEMU',
+  chassis_asset_tag: '',
+  product_serial: '',
+};
 
 export function dmiFiles(smbios: Smbios | null): Record<string, string> {
   const files: Record<string, string> = { ...QEMU_DEFAULTS, board_name: '' };
@@ -49,12 +55,18 @@ function script(path: string, body: string): void {
 export function runDsIdentify(dsIdentify: string, guest: FakeGuest): DsIdentifyRun {
   const root = mkdtempSync(join(tmpdir(), 'vmmeta-di-'));
   try {
-    for (const d of ['sys/class/dmi/id', 'proc/1', 'etc/cloud/cloud.cfg.d', 'run/systemd', 'var/lib/cloud', 'bin']) mkdirSync(join(root, d), { recursive: true });
-    for (const [name, value] of Object.entries(dmiFiles(guest.smbios))) writeFileSync(join(root, 'sys/class/dmi/id', name), value + '\n');
+    for (const d of ['sys/class/dmi/id', 'proc/1', 'etc/cloud/cloud.cfg.d', 'run/systemd', 'var/lib/cloud', 'bin'])
+      mkdirSync(join(root, d), { recursive: true });
+    for (const [name, value] of Object.entries(dmiFiles(guest.smbios)))
+      writeFileSync(join(root, 'sys/class/dmi/id', name), value + '\n');
     writeFileSync(join(root, 'proc/cmdline'), 'root=/dev/vda1 ro console=ttyS0\n');
     writeFileSync(join(root, 'proc/1/environ'), '');
     writeFileSync(join(root, 'proc/uptime'), '1.00 1.00\n');
-    if (guest.imageDatasourceList) writeFileSync(join(root, 'etc/cloud/cloud.cfg.d/90-image.cfg'), `datasource_list: [ ${guest.imageDatasourceList.join(', ')} ]\n`);
+    if (guest.imageDatasourceList)
+      writeFileSync(
+        join(root, 'etc/cloud/cloud.cfg.d/90-image.cfg'),
+        `datasource_list: [ ${guest.imageDatasourceList.join(', ')} ]\n`,
+      );
     const records: string[] = [];
     if (guest.cidata) records.push('DEVNAME=/dev/sr0\nUUID=2026-01-01-00-00-00-00\nLABEL=cidata\nTYPE=iso9660\n');
     if (guest.config2) records.push('DEVNAME=/dev/sr1\nUUID=2026-01-01-00-00-00-01\nLABEL=config-2\nTYPE=iso9660\n');
@@ -62,18 +74,32 @@ export function runDsIdentify(dsIdentify: string, guest: FakeGuest): DsIdentifyR
     writeFileSync(join(root, 'blkid.out'), records.join('\n'));
     script(join(root, 'bin/blkid'), `cat '${join(root, 'blkid.out')}'`);
     // 20.4/22.4 call `uname -snrvmo`, 25.1 `uname -svm`.
-    script(join(root, 'bin/uname'), `case "$1" in -snrvmo) echo "Linux vm1 6.1.0-28-amd64 #1 SMP ${guest.arch} GNU/Linux";; *) echo "Linux #1 SMP ${guest.arch}";; esac`);
+    script(
+      join(root, 'bin/uname'),
+      `case "$1" in -snrvmo) echo "Linux vm1 6.1.0-28-amd64 #1 SMP ${guest.arch} GNU/Linux";; *) echo "Linux #1 SMP ${guest.arch}";; esac`,
+    );
     script(join(root, 'bin/systemd-detect-virt'), 'echo kvm');
     const log = join(root, 'run/ds-identify.log');
     const res = spawnSync('sh', [dsIdentify, '--force'], {
       encoding: 'utf8',
       timeout: 60_000,
-      env: { PATH: `${join(root, 'bin')}:/usr/bin:/bin`, PATH_ROOT: root, DI_LOG: log, SYSTEMD_VIRTUALIZATION: 'vm:kvm', PATH_DI_ENV: join(root, 'none') },
+      env: {
+        PATH: `${join(root, 'bin')}:/usr/bin:/bin`,
+        PATH_ROOT: root,
+        DI_LOG: log,
+        SYSTEMD_VIRTUALIZATION: 'vm:kvm',
+        PATH_DI_ENV: join(root, 'none'),
+      },
     });
     if (res.status === null) throw new Error(`ds-identify did not finish: ${res.error?.message ?? res.signal}`);
     const cfgPath = join(root, 'run/cloud-init/cloud.cfg');
     const cloudCfg = existsSync(cfgPath) ? readFileSync(cfgPath, 'utf8') : '';
-    return { rc: res.status, list: parseList(cloudCfg), cloudCfg, log: existsSync(log) ? readFileSync(log, 'utf8') : res.stderr };
+    return {
+      rc: res.status,
+      list: parseList(cloudCfg),
+      cloudCfg,
+      log: existsSync(log) ? readFileSync(log, 'utf8') : res.stderr,
+    };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -83,5 +109,8 @@ export function runDsIdentify(dsIdentify: string, guest: FakeGuest): DsIdentifyR
 export function parseList(cloudCfg: string): string[] | null {
   const m = /^datasource_list: \[ (.*) \]$/m.exec(cloudCfg);
   if (!m) return null;
-  return (m[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (m[1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -61,12 +61,22 @@ for (const suite of SUITES) {
     const client = cloudInitClient(suite);
     const r = runCloudInitPython(client, SCRIPT, [], { timeoutMs: 60_000 });
     assert.equal(r.status, 0, r.stderr);
-    const got = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { local: boolean; net: boolean; hostname: string | null };
+    const got = JSON.parse(r.stdout.trim().split('\n').pop() as string) as {
+      local: boolean;
+      net: boolean;
+      hostname: string | null;
+    };
     assert.deepEqual(got, { local: false, net: true, hostname: 'seeded-host' });
     const serial = 'ds=nocloud-net;s=http://169.254.169.254/nocloud/';
     const uuid = '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10';
     const verdict = (productName: string) =>
-      predictDatasource({ arch: 'x86_64', cloudInit: SUITE_CLOUD_INIT[suite], dmi: { productName, assetTag: '', serial, uuid }, disks: { cidata: false, config2: false }, sidecar: { openstack: true, ec2: true, nocloud: true } }).winner;
+      predictDatasource({
+        arch: 'x86_64',
+        cloudInit: SUITE_CLOUD_INIT[suite],
+        dmi: { productName, assetTag: '', serial, uuid },
+        disks: { cidata: false, config2: false },
+        sidecar: { openstack: true, ec2: true, nocloud: true },
+      }).winner;
     assert.equal(verdict('Standard PC (Q35 + ICH9, 2009)'), got.net && !got.local ? 'NoCloudNet' : 'unexpected');
     assert.equal(verdict('OpenStack Nova'), got.local ? 'NoCloud' : 'OpenStackLocal');
   });

@@ -33,12 +33,17 @@ function volumeId(iso: string): string {
 }
 
 function walk(dir: string, prefix = ''): string[] {
-  return readdirSync(dir).sort().flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
+  return readdirSync(dir)
+    .sort()
+    .flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
 }
 
 for (const tool of ['genisoimage', 'xorriso'] as IsoTool[]) {
   describe(`buildIso with ${tool}`, () => {
-    for (const [volume, tree] of [['cidata', NOCLOUD], ['config-2', CONFIG2]] as const) {
+    for (const [volume, tree] of [
+      ['cidata', NOCLOUD],
+      ['config-2', CONFIG2],
+    ] as const) {
       test(`${volume}: volume id, names and bytes survive isoinfo -R, isoinfo -J and xorriso -osirrox`, async () => {
         const dir = mkdtempSync(join(tmpdir(), 'vmmeta-iso-test-'));
         try {
@@ -56,7 +61,8 @@ for (const tool of ['genisoimage', 'xorriso'] as IsoTool[]) {
           const out = join(dir, 'x');
           execFileSync('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/', out], { stdio: 'ignore' });
           assert.deepEqual(walk(out), [...tree.keys()]);
-          for (const [path, bytes] of tree) assert.deepEqual(new Uint8Array(readFileSync(join(out, path))), bytes, path);
+          for (const [path, bytes] of tree)
+            assert.deepEqual(new Uint8Array(readFileSync(join(out, path))), bytes, path);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
@@ -75,7 +81,13 @@ test('rebuilding replaces the ISO atomically and keeps the file order', async ()
     await buildIso(reversed, { volumeId: 'cidata', out: other });
     const list = (f: string) => execFileSync('isoinfo', ['-i', f, '-R', '-f'], { encoding: 'utf8' });
     assert.equal(list(iso), list(other));
-    await buildIso(sortedTree([['meta-data', utf8('x')], ['user-data', utf8('y')]]), { volumeId: 'cidata', out: iso });
+    await buildIso(
+      sortedTree([
+        ['meta-data', utf8('x')],
+        ['user-data', utf8('y')],
+      ]),
+      { volumeId: 'cidata', out: iso },
+    );
     assert.equal(list(iso), '/meta-data\n/user-data\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -88,7 +100,10 @@ test('no ISO tool on PATH: a UserError naming the packages, and nothing written'
   const dir = mkdtempSync(join(tmpdir(), 'vmmeta-iso-test-'));
   process.env.PATH = '/nonexistent';
   try {
-    await assert.rejects(buildIso(NOCLOUD, { volumeId: 'cidata', out: join(dir, 'c.iso') }), (e: unknown) => e instanceof UserError && /genisoimage/.test(e.hint ?? ''));
+    await assert.rejects(
+      buildIso(NOCLOUD, { volumeId: 'cidata', out: join(dir, 'c.iso') }),
+      (e: unknown) => e instanceof UserError && /genisoimage/.test(e.hint ?? ''),
+    );
     assert.equal(existsSync(join(dir, 'c.iso')), false);
   } finally {
     process.env.PATH = saved;
@@ -100,7 +115,10 @@ test('paths that are not a disk tree are refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmmeta-iso-test-'));
   try {
     for (const bad of ['/abs', 'a/../b', 'dir/']) {
-      await assert.rejects(buildIso(new Map([[bad, utf8('x')]]), { volumeId: 'cidata', out: join(dir, 'c.iso') }), /not a disk tree path/);
+      await assert.rejects(
+        buildIso(new Map([[bad, utf8('x')]]), { volumeId: 'cidata', out: join(dir, 'c.iso') }),
+        /not a disk tree path/,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

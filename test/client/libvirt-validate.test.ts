@@ -16,7 +16,11 @@ import { makeVm, UUID } from '../unit/hypervisor/fixtures.js';
 
 const GOLDEN = fileURLToPath(new URL('../../../test/golden-hypervisor/', import.meta.url));
 const HAND = readFileSync(join(GOLDEN, 'hand-written-domain.xml'), 'utf8');
-const NIC = { id: 'vmmeta0', mac: '52:54:00:12:34:56', connector: "socat -lf /dev/null - 'UNIX-CONNECT:/var/lib/vmmeta/web1/sidecar.sock'" };
+const NIC = {
+  id: 'vmmeta0',
+  mac: '52:54:00:12:34:56',
+  connector: "socat -lf /dev/null - 'UNIX-CONNECT:/var/lib/vmmeta/web1/sidecar.sock'",
+};
 
 function validate(xml: string): void {
   const dir = mkdtempSync(join(tmpdir(), 'vmmeta-virt-'));
@@ -33,7 +37,16 @@ function validate(xml: string): void {
 const smbios = resolveSmbios(makeVm({ smbios: { family: 'A & <B>', chassisManufacturer: 'Søn' } }));
 
 test('the starter domain validates, with and without CD and NIC', () => {
-  const vm = makeVm({ network: { links: [{ id: 'a', type: 'physical', mac: '52:54:00:12:34:56' }, { id: 'b', type: 'physical', mac: '52:54:00:12:34:57' }], networks: [], dns: { servers: [], search: [] } } });
+  const vm = makeVm({
+    network: {
+      links: [
+        { id: 'a', type: 'physical', mac: '52:54:00:12:34:56' },
+        { id: 'b', type: 'physical', mac: '52:54:00:12:34:57' },
+      ],
+      networks: [],
+      dns: { servers: [], search: [] },
+    },
+  });
   validate(domainXml(vm, { smbios, cdrom: { path: '/v/cidata.iso', bus: 'ide' }, metadataNic: NIC }));
   validate(domainXml(vm, { smbios, cdrom: null }));
 });
@@ -42,11 +55,30 @@ test('tap mode: bridged and routed starter domains validate on q35 and pc, with 
   const vm = makeVm();
   for (const machine of ['q35', 'pc'] as const) {
     for (const bridge of ['br0', undefined]) {
-      const xml = domainXml(vm, { smbios, cdrom: { path: '/v/cidata.iso', bus: 'ide' }, metadataNic: NIC, tap: { device: 'tap-web1', bridge, mac: NIC.mac }, machine });
+      const xml = domainXml(vm, {
+        smbios,
+        cdrom: { path: '/v/cidata.iso', bus: 'ide' },
+        metadataNic: NIC,
+        tap: { device: 'tap-web1', bridge, mac: NIC.mac },
+        machine,
+      });
       validate(xml);
       assert.doesNotMatch(xml, /qemu:commandline|qemu:arg/);
-      assert.match(xml, bridge ? /<interface type='bridge'>\s*<source bridge='br0'\/>\s*<target dev='tap-web1'\/>/ : /<interface type='ethernet'>\s*<target dev='tap-web1'\/>/);
-      validate(patchDomainXml(HAND, { smbios, uuid: UUID, cdrom: null, metadataNic: NIC, tap: { device: 'tap-web1', bridge, mac: NIC.mac } }));
+      assert.match(
+        xml,
+        bridge
+          ? /<interface type='bridge'>\s*<source bridge='br0'\/>\s*<target dev='tap-web1'\/>/
+          : /<interface type='ethernet'>\s*<target dev='tap-web1'\/>/,
+      );
+      validate(
+        patchDomainXml(HAND, {
+          smbios,
+          uuid: UUID,
+          cdrom: null,
+          metadataNic: NIC,
+          tap: { device: 'tap-web1', bridge, mac: NIC.mac },
+        }),
+      );
     }
   }
 });
@@ -61,7 +93,10 @@ for (const bus of ['ide', 'sata', 'scsi', 'virtio'] as CdromBus[]) {
 }
 
 test('a pc (i440fx) domain gets an IDE CD-ROM and validates', () => {
-  const pc = HAND.replace('machine="pc-q35-7.2"', 'machine="pc-i440fx-7.2"').replace(/\s*<target dev='sda' bus='sata'\/>/, "\n      <target dev='hda' bus='ide'/>");
+  const pc = HAND.replace('machine="pc-q35-7.2"', 'machine="pc-i440fx-7.2"').replace(
+    /\s*<target dev='sda' bus='sata'\/>/,
+    "\n      <target dev='hda' bus='ide'/>",
+  );
   const patched = patchDomainXml(pc, { smbios, uuid: UUID, cdrom: { path: '/v/cidata.iso', bus: 'ide' } });
   assert.match(patched, /<target dev='hdd' bus='ide'\/>/);
   validate(patched);

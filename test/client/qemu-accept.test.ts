@@ -23,7 +23,13 @@ let iso = '';
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmmeta-qemu-'));
   iso = join(dir, 'cidata.iso');
-  await buildIso(sortedTree([['meta-data', utf8('instance-id: x\n')], ['user-data', utf8('#cloud-config\n')]]), { volumeId: 'cidata', out: iso });
+  await buildIso(
+    sortedTree([
+      ['meta-data', utf8('instance-id: x\n')],
+      ['user-data', utf8('#cloud-config\n')],
+    ]),
+    { volumeId: 'cidata', out: iso },
+  );
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -44,7 +50,11 @@ function argv(opts: { bus?: CdromBus; machine: string; smbios?: NonNullable<Para
     smbios,
     machine: opts.machine,
     ...(opts.bus ? { cdrom: { path: iso, bus: opts.bus } } : {}),
-    metadataNic: { id: 'vmmeta0', mac: uuidMac(vm.uuid), connector: guestfwdConnector(join(dir, 'vm1', 'sidecar.sock')) },
+    metadataNic: {
+      id: 'vmmeta0',
+      mac: uuidMac(vm.uuid),
+      connector: guestfwdConnector(join(dir, 'vm1', 'sidecar.sock')),
+    },
   });
   return { smbios, args };
 }
@@ -60,12 +70,22 @@ describe('QEMU accepts the argv and the guest firmware gets the exact SMBIOS str
         const t3 = tables.find((t) => t.type === 3);
         assert.ok(t1 && t3, 'type 1 and type 3 present');
         assert.deepEqual(
-          { manufacturer: smbiosString(t1, 4), product: smbiosString(t1, 5), version: smbiosString(t1, 6), serial: smbiosString(t1, 7), uuid: smbiosUuid(t1), family: smbiosString(t1, 26) },
+          {
+            manufacturer: smbiosString(t1, 4),
+            product: smbiosString(t1, 5),
+            version: smbiosString(t1, 6),
+            serial: smbiosString(t1, 7),
+            uuid: smbiosUuid(t1),
+            family: smbiosString(t1, 26),
+          },
           smbios.type1,
         );
         assert.deepEqual({ manufacturer: smbiosString(t3, 4), asset: smbiosString(t3, 8) }, smbios.type3);
         assert.equal(smbios.type3.asset, 'asset,,two', 'a doubled comma in the value stays two commas');
-        const blocks = (await qmp.cmd('query-block')) as Array<{ device: string; inserted?: { file: string; ro: boolean } }>;
+        const blocks = (await qmp.cmd('query-block')) as Array<{
+          device: string;
+          inserted?: { file: string; ro: boolean };
+        }>;
         const cd = blocks.find((b) => b.device === 'vmmeta-cidata');
         assert.equal(cd?.inserted?.file, iso);
         assert.equal(cd?.inserted?.ro, true);
@@ -103,7 +123,10 @@ describe('QEMU accepts the argv and the guest firmware gets the exact SMBIOS str
         const { args } = argv({ bus, machine });
         const qmp = await startQemu(['-S', ...BASE, ...args]);
         try {
-          const blocks = (await qmp.cmd('query-block')) as Array<{ device: string; inserted?: { file: string; ro: boolean } }>;
+          const blocks = (await qmp.cmd('query-block')) as Array<{
+            device: string;
+            inserted?: { file: string; ro: boolean };
+          }>;
           assert.equal(blocks.find((b) => b.device === 'vmmeta-cidata')?.inserted?.file, iso);
           const qtree = (await qmp.cmd('human-monitor-command', { 'command-line': 'info qtree' })) as string;
           const model = { ide: 'ide-cd', sata: 'ide-cd', scsi: 'scsi-cd', virtio: 'virtio-blk-device' }[bus];

@@ -13,7 +13,9 @@ export interface Qmp {
 }
 
 export async function startQemu(args: string[], opts: { timeoutMs?: number } = {}): Promise<Qmp> {
-  const child: ChildProcessWithoutNullStreams = spawn('qemu-system-x86_64', [...args, '-qmp', 'stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcessWithoutNullStreams = spawn('qemu-system-x86_64', [...args, '-qmp', 'stdio'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let buf = '';
   let err = '';
   const waiting: Array<(msg: Record<string, unknown>) => void> = [];
@@ -35,7 +37,9 @@ export async function startQemu(args: string[], opts: { timeoutMs?: number } = {
     Promise.race([
       new Promise<Record<string, unknown>>((resolve) => waiting.push(resolve)),
       exited.then((code) => Promise.reject(new Error(`qemu exited (${code}): ${err.trim()}`))),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`QMP timeout; stderr: ${err}`)), timeout).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`QMP timeout; stderr: ${err}`)), timeout).unref(),
+      ),
     ]);
   await next(); // greeting
   const cmd = async (execute: string, a?: Record<string, unknown>) => {
@@ -80,7 +84,8 @@ export async function readSmbiosTables(qmp: Qmp, deadlineMs = 20_000): Promise<S
   for (;;) {
     const fseg = await readMemory(qmp, 0xf0000, 0x10000);
     for (let off = 0; off + 31 <= fseg.length; off += 16) {
-      if (fseg.toString('latin1', off, off + 4) !== '_SM_' || fseg.toString('latin1', off + 16, off + 21) !== '_DMI_') continue;
+      if (fseg.toString('latin1', off, off + 4) !== '_SM_' || fseg.toString('latin1', off + 16, off + 21) !== '_DMI_')
+        continue;
       const tableLen = fseg.readUInt16LE(off + 0x16);
       const tableAddr = fseg.readUInt32LE(off + 0x18);
       const count = fseg.readUInt16LE(off + 0x1c);

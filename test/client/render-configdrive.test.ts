@@ -60,7 +60,9 @@ for (const suite of SUITES) {
         assert.deepEqual(out.public_keys, Object.fromEntries(vm.sshKeys.map((k) => [k.name, `${k.key}\n`])));
         assert.equal(out.availability_zone, vm.availabilityZone);
         assert.equal(out.random_seed_len, 512);
-        const want = createHash('sha256').update(vm.userData ?? new Uint8Array(0)).digest('hex');
+        const want = createHash('sha256')
+          .update(vm.userData ?? new Uint8Array(0))
+          .digest('hex');
         assert.equal(out.userdata_sha256, want, 'user-data bytes exact');
         const vendor = vm.vendorData?.['cloud-init'];
         assert.equal(out.vendordata, typeof vendor === 'string' ? vendor : null);

@@ -21,7 +21,10 @@ import { resolve } from '../helpers/vm-fixtures.js';
 import type { ResolvedVm } from '../../src/spec/schema.js';
 
 // The examples, plus the barest spec there is (a name: no keys, no user-data, no network).
-const CASES: [string, () => Promise<ResolvedVm>][] = [...EXAMPLE_NAMES.map((n): [string, () => Promise<ResolvedVm>] => [n, () => loadExample(n)]), ['bare', async () => resolve({ name: 'bare' })]];
+const CASES: [string, () => Promise<ResolvedVm>][] = [
+  ...EXAMPLE_NAMES.map((n): [string, () => Promise<ResolvedVm>] => [n, () => loadExample(n)]),
+  ['bare', async () => resolve({ name: 'bare' })],
+];
 
 const HARNESS = String.raw`
 import sys, json, base64, hashlib, threading
@@ -98,20 +101,39 @@ for (const suite of SUITES) {
         writeFileSync(treeFile, treeJson(renderHttpTree(vm)));
         const physical = vm.network.links.filter((l) => l.type === 'physical');
         const macs = Object.fromEntries(physical.map((l, i) => [l.mac, `ens${i + 3}`]));
-        const res = runCloudInitPython(client, HARNESS, [treeFile, root, JSON.stringify(macs), physical.length > 0 ? '1' : '0']);
+        const res = runCloudInitPython(client, HARNESS, [
+          treeFile,
+          root,
+          JSON.stringify(macs),
+          physical.length > 0 ? '1' : '0',
+        ]);
         assert.equal(res.status, 0, res.stderr);
         const out = JSON.parse(res.stdout);
-        const ud = createHash('sha256').update(vm.userData ?? new Uint8Array(0)).digest('hex');
+        const ud = createHash('sha256')
+          .update(vm.userData ?? new Uint8Array(0))
+          .digest('hex');
         const vendor = vm.vendorData?.['cloud-init'];
         for (const kind of Object.keys(PLATFORM) as (keyof typeof PLATFORM)[]) {
           const got = out[kind];
           const label = `${suite} ${name} ${kind}`;
           assert.equal(got.ok, true, label);
           assert.equal(got.platform, PLATFORM[kind], label);
-          assert.equal(got.instance_id, kind === 'OpenStack' || kind === 'ConfigDrive' ? vm.uuid : kind === 'Ec2' ? vm.ec2InstanceId : vm.instanceId, label);
+          assert.equal(
+            got.instance_id,
+            kind === 'OpenStack' || kind === 'ConfigDrive'
+              ? vm.uuid
+              : kind === 'Ec2'
+                ? vm.ec2InstanceId
+                : vm.instanceId,
+            label,
+          );
           assert.equal(got.hostname, vm.hostname.split('.')[0], label);
           if (vm.hostname.includes('.')) assert.equal(got.fqdn, vm.hostname, label);
-          assert.deepEqual(got.keys.map((k: string) => k.trimEnd()).sort(), vm.sshKeys.map((k) => k.key.trimEnd()).sort(), label);
+          assert.deepEqual(
+            got.keys.map((k: string) => k.trimEnd()).sort(),
+            vm.sshKeys.map((k) => k.key.trimEnd()).sort(),
+            label,
+          );
           assert.equal(got.az, vm.availabilityZone, label);
           assert.equal(got.ud, ud, `${label}: user-data bytes`);
           // The EC2 tree has no vendor data; the others carry the vendor cloud-config once.
@@ -123,14 +145,24 @@ for (const suite of SUITES) {
           for (const kind of ['OpenStack', 'ConfigDrive']) {
             const cfg = out[kind].network;
             assert.equal(cfg.version, 1, kind);
-            const names = cfg.config.filter((c: any) => c.type === 'physical').map((c: any) => c.name).sort();
+            const names = cfg.config
+              .filter((c: any) => c.type === 'physical')
+              .map((c: any) => c.name)
+              .sort();
             assert.deepEqual(names, Object.values(macs).sort(), kind);
           }
           // NoCloud: the network-config file, as rendered.
           assert.deepEqual(out.NoCloud.network, noCloudNetworkConfig(vm));
           // Ec2: DHCP on each NIC the EC2 tree lists.
           const eths = out.Ec2.network.ethernets as Record<string, any>;
-          assert.deepEqual(Object.values(eths).map((e: any) => e.match.macaddress).sort(), ec2Nics(vm).map((l) => l.mac).sort());
+          assert.deepEqual(
+            Object.values(eths)
+              .map((e: any) => e.match.macaddress)
+              .sort(),
+            ec2Nics(vm)
+              .map((l) => l.mac)
+              .sort(),
+          );
           for (const e of Object.values(eths)) assert.equal(e.dhcp4, true);
         }
       } finally {

@@ -98,7 +98,9 @@ for (const suite of SUITES) {
       try {
         const file = join(dir, 'tree.json');
         writeFileSync(file, treeJson(renderHttpTree(vm)));
-        const macs = Object.fromEntries(vm.network.links.filter((l) => l.type === 'physical').map((l, i) => [l.mac, `ens${i + 3}`]));
+        const macs = Object.fromEntries(
+          vm.network.links.filter((l) => l.type === 'physical').map((l, i) => [l.mac, `ens${i + 3}`]),
+        );
         const res = runCloudInitPython(client, HARNESS, [file, JSON.stringify(macs)]);
         assert.equal(res.status, 0, res.stderr);
         const out = JSON.parse(res.stdout);
@@ -108,9 +110,16 @@ for (const suite of SUITES) {
         assert.deepEqual(out.materialized['public-keys'], keys);
         assert.equal(out.materialized.placement['availability-zone'], vm.availabilityZone);
         // Every date the datasource probes answers (pinned per generation: 20.4 knows no 2021-03-23).
-        assert.deepEqual(Object.keys(out.probe), suite === 'bullseye' ? ['2009-04-04', '2018-09-24', '2016-09-02'] : ['2009-04-04', '2021-03-23', '2018-09-24', '2016-09-02']);
+        assert.deepEqual(
+          Object.keys(out.probe),
+          suite === 'bullseye'
+            ? ['2009-04-04', '2018-09-24', '2016-09-02']
+            : ['2009-04-04', '2021-03-23', '2018-09-24', '2016-09-02'],
+        );
         for (const id of Object.values(out.probe)) assert.equal(id, vm.ec2InstanceId);
-        const want = createHash('sha256').update(vm.userData ?? new Uint8Array(0)).digest('hex');
+        const want = createHash('sha256')
+          .update(vm.userData ?? new Uint8Array(0))
+          .digest('hex');
         for (const [v, got] of Object.entries<any>(out.http)) {
           assert.equal(got.md['instance-id'], vm.ec2InstanceId, v);
           assert.equal(got.md['local-hostname'], vm.hostname, v);
@@ -118,7 +127,9 @@ for (const suite of SUITES) {
           assert.equal(got.ud_sha256, want, `${v} user-data bytes`);
         }
         // DHCP on every NIC EC2 lists, matched by MAC.
-        const nics = vm.network.links.filter((l) => l.type === 'physical' && !vm.network.links.some((b) => b.type === 'bond' && b.members.includes(l.id)));
+        const nics = vm.network.links.filter(
+          (l) => l.type === 'physical' && !vm.network.links.some((b) => b.type === 'bond' && b.members.includes(l.id)),
+        );
         if (nics.length > 0) {
           const eths = out.ec2_net.ethernets as Record<string, any>;
           for (const nic of nics) {
@@ -137,7 +148,8 @@ for (const suite of SUITES) {
         assert.deepEqual(os.vendordata, vm.vendorData ?? {});
         assert.equal(os.ec2_instance_id, vm.ec2InstanceId);
         // The only 404s a whole crawl meets are the optional files the tree leaves out on purpose.
-        for (const path of out.requests_404) assert.match(path, /\/openstack\/[^/]+\/(user_data|network_data\.json)$/, path);
+        for (const path of out.requests_404)
+          assert.match(path, /\/openstack\/[^/]+\/(user_data|network_data\.json)$/, path);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

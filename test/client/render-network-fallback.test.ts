@@ -19,20 +19,57 @@ const MAC = '52:54:00:12:34:01';
 const SPEC = `name: fb\nnetwork:\n  links:\n    - {id: eth0, type: physical, mac: "${MAC}"}\n  dns: {servers: [192.0.2.53], search: [example.net]}\n`;
 
 function files(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((e) => (statSync(join(dir, e)).isDirectory() ? files(join(dir, e)) : [join(dir, e)]));
+  return readdirSync(dir)
+    .sort()
+    .flatMap((e) => (statSync(join(dir, e)).isDirectory() ? files(join(dir, e)) : [join(dir, e)]));
 }
 
-function netConvert(client: CloudInitClient, input: string, kind: string, output: string, dir: string): { status: number | null; stderr: string; text: string } {
+function netConvert(
+  client: CloudInitClient,
+  input: string,
+  kind: string,
+  output: string,
+  dir: string,
+): { status: number | null; stderr: string; text: string } {
   const out = join(dir, `${kind}-${output}`);
-  const res = spawnSync('/usr/bin/python3', ['-m', 'cloudinit.cmd.main', 'devel', 'net-convert', '-p', input, '-k', kind, '-d', out, '-D', 'debian', '-O', output, '-m', `ens3,${MAC}`], {
-    cwd: '/',
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', PYTHONPATH: client.pythonPath, PYTHONDONTWRITEBYTECODE: '1' },
-  });
+  const res = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-m',
+      'cloudinit.cmd.main',
+      'devel',
+      'net-convert',
+      '-p',
+      input,
+      '-k',
+      kind,
+      '-d',
+      out,
+      '-D',
+      'debian',
+      '-O',
+      output,
+      '-m',
+      `ens3,${MAC}`,
+    ],
+    {
+      cwd: '/',
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+        HOME: '/root',
+        LANG: 'C.UTF-8',
+        PYTHONPATH: client.pythonPath,
+        PYTHONDONTWRITEBYTECODE: '1',
+      },
+    },
+  );
   let text = '';
   try {
-    text = files(out).map((f) => readFileSync(f, 'utf8')).join('\n');
+    text = files(out)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
   } catch {
     // no output folder: the status says why
   }
@@ -47,7 +84,12 @@ const DHCP = { eni: /^iface \S+ inet dhcp$/m, netplan: /dhcp4: true/, networkd: 
 // renderer puts network_data.json's resolvers only on statically addressed interfaces, and networkd takes the
 // servers but not the search list from it. Elsewhere the DHCP server's DNS is what the guest gets.
 function dnsKept(suite: string, kind: string, output: string): { server: boolean; search: boolean } {
-  if (kind === 'network_data.json') return output === 'netplan' ? { server: false, search: false } : output === 'networkd' ? { server: true, search: false } : { server: true, search: true };
+  if (kind === 'network_data.json')
+    return output === 'netplan'
+      ? { server: false, search: false }
+      : output === 'networkd'
+        ? { server: true, search: false }
+        : { server: true, search: true };
   // Pinned: 26.2's v2 -> ENI drops a DHCP interface's nameservers again, as 20.4 did (22.4 and 25.1 keep them).
   const kept = !((suite === 'bullseye' || suite === 'sid') && output === 'eni');
   return { server: kept, search: kept };
@@ -61,7 +103,10 @@ for (const suite of SUITES) {
       const specFile = join(dir, 'fb.yaml');
       writeFileSync(specFile, SPEC);
       const { vm } = await loadSpecFile(specFile);
-      const inputs = { 'network_data.json': stableJson(openStackNetworkData(vm)), yaml: renderNoCloud(vm).get('network-config')! };
+      const inputs = {
+        'network_data.json': stableJson(openStackNetworkData(vm)),
+        yaml: renderNoCloud(vm).get('network-config')!,
+      };
       for (const [kind, body] of Object.entries(inputs)) {
         const input = join(dir, kind === 'yaml' ? 'network-config' : 'network_data.json');
         writeFileSync(input, body);
@@ -75,7 +120,11 @@ for (const suite of SUITES) {
           assert.equal(r.status, 0, `${label}: ${r.stderr}`);
           assert.match(r.text, DHCP[output], `${label}:\n${r.text}`);
           assert.doesNotMatch(r.text, /inet manual/, `${label}: the old output, no address`);
-          assert.deepEqual({ server: r.text.includes('192.0.2.53'), search: r.text.includes('example.net') }, dnsKept(suite, kind, output), `${label}: DNS\n${r.text}`);
+          assert.deepEqual(
+            { server: r.text.includes('192.0.2.53'), search: r.text.includes('example.net') },
+            dnsKept(suite, kind, output),
+            `${label}: DNS\n${r.text}`,
+          );
         }
       }
     } finally {

@@ -18,7 +18,12 @@ from cloudinit.sources.helpers import openstack
 print(json.dumps(openstack.convert_net_json(json.load(open(sys.argv[1])), known_macs=json.loads(sys.argv[2]))))
 `;
 
-const MACS: Record<string, string> = { '52:54:00:ab:00:01': 'ens3', '52:54:00:ab:00:02': 'ens4', '52:54:00:ab:00:03': 'ens5', '52:54:00:ab:00:04': 'ens6' };
+const MACS: Record<string, string> = {
+  '52:54:00:ab:00:01': 'ens3',
+  '52:54:00:ab:00:02': 'ens4',
+  '52:54:00:ab:00:03': 'ens5',
+  '52:54:00:ab:00:04': 'ens6',
+};
 
 // Upper-case MACs in the spec; two bonds named neither bond0 nor bond1.
 const vm = resolve({
@@ -45,10 +50,12 @@ test('network_data.json: lower-case MACs, only phy/bond/vlan, no link name, no b
   assert.deepEqual([...new Set(nd.links.map((l) => l.type))].sort(), ['bond', 'phy', 'vlan']);
   for (const l of nd.links) {
     assert.equal('name' in l, false, `link ${l.id} has a name: 26.1+ would use it, older generations would not`);
-    for (const k of ['ethernet_mac_address', 'vlan_mac_address']) if (typeof l[k] === 'string') assert.equal(l[k], (l[k] as string).toLowerCase());
+    for (const k of ['ethernet_mac_address', 'vlan_mac_address'])
+      if (typeof l[k] === 'string') assert.equal(l[k], (l[k] as string).toLowerCase());
   }
   const phyMacs = new Set(nd.links.filter((l) => l.type === 'phy').map((l) => l.ethernet_mac_address));
-  for (const l of nd.links.filter((x) => x.type === 'bond' && x.ethernet_mac_address)) assert.ok(phyMacs.has(l.ethernet_mac_address), `bond ${l.id} MAC`);
+  for (const l of nd.links.filter((x) => x.type === 'bond' && x.ethernet_mac_address))
+    assert.ok(phyMacs.has(l.ethernet_mac_address), `bond ${l.id} MAC`);
 });
 
 for (const suite of SUITES) {
@@ -60,17 +67,23 @@ for (const suite of SUITES) {
       writeFileSync(file, stableJson(openStackNetworkData(vm)));
       const res = runCloudInitPython(client, CONVERT, [file, JSON.stringify(MACS)]);
       assert.equal(res.status, 0, res.stderr);
-      const cfg = (JSON.parse(res.stdout) as { config: Array<Record<string, any>> }).config.filter((c) => c.type !== 'nameserver');
+      const cfg = (JSON.parse(res.stdout) as { config: Array<Record<string, any>> }).config.filter(
+        (c) => c.type !== 'nameserver',
+      );
       const seen = cfg.map((c) => [c.type, c.name, c.mac_address ?? null, c.bond_interfaces ?? c.vlan_link ?? null]);
-      assert.deepEqual(seen, [
-        ['physical', 'ens3', '52:54:00:ab:00:01', null],
-        ['physical', 'ens4', '52:54:00:ab:00:02', null],
-        ['physical', 'ens5', '52:54:00:ab:00:03', null],
-        ['physical', 'ens6', '52:54:00:ab:00:04', null],
-        ['bond', 'bond0', null, ['ens3', 'ens4']],
-        ['bond', 'bond1', null, ['ens5', 'ens6']],
-        ['vlan', 'bond1.7', '52:54:00:ab:00:03', 'bond1'],
-      ], JSON.stringify(cfg));
+      assert.deepEqual(
+        seen,
+        [
+          ['physical', 'ens3', '52:54:00:ab:00:01', null],
+          ['physical', 'ens4', '52:54:00:ab:00:02', null],
+          ['physical', 'ens5', '52:54:00:ab:00:03', null],
+          ['physical', 'ens6', '52:54:00:ab:00:04', null],
+          ['bond', 'bond0', null, ['ens3', 'ens4']],
+          ['bond', 'bond1', null, ['ens5', 'ens6']],
+          ['vlan', 'bond1.7', '52:54:00:ab:00:03', 'bond1'],
+        ],
+        JSON.stringify(cfg),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

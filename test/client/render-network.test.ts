@@ -12,11 +12,21 @@ import { join } from 'node:path';
 import { openStackNetworkData } from '../../src/render/openstack-network.js';
 import { renderNoCloud } from '../../src/render/nocloud.js';
 import { stableJson } from '../../src/render/tree.js';
-import { cloudInitClient, suiteAtLeast, runCloudInitPython, SUITES, type CloudInitClient } from '../helpers/cloud-init.js';
+import {
+  cloudInitClient,
+  suiteAtLeast,
+  runCloudInitPython,
+  SUITES,
+  type CloudInitClient,
+} from '../helpers/cloud-init.js';
 import { loadExample } from '../helpers/render-io.js';
 
 // Guest NIC names that differ from the spec's link ids: network_data.json must not rely on the ids.
-const KNOWN_MACS: Record<string, string> = { '52:54:00:12:34:01': 'ens3', '52:54:00:12:34:02': 'ens4', '52:54:00:12:34:03': 'ens5' };
+const KNOWN_MACS: Record<string, string> = {
+  '52:54:00:12:34:01': 'ens3',
+  '52:54:00:12:34:02': 'ens4',
+  '52:54:00:12:34:03': 'ens5',
+};
 const ADDRESSES = ['192.0.2.10', '2001:db8:100::10'];
 const GATEWAYS = ['192.0.2.1', '2001:db8:100::1'];
 const ROUTE = { network: '198.51.100.0', gateway: '192.0.2.254' };
@@ -51,7 +61,10 @@ for (const suite of SUITES) {
         assert.equal(byName.get(name)?.type, 'physical', name);
         assert.equal(byName.get(name)?.mac_address, mac, name);
       }
-      assert.deepEqual(byName.get('ens3').subnets.map((s: any) => s.type), ['dhcp4']);
+      assert.deepEqual(
+        byName.get('ens3').subnets.map((s: any) => s.type),
+        ['dhcp4'],
+      );
       const bond = byName.get('bond0');
       assert.equal(bond.type, 'bond');
       assert.deepEqual(bond.bond_interfaces, ['ens4', 'ens5']);
@@ -63,9 +76,19 @@ for (const suite of SUITES) {
       assert.equal(vlan.vlan_id, 100);
       assert.equal(vlan.vlan_link, 'bond0');
       const subnets = vlan.subnets as any[];
-      assert.deepEqual(subnets.map((s) => [s.type, s.address]), [['static', ADDRESSES[0]], ['static6', ADDRESSES[1]]]);
+      assert.deepEqual(
+        subnets.map((s) => [s.type, s.address]),
+        [
+          ['static', ADDRESSES[0]],
+          ['static6', ADDRESSES[1]],
+        ],
+      );
       const routes = subnets.flatMap((s) => s.routes ?? []);
-      for (const gw of GATEWAYS) assert.ok(routes.some((r) => r.gateway === gw && ['0.0.0.0', '::'].includes(r.network)), `default via ${gw}`);
+      for (const gw of GATEWAYS)
+        assert.ok(
+          routes.some((r) => r.gateway === gw && ['0.0.0.0', '::'].includes(r.network)),
+          `default via ${gw}`,
+        );
       assert.ok(routes.some((r) => r.network === ROUTE.network && r.gateway === ROUTE.gateway && r.metric === 100));
       // Resolvers: globally (top-level services) and on the interface (dns_nameservers), with the search list.
       const ns = cfg.config.filter((c) => c.type === 'nameserver').map((c) => c.address);
@@ -78,15 +101,47 @@ for (const suite of SUITES) {
   });
 }
 
-function netConvert(client: CloudInitClient, input: string, kind: string, output: string, dir: string): { status: number | null; stderr: string; text: string; files: string[] } {
+function netConvert(
+  client: CloudInitClient,
+  input: string,
+  kind: string,
+  output: string,
+  dir: string,
+): { status: number | null; stderr: string; text: string; files: string[] } {
   const out = join(dir, `${kind}-${output}`);
   const macs = Object.entries(KNOWN_MACS).flatMap(([mac, name]) => ['-m', `${name},${mac}`]);
-  const res = spawnSync('/usr/bin/python3', ['-m', 'cloudinit.cmd.main', 'devel', 'net-convert', '-p', input, '-k', kind, '-d', out, '-D', 'debian', '-O', output, ...macs], {
-    cwd: '/',
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', PYTHONPATH: client.pythonPath, PYTHONDONTWRITEBYTECODE: '1' },
-  });
+  const res = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-m',
+      'cloudinit.cmd.main',
+      'devel',
+      'net-convert',
+      '-p',
+      input,
+      '-k',
+      kind,
+      '-d',
+      out,
+      '-D',
+      'debian',
+      '-O',
+      output,
+      ...macs,
+    ],
+    {
+      cwd: '/',
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+        HOME: '/root',
+        LANG: 'C.UTF-8',
+        PYTHONPATH: client.pythonPath,
+        PYTHONDONTWRITEBYTECODE: '1',
+      },
+    },
+  );
   const files: string[] = [];
   const walk = (d: string): void => {
     let entries: string[] = [];
@@ -102,7 +157,12 @@ function netConvert(client: CloudInitClient, input: string, kind: string, output
     }
   };
   walk(out);
-  return { status: res.status, stderr: res.stderr, text: files.map((f) => readFileSync(f, 'utf8')).join('\n'), files: files.map((f) => f.slice(out.length)) };
+  return {
+    status: res.status,
+    stderr: res.stderr,
+    text: files.map((f) => readFileSync(f, 'utf8')).join('\n'),
+    files: files.map((f) => f.slice(out.length)),
+  };
 }
 
 const OUTPUTS = ['eni', 'netplan', 'networkd'] as const;
@@ -115,9 +175,15 @@ for (const suite of SUITES) {
       const dir = scratch();
       try {
         const input = join(dir, kind === 'yaml' ? 'network-config' : 'network_data.json');
-        writeFileSync(input, kind === 'yaml' ? renderNoCloud(vm).get('network-config')! : stableJson(openStackNetworkData(vm)));
+        writeFileSync(
+          input,
+          kind === 'yaml' ? renderNoCloud(vm).get('network-config')! : stableJson(openStackNetworkData(vm)),
+        );
         // network_data.json keeps the guest's names (known MACs); NoCloud v2 names NICs after the link ids.
-        const names = kind === 'yaml' ? ['eth0', 'eth1', 'eth2', 'bond0', 'vlan100'] : ['ens3', 'ens4', 'ens5', 'bond0', 'bond0.100'];
+        const names =
+          kind === 'yaml'
+            ? ['eth0', 'eth1', 'eth2', 'bond0', 'vlan100']
+            : ['ens3', 'ens4', 'ens5', 'bond0', 'bond0.100'];
         for (const output of OUTPUTS) {
           const r = netConvert(client, input, kind, output, dir);
           if (suite === 'bullseye' && output === 'networkd') {
@@ -134,8 +200,10 @@ for (const suite of SUITES) {
             assert.ok(r.text.includes(name), `${label}: NIC ${name}`);
           }
           // ENI carries the MACs in the udev rules net-convert writes next to it.
-          for (const mac of Object.keys(KNOWN_MACS)) assert.ok(r.text.toLowerCase().includes(mac), `${label}: MAC ${mac}`);
-          for (const a of [...ADDRESSES, ...GATEWAYS, ROUTE.network, ROUTE.gateway, ...DNS, ...SEARCH]) assert.ok(r.text.includes(a), `${label}: ${a}`);
+          for (const mac of Object.keys(KNOWN_MACS))
+            assert.ok(r.text.toLowerCase().includes(mac), `${label}: MAC ${mac}`);
+          for (const a of [...ADDRESSES, ...GATEWAYS, ROUTE.network, ROUTE.gateway, ...DNS, ...SEARCH])
+            assert.ok(r.text.includes(a), `${label}: ${a}`);
           // Never the ::/64 route older generations make of a v2 `::/0` (vmmeta writes gateway6 instead).
           assert.ok(!r.text.includes('::/64 gw'), `${label}: bogus IPv6 default route`);
           // Pinned: a route metric survives network_data.json everywhere, but NoCloud v2 -> ENI/networkd only on
@@ -145,12 +213,20 @@ for (const suite of SUITES) {
           assert.equal(r.text.includes(metric), keepsMetric, `${label}: route metric`);
           // Pinned: 22.4 and 25.1 render v2 nameservers on ENI with an extra `dns {…}` option line; 20.4 and 26.2 do not.
           const dnsLine = suite === 'bookworm' || suite === 'trixie';
-          if (kind === 'yaml' && output === 'eni') assert.equal(r.text.includes("dns {'nameservers'"), dnsLine, `${label}: dns line`);
+          if (kind === 'yaml' && output === 'eni')
+            assert.equal(r.text.includes("dns {'nameservers'"), dnsLine, `${label}: dns line`);
           // Pinned: up to 25.1 the networkd renderer writes .network files only (bond and VLAN get no .netdev);
           // 26.1 added v1 bonds and VLANs, so 26.2 writes a .netdev for each.
           if (output === 'networkd') {
-            const netdevs = r.files.filter((f) => f.endsWith('.netdev')).map((f) => f.replace(/^.*10-cloud-init-|\.netdev$/g, '')).sort();
-            const want = suiteAtLeast(suite, '26.2') ? (kind === 'yaml' ? ['bond0', 'vlan100'] : ['bond0', 'bond0.100']) : [];
+            const netdevs = r.files
+              .filter((f) => f.endsWith('.netdev'))
+              .map((f) => f.replace(/^.*10-cloud-init-|\.netdev$/g, ''))
+              .sort();
+            const want = suiteAtLeast(suite, '26.2')
+              ? kind === 'yaml'
+                ? ['bond0', 'vlan100']
+                : ['bond0', 'bond0.100']
+              : [];
             assert.deepEqual(netdevs, want, `${label}: ${r.files.join(', ')}`);
           }
         }

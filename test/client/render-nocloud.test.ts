@@ -62,7 +62,9 @@ for (const suite of SUITES) {
         const res = runCloudInitPython(client, HARNESS, [cd, treeFile]);
         assert.equal(res.status, 0, res.stderr);
         const out = JSON.parse(res.stdout);
-        const ud = createHash('sha256').update(vm.userData ?? new Uint8Array(0)).digest('hex');
+        const ud = createHash('sha256')
+          .update(vm.userData ?? new Uint8Array(0))
+          .digest('hex');
         const vendor = vm.vendorData?.['cloud-init'];
         const vd = typeof vendor === 'string' ? createHash('sha256').update(vendor).digest('hex') : null;
         const net = noCloudNetworkConfig(vm);
@@ -70,7 +72,11 @@ for (const suite of SUITES) {
           const got = out[via];
           assert.equal(got.instance_id, vm.instanceId, via);
           assert.equal(got.local_hostname, vm.hostname, via);
-          assert.deepEqual(got.keys, vm.sshKeys.map((k) => `${k.key}\n`), via); // as in meta_data.json: keys end in a newline
+          assert.deepEqual(
+            got.keys,
+            vm.sshKeys.map((k) => `${k.key}\n`),
+            via,
+          ); // as in meta_data.json: keys end in a newline
           assert.equal(got.ud, ud, `${via}: user-data bytes`);
           assert.equal(got.vd, vd, `${via}: vendor-data`);
         }

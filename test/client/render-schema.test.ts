@@ -12,21 +12,42 @@ import { cloudInitClient, suiteAtLeast, SUITES, type CloudInitClient, type Suite
 import { EXAMPLE_NAMES, loadExample } from '../helpers/render-io.js';
 
 // Pinned: 20.4 has the validator under `cloud-init devel schema`; 22.4, 25.1 and 26.2 under `cloud-init schema`.
-const SUBCOMMAND: Record<Suite, string[]> = { bullseye: ['devel', 'schema'], bookworm: ['schema'], trixie: ['schema'], sid: ['schema'] };
+const SUBCOMMAND: Record<Suite, string[]> = {
+  bullseye: ['devel', 'schema'],
+  bookworm: ['schema'],
+  trixie: ['schema'],
+  sid: ['schema'],
+};
 // Pinned: each generation words its success line differently.
-const VALID: Record<Suite, RegExp> = { bullseye: /^Valid cloud-config: /m, bookworm: /^Valid cloud-config: /m, trixie: /^Valid schema /m, sid: /^Valid schema /m };
+const VALID: Record<Suite, RegExp> = {
+  bullseye: /^Valid cloud-config: /m,
+  bookworm: /^Valid cloud-config: /m,
+  trixie: /^Valid schema /m,
+  sid: /^Valid schema /m,
+};
 
 function schema(client: CloudInitClient, file: string): { status: number | null; out: string } {
-  const res = spawnSync('/usr/bin/python3', ['-m', 'cloudinit.cmd.main', ...SUBCOMMAND[client.suite], '--config-file', file], {
-    cwd: '/',
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', PYTHONPATH: client.pythonPath, PYTHONDONTWRITEBYTECODE: '1' },
-  });
+  const res = spawnSync(
+    '/usr/bin/python3',
+    ['-m', 'cloudinit.cmd.main', ...SUBCOMMAND[client.suite], '--config-file', file],
+    {
+      cwd: '/',
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+        HOME: '/root',
+        LANG: 'C.UTF-8',
+        PYTHONPATH: client.pythonPath,
+        PYTHONDONTWRITEBYTECODE: '1',
+      },
+    },
+  );
   return { status: res.status, out: `${res.stdout}${res.stderr}` };
 }
 
-const isCloudConfig = (b: Uint8Array | undefined): b is Uint8Array => b !== undefined && new TextDecoder().decode(b).startsWith('#cloud-config\n');
+const isCloudConfig = (b: Uint8Array | undefined): b is Uint8Array =>
+  b !== undefined && new TextDecoder().decode(b).startsWith('#cloud-config\n');
 
 for (const suite of SUITES) {
   test(`${suite}: cloud-init schema accepts the examples' cloud-config and rejects a broken one`, async () => {
@@ -67,12 +88,22 @@ for (const suite of SUITES) {
     const hasNetSchema = suiteAtLeast(suite, '25.1');
     const dir = mkdtempSync(join(tmpdir(), 'vmmeta-netschema-'));
     const run = (file: string) =>
-      spawnSync('/usr/bin/python3', ['-m', 'cloudinit.cmd.main', ...SUBCOMMAND[suite], '-t', 'network-config', '-c', file], {
-        cwd: '/',
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', PYTHONPATH: client.pythonPath, PYTHONDONTWRITEBYTECODE: '1' },
-      });
+      spawnSync(
+        '/usr/bin/python3',
+        ['-m', 'cloudinit.cmd.main', ...SUBCOMMAND[suite], '-t', 'network-config', '-c', file],
+        {
+          cwd: '/',
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: {
+            PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+            HOME: '/root',
+            LANG: 'C.UTF-8',
+            PYTHONPATH: client.pythonPath,
+            PYTHONDONTWRITEBYTECODE: '1',
+          },
+        },
+      );
     try {
       let checked = 0;
       for (const name of EXAMPLE_NAMES) {
@@ -94,7 +125,10 @@ for (const suite of SUITES) {
         assert.ok(checked >= 2, `only ${checked} network-configs checked`);
         // The schema is strict enough to fail: an integer mii-monitor-interval is refused (hence vmmeta's string).
         const bad = join(dir, 'bad.yaml');
-        writeFileSync(bad, 'version: 2\nethernets:\n  e0:\n    match: {macaddress: "52:54:00:00:00:01"}\nbonds:\n  b0:\n    interfaces: [e0]\n    parameters: {mode: active-backup, mii-monitor-interval: 100}\n');
+        writeFileSync(
+          bad,
+          'version: 2\nethernets:\n  e0:\n    match: {macaddress: "52:54:00:00:00:01"}\nbonds:\n  b0:\n    interfaces: [e0]\n    parameters: {mode: active-backup, mii-monitor-interval: 100}\n',
+        );
         const r = run(bad);
         assert.equal(r.status, 1, r.stdout);
         assert.match(`${r.stdout}${r.stderr}`, /mii-monitor-interval: 100 is not of type 'string'/);

@@ -115,12 +115,23 @@ after(async () => {
 });
 
 // The connector test serves connections from this very process, so it cannot block on spawnSync.
-function pythonAsync(suite: (typeof SUITES)[number], base: string, mode: string, extra: string[] = []): Promise<Record<string, any>> {
+function pythonAsync(
+  suite: (typeof SUITES)[number],
+  base: string,
+  mode: string,
+  extra: string[] = [],
+): Promise<Record<string, any>> {
   const client = cloudInitClient(suite);
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/python3', ['-c', HARNESS, base, mode, ...extra], {
       cwd: '/',
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', PYTHONPATH: client.pythonPath, PYTHONDONTWRITEBYTECODE: '1' },
+      env: {
+        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+        HOME: '/root',
+        LANG: 'C.UTF-8',
+        PYTHONPATH: client.pythonPath,
+        PYTHONDONTWRITEBYTECODE: '1',
+      },
     });
     let out = '';
     let err = '';
@@ -146,10 +157,14 @@ async function accessLog(vmName: string): Promise<{ method: string; path: string
   await new Promise((r) => setTimeout(r, 200));
   const file = join(root, vmName, 'access.ndjson');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
-const knownMacs = () => JSON.stringify({ '52:54:00:12:34:01': 'eth0', '52:54:00:12:34:02': 'eth1', '52:54:00:12:34:03': 'eth2' });
+const knownMacs = () =>
+  JSON.stringify({ '52:54:00:12:34:01': 'eth0', '52:54:00:12:34:02': 'eth1', '52:54:00:12:34:03': 'eth2' });
 
 function checkOpenStack(out: Record<string, any>, uuid = vm.uuid): void {
   assert.equal(out.metadata.uuid, uuid);
@@ -160,18 +175,29 @@ function checkOpenStack(out: Record<string, any>, uuid = vm.uuid): void {
   assert.equal(out.ec2['instance-id'], uuid === vm.uuid ? vm.ec2InstanceId : ec2InstanceIdFor(uuid));
   assert.deepEqual(Object.keys(out.ec2['public-keys']).sort(), vm.sshKeys.map((k) => k.name).sort());
   const cfg = out.network.config as Record<string, any>[];
-  const find = (pred: (c: Record<string, any>) => boolean): Record<string, any> => cfg.find(pred) ?? assert.fail('missing network entry');
+  const find = (pred: (c: Record<string, any>) => boolean): Record<string, any> =>
+    cfg.find(pred) ?? assert.fail('missing network entry');
   const byName = (n: string) => find((c) => c.name === n);
   const physical = cfg.filter((c) => c.type === 'physical').map((c) => [c.name, c.mac_address]);
-  assert.deepEqual(physical.sort(), [['eth0', '52:54:00:12:34:01'], ['eth1', '52:54:00:12:34:02'], ['eth2', '52:54:00:12:34:03']]);
+  assert.deepEqual(physical.sort(), [
+    ['eth0', '52:54:00:12:34:01'],
+    ['eth1', '52:54:00:12:34:02'],
+    ['eth2', '52:54:00:12:34:03'],
+  ]);
   const bond = find((c) => c.type === 'bond');
   assert.deepEqual([...bond.bond_interfaces].sort(), ['eth1', 'eth2']);
   const vlan = find((c) => c.type === 'vlan');
   assert.equal(vlan.vlan_id, 100);
   assert.equal(vlan.vlan_link, bond.name);
   const addrs = vlan.subnets.map((s: any) => `${s.type} ${s.address}${s.netmask ? '/' + s.netmask : ''}`).sort();
-  assert.ok(addrs.some((a: string) => a.startsWith('static 192.0.2.10')), addrs.join(', '));
-  assert.ok(addrs.some((a: string) => /^static6 2001:db8:100::10/.test(a)), addrs.join(', '));
+  assert.ok(
+    addrs.some((a: string) => a.startsWith('static 192.0.2.10')),
+    addrs.join(', '),
+  );
+  assert.ok(
+    addrs.some((a: string) => /^static6 2001:db8:100::10/.test(a)),
+    addrs.join(', '),
+  );
   assert.ok(byName('eth0').subnets.some((s: any) => s.type === 'dhcp4' || s.type === 'dhcp'));
   const dns = cfg.filter((c) => c.type === 'nameserver').flatMap((c) => c.address);
   assert.deepEqual(dns, vm.network.dns.servers);
@@ -201,7 +227,10 @@ for (const suite of SUITES) {
     assert.ok(log.some((l) => l.method === 'PUT' && l.path === '/latest/api/token' && l.status === 200));
     const reads = log.filter((l) => l.method === 'GET');
     assert.ok(reads.length > 10);
-    assert.ok(reads.every((l) => l.token && l.status === 200), JSON.stringify(reads.filter((l) => !l.token || l.status !== 200)));
+    assert.ok(
+      reads.every((l) => l.token && l.status === 200),
+      JSON.stringify(reads.filter((l) => !l.token || l.status !== 200)),
+    );
   });
 }
 
@@ -226,7 +255,15 @@ function guestfwdFront(socket: string): Promise<{ server: Server; url: string; s
     conn.on('error', () => child.kill());
     child.stdin.on('error', () => undefined);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, spawned: () => spawned })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        server,
+        url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+        spawned: () => spawned,
+      }),
+    ),
+  );
 }
 
 test('bookworm: a whole cloud-init crawl through a per-connection socat connector to the Unix socket', async () => {
@@ -244,12 +281,20 @@ test('bookworm: a whole cloud-init crawl through a per-connection socat connecto
 
 test('bookworm: the sidecar that `vmmeta create` launched serves the spec to the OpenStack reader; `vmmeta stop` ends it', async () => {
   const env = { ...process.env, VMMETA_STATE_DIR: mkdtempSync(join(tmpdir(), 'vmmeta-create-')) };
-  const cli = (...args: string[]) => spawnSync(process.execPath, [VMMETA_BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [VMMETA_BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
   const created = cli('create', EXAMPLE, '--suppress-nocloud', '--json');
   assert.equal(created.status, 0, created.stderr);
   const { uuid, dir } = JSON.parse(created.stdout) as { uuid: string; dir: string };
-  const info = JSON.parse(readFileSync(join(dir, 'sidecar.json'), 'utf8')) as { pid: number; listen: { kind: string; path: string }[] };
-  assert.deepEqual(info.listen.map((l) => l.kind), ['unix'], 'create starts a socket-only sidecar');
+  const info = JSON.parse(readFileSync(join(dir, 'sidecar.json'), 'utf8')) as {
+    pid: number;
+    listen: { kind: string; path: string }[];
+  };
+  assert.deepEqual(
+    info.listen.map((l) => l.kind),
+    ['unix'],
+    'create starts a socket-only sidecar',
+  );
   const bridge = await spawnSocketBridge(info.listen[0]!.path);
   try {
     checkOpenStack(python('bookworm', bridge.url, 'openstack', [knownMacs()]), uuid);
@@ -259,6 +304,8 @@ test('bookworm: the sidecar that `vmmeta create` launched serves the spec to the
     assert.equal(stopped.status, 0, stopped.stderr);
   }
   // Gone, or a zombie waiting for a reaper (the detached sidecar's parent, create, has exited).
-  const state = existsSync(`/proc/${info.pid}/stat`) ? readFileSync(`/proc/${info.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] : 'gone';
+  const state = existsSync(`/proc/${info.pid}/stat`)
+    ? readFileSync(`/proc/${info.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]
+    : 'gone';
   assert.ok(state === 'gone' || state === 'Z', `sidecar ${info.pid} still running (state ${state})`);
 });

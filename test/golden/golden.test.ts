@@ -22,7 +22,10 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 function cases(): { name: string; spec: string }[] {
   const out = new Map<string, string>();
-  for (const f of readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort()) out.set(f.replace(/\.yaml$/, ''), join(EXAMPLES, f));
+  for (const f of readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort())
+    out.set(f.replace(/\.yaml$/, ''), join(EXAMPLES, f));
   for (const d of readdirSync(GOLDEN)) {
     const spec = join(GOLDEN, d, 'spec.yaml');
     if (existsSync(spec)) out.set(d, spec);
@@ -67,7 +70,11 @@ function compareTrees(actual: FileTree, expected: FileTree, label: string): void
   for (const [path, bytes] of actual) {
     const want = expected.get(path)!;
     if (Buffer.compare(Buffer.from(bytes), Buffer.from(want)) !== 0) {
-      assert.equal(new TextDecoder().decode(bytes), new TextDecoder().decode(want), `${label}/${path} differs (UPDATE_GOLDEN=1 to rewrite)`);
+      assert.equal(
+        new TextDecoder().decode(bytes),
+        new TextDecoder().decode(want),
+        `${label}/${path} differs (UPDATE_GOLDEN=1 to rewrite)`,
+      );
       assert.fail(`${label}/${path}: bytes differ`);
     }
   }
@@ -75,7 +82,8 @@ function compareTrees(actual: FileTree, expected: FileTree, label: string): void
 
 test('every example spec has a golden case', () => {
   const names = cases().map((c) => c.name);
-  for (const f of readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'))) assert.ok(names.includes(f.replace(/\.yaml$/, '')), f);
+  for (const f of readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')))
+    assert.ok(names.includes(f.replace(/\.yaml$/, '')), f);
   assert.ok(names.length >= 3, 'the minimal, three-NIC and EC2-only examples');
 });
 

@@ -22,16 +22,36 @@ const CASES = {
   'openstack-cd': makeVm({
     name: 'web1',
     smbios: { version: '2026.1, build "7"', family: 'Virtual Machine <kvm> & co', chassisManufacturer: 'Ünïcode GmbH' },
-    network: { links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:12:34:56' }], networks: [], dns: { servers: [], search: [] } },
+    network: {
+      links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:12:34:56' }],
+      networks: [],
+      dns: { servers: [], search: [] },
+    },
   }),
   'plain-no-cd': makeVm({ name: 'web1', smbios: { profile: 'plain' }, datasource: { nocloud: 'none' } }),
   'nocloud-net': makeVm({ name: 'web1', datasource: { nocloud: 'net' } }),
-  'q35-hotplug': makeVm({ name: 'web1', datasource: { nocloud: 'none' }, hotplug: { network: true, machine: 'q35', rootPorts: 2 } }),
+  'q35-hotplug': makeVm({
+    name: 'web1',
+    datasource: { nocloud: 'none' },
+    hotplug: { network: true, machine: 'q35', rootPorts: 2 },
+  }),
   // Tap mode on a bridge: an <interface type='bridge'> and no <qemu:commandline> at all.
   'tap-bridge': makeVm({
     name: 'web1',
-    sidecar: { listen: ['169.254.169.254:8801'], allowAllInterfaces: false, path: 'tap', tap: { device: 'tap-web1', bridge: 'br0' } },
-    network: { links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:12:34:56' }, { id: 'eth1', type: 'physical', mac: '52:54:00:12:34:57' }], networks: [], dns: { servers: [], search: [] } },
+    sidecar: {
+      listen: ['169.254.169.254:8801'],
+      allowAllInterfaces: false,
+      path: 'tap',
+      tap: { device: 'tap-web1', bridge: 'br0' },
+    },
+    network: {
+      links: [
+        { id: 'eth0', type: 'physical', mac: '52:54:00:12:34:56' },
+        { id: 'eth1', type: 'physical', mac: '52:54:00:12:34:57' },
+      ],
+      networks: [],
+      dns: { servers: [], search: [] },
+    },
   }),
 };
 
@@ -39,11 +59,24 @@ function render(vm: ReturnType<typeof makeVm>): Record<string, string> {
   const smbios = resolveSmbios(vm, { seedUrl: 'http://169.254.169.254/nocloud/' });
   const cdrom = vm.datasource.nocloud === 'cd' ? { path: `${STATE}/cidata.iso`, bus: 'ide' as const } : null;
   const physical = vm.network.links.find((l) => l.type === 'physical');
-  const metadataNic = { id: 'vmmeta0', mac: physical?.mac ?? uuidMac(vm.uuid), connector: guestfwdConnector(`${STATE}/sidecar.sock`) };
-  const rootPorts = vm.hotplug?.machine === 'q35' ? vm.hotplug.rootPorts ?? 4 : 0;
-  const tap = vm.sidecar.tap ? { device: vm.sidecar.tap.device, bridge: vm.sidecar.tap.bridge, mac: metadataNic.mac } : null;
+  const metadataNic = {
+    id: 'vmmeta0',
+    mac: physical?.mac ?? uuidMac(vm.uuid),
+    connector: guestfwdConnector(`${STATE}/sidecar.sock`),
+  };
+  const rootPorts = vm.hotplug?.machine === 'q35' ? (vm.hotplug.rootPorts ?? 4) : 0;
+  const tap = vm.sidecar.tap
+    ? { device: vm.sidecar.tap.device, bridge: vm.sidecar.tap.bridge, mac: metadataNic.mac }
+    : null;
   const nic = tap ? { tapNic: { id: 'vmmeta0', mac: metadataNic.mac, device: tap.device } } : { metadataNic };
-  const argv = qemuArgs({ uuid: vm.uuid, smbios, ...(cdrom ? { cdrom } : {}), ...nic, rootPorts, qmpSocket: `${STATE}/qmp.sock` });
+  const argv = qemuArgs({
+    uuid: vm.uuid,
+    smbios,
+    ...(cdrom ? { cdrom } : {}),
+    ...nic,
+    rootPorts,
+    qmpSocket: `${STATE}/qmp.sock`,
+  });
   const opts = { smbios, uuid: vm.uuid, cdrom, metadataNic, tap };
   return {
     'qemu-args.txt': argsFileText(argv),
@@ -53,7 +86,12 @@ function render(vm: ReturnType<typeof makeVm>): Record<string, string> {
     'sysinfo.xml': sysinfoXml(smbios),
     'domain.xml': domainXml(vm, { smbios, cdrom, metadataNic, tap, diskPath: '/var/lib/libvirt/images/web1.qcow2' }),
     'patched-domain.xml': patchDomainXml(HAND, opts),
-    'patched-then-removed.xml': patchDomainXml(patchDomainXml(HAND, opts), { ...opts, cdrom: null, metadataNic: null, tap: null }),
+    'patched-then-removed.xml': patchDomainXml(patchDomainXml(HAND, opts), {
+      ...opts,
+      cdrom: null,
+      metadataNic: null,
+      tap: null,
+    }),
   };
 }
 

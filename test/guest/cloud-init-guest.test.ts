@@ -14,11 +14,17 @@ import { PINNED, guestSpec, ec2OnlySpec, staticStanza, SECOND_NIC, KEY } from '.
 const SETUPS = ['nocloud-cd', 'openstack', 'ec2-only'] as const;
 type Setup = (typeof SETUPS)[number];
 const selection = new Map<Suite, Set<Setup>>();
-for (const entry of (process.env.VMMETA_GUEST_SUITES ?? 'bookworm').split(',').map((s) => s.trim()).filter(Boolean)) {
+for (const entry of (process.env.VMMETA_GUEST_SUITES ?? 'bookworm')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)) {
   const [suite, only] = entry.split(':') as [Suite, string | undefined];
-  if (!SUITES.includes(suite)) throw new Error(`VMMETA_GUEST_SUITES: unknown suite ${suite} (known: ${SUITES.join(', ')})`);
+  if (!SUITES.includes(suite))
+    throw new Error(`VMMETA_GUEST_SUITES: unknown suite ${suite} (known: ${SUITES.join(', ')})`);
   const setups = only ? only.split('+') : [...SETUPS];
-  for (const s of setups) if (!SETUPS.includes(s as Setup)) throw new Error(`VMMETA_GUEST_SUITES: unknown boot ${s} in ${entry} (known: ${SETUPS.join(', ')})`);
+  for (const s of setups)
+    if (!SETUPS.includes(s as Setup))
+      throw new Error(`VMMETA_GUEST_SUITES: unknown boot ${s} in ${entry} (known: ${SETUPS.join(', ')})`);
   selection.set(suite, new Set(setups as Setup[]));
 }
 
@@ -28,107 +34,170 @@ const bootTimeoutMs = (suite: Suite) => (REPORT_DEADLINE[suite] + 60) * 1000;
 
 for (const [suite, setups] of selection) {
   const boots = (setup: Setup) => (setups.has(setup) ? it : () => undefined) as typeof it;
-  describe(`cloud-init ${SUITE_CLOUD_INIT[suite]} (${suite}) guest booted with vmmeta create output`, { timeout: 30 * 60_000 }, () => {
-    let image: DebianImage;
-    let root: string;
-    const vms: CreatedVm[] = [];
-    const pin = PINNED[suite];
+  describe(
+    `cloud-init ${SUITE_CLOUD_INIT[suite]} (${suite}) guest booted with vmmeta create output`,
+    { timeout: 30 * 60_000 },
+    () => {
+      let image: DebianImage;
+      let root: string;
+      const vms: CreatedVm[] = [];
+      const pin = PINNED[suite];
 
-    const run = async (vm: CreatedVm, label: string, extraArgs: string[] = []): Promise<CloudInitReport> => {
-      const result = await boot({
-        name: `cloud-init-${suite}-${label}`,
-        vmArgs: vm.qemuArgs,
-        kernel: image.kernel,
-        initrd: image.initrd,
-        append: image.append,
-        rootDisk: image.disk,
-        memoryMb: 1024,
-        extraArgs,
-        timeoutMs: bootTimeoutMs(suite),
-        doneMarker: '=== GUEST DONE ===',
+      const run = async (vm: CreatedVm, label: string, extraArgs: string[] = []): Promise<CloudInitReport> => {
+        const result = await boot({
+          name: `cloud-init-${suite}-${label}`,
+          vmArgs: vm.qemuArgs,
+          kernel: image.kernel,
+          initrd: image.initrd,
+          append: image.append,
+          rootDisk: image.disk,
+          memoryMb: 1024,
+          extraArgs,
+          timeoutMs: bootTimeoutMs(suite),
+          doneMarker: '=== GUEST DONE ===',
+        });
+        const report = parseCloudInitReport(result);
+        console.log(
+          `# ${result.name}: ${(result.durationMs / 1000).toFixed(1)} s wall, guest uptime ${report.uptime} s, ${report.datasourceLine || 'no datasource'}; serial log ${result.logPath}`,
+        );
+        return report;
+      };
+
+      const guestRequests = async (vm: CreatedVm) =>
+        (await accessLog(vm)).filter((r) => !String(r.path).includes('vmmeta=probe'));
+
+      before(async () => {
+        const t = Date.now();
+        image = await debianImage(suite);
+        console.log(
+          `# ${suite} image ${image.buildSeconds ? `built in ${image.buildSeconds} s` : 'cached'} (${((Date.now() - t) / 1000).toFixed(1)} s): ${image.disk}`,
+        );
+        root = await stateRoot();
       });
-      const report = parseCloudInitReport(result);
-      console.log(`# ${result.name}: ${(result.durationMs / 1000).toFixed(1)} s wall, guest uptime ${report.uptime} s, ${report.datasourceLine || 'no datasource'}; serial log ${result.logPath}`);
-      return report;
-    };
 
-    const guestRequests = async (vm: CreatedVm) => (await accessLog(vm)).filter((r) => !String(r.path).includes('vmmeta=probe'));
+      after(async () => {
+        killAllGuests();
+        for (const vm of vms) await destroyVm(vm);
+        if (root) await removeRoot(root);
+      });
 
-    before(async () => {
-      const t = Date.now();
-      image = await debianImage(suite);
-      console.log(`# ${suite} image ${image.buildSeconds ? `built in ${image.buildSeconds} s` : 'cached'} (${((Date.now() - t) / 1000).toFixed(1)} s): ${image.disk}`);
-      root = await stateRoot();
-    });
+      boots('nocloud-cd')(
+        'OpenStack SMBIOS + cidata CD: NoCloud wins and the metadata service is not asked',
+        { timeout: bootTimeoutMs(suite) + 60_000 },
+        async () => {
+          const spec = guestSpec(suite, 'cd');
+          const vm = await createVm(root, spec);
+          vms.push(vm);
+          const r = await run(vm, 'nocloud-cd', SECOND_NIC.args);
+          assert.equal(r.datasource, 'DataSourceNoCloud', `datasource: ${r.datasourceLine}${r.report.where()}`);
+          assert.equal(r.datasourceDetail, pin.nocloudDetail, `NoCloud detail${r.report.where()}`);
+          assert.equal(r.cloudId, 'nocloud', `cloud-id${r.report.where()}`);
+          assert.equal(r.hostname, spec.hostname, `hostname${r.report.where()}`);
+          assert.ok(
+            r.keys.some((k) => k.endsWith(KEY)),
+            `ssh key not installed: ${r.keys.join(' | ')}${r.report.where()}`,
+          );
+          const paths = (await guestRequests(vm)).map((q) => q.path);
+          assert.deepEqual(paths, [], `the metadata service was asked: ${paths.join(' ')}`);
+          // vmmeta's NoCloud network-config (v2) describes the second NIC too, and its set-name renames the NICs to
+          // the spec's link ids in every generation.
+          const second = nicByMac(r, SECOND_NIC.mac);
+          assert.deepEqual(second?.ipv4, [SECOND_NIC.cidr], `second NIC: ${JSON.stringify(r.nics)}${r.report.where()}`);
+          assert.equal(second?.name, 'eth1', `second NIC name${r.report.where()}`);
+          assert.match(
+            r.networkConfig,
+            staticStanza(pin.renderer, 'eth1'),
+            `network configuration written${r.report.where()}`,
+          );
+          assert.equal(
+            (vm.output as { datasource?: { predicted?: string } }).datasource?.predicted,
+            'NoCloud',
+            'vmmeta explain/create predicted',
+          );
+        },
+      );
 
-    after(async () => {
-      killAllGuests();
-      for (const vm of vms) await destroyVm(vm);
-      if (root) await removeRoot(root);
-    });
+      boots('openstack')(
+        '--suppress-nocloud: OpenStack wins, hostname, key and a second NIC from network_data.json',
+        { timeout: bootTimeoutMs(suite) + 60_000 },
+        async () => {
+          const spec = guestSpec(suite, 'suppressed');
+          const vm = await createVm(root, spec, ['--suppress-nocloud']);
+          vms.push(vm);
+          assert.ok(!vm.qemuArgs.some((a) => a.includes('cidata')), 'the CD is still attached');
+          const r = await run(vm, 'openstack', SECOND_NIC.args);
+          assert.match(
+            r.datasource ?? '',
+            /^DataSourceOpenStack(Local)?$/,
+            `datasource: ${r.datasourceLine}${r.report.where()}`,
+          );
+          assert.equal(r.datasourceDetail, '[net,ver=2]', `OpenStack detail${r.report.where()}`);
+          assert.equal(r.cloudId, 'openstack', `cloud-id${r.report.where()}`);
+          assert.equal(r.hostname, spec.hostname, `hostname${r.report.where()}`);
+          assert.ok(
+            r.keys.some((k) => k.endsWith(KEY)),
+            `ssh key not installed: ${r.keys.join(' | ')}${r.report.where()}`,
+          );
+          const second = nicByMac(r, SECOND_NIC.mac);
+          assert.deepEqual(
+            second?.ipv4,
+            [SECOND_NIC.cidr],
+            `second NIC (only in network_data.json): ${JSON.stringify(r.nics)}${r.report.where()}`,
+          );
+          // network_data.json names no interface: the kernel's predictable name stays.
+          assert.match(
+            r.networkConfig,
+            staticStanza(pin.renderer, second!.name),
+            `network configuration written${r.report.where()}`,
+          );
+          const paths = (await guestRequests(vm)).map((q) => String(q.path));
+          assert.ok(
+            paths.some((p) => /^\/openstack\/[^/]+\/meta_data\.json$/.test(p)),
+            `no meta_data.json request: ${paths.join(' ')}`,
+          );
+          assert.ok(
+            paths.some((p) => /^\/openstack\/[^/]+\/network_data\.json$/.test(p)),
+            `no network_data.json request: ${paths.join(' ')}`,
+          );
+          const counts = new Map<string, number>();
+          for (const p of paths) counts.set(p, (counts.get(p) ?? 0) + 1);
+          assert.equal(
+            paths.some((p) => p.endsWith('/vendor_data2.json')),
+            pin.vendorData2,
+            `vendor_data2.json asked: ${paths.join(' ')}`,
+          );
+          console.log(
+            `# ${suite} OpenStack boot: ${paths.length} requests to the sidecar: ${[...counts].map(([p, n]) => (n > 1 ? `${p} x${n}` : p)).join(', ')}`,
+          );
+          // vmmeta's verdict names the stage too; with the sidecar up before the boot the local stage wins.
+          const predicted = (vm.output as { datasource?: { predicted?: string } }).datasource?.predicted;
+          assert.equal(`DataSource${predicted}`, r.datasource, 'vmmeta predicted');
+        },
+      );
 
-    boots('nocloud-cd')('OpenStack SMBIOS + cidata CD: NoCloud wins and the metadata service is not asked', { timeout: bootTimeoutMs(suite) + 60_000 }, async () => {
-      const spec = guestSpec(suite, 'cd');
-      const vm = await createVm(root, spec);
-      vms.push(vm);
-      const r = await run(vm, 'nocloud-cd', SECOND_NIC.args);
-      assert.equal(r.datasource, 'DataSourceNoCloud', `datasource: ${r.datasourceLine}${r.report.where()}`);
-      assert.equal(r.datasourceDetail, pin.nocloudDetail, `NoCloud detail${r.report.where()}`);
-      assert.equal(r.cloudId, 'nocloud', `cloud-id${r.report.where()}`);
-      assert.equal(r.hostname, spec.hostname, `hostname${r.report.where()}`);
-      assert.ok(r.keys.some((k) => k.endsWith(KEY)), `ssh key not installed: ${r.keys.join(' | ')}${r.report.where()}`);
-      const paths = (await guestRequests(vm)).map((q) => q.path);
-      assert.deepEqual(paths, [], `the metadata service was asked: ${paths.join(' ')}`);
-      // vmmeta's NoCloud network-config (v2) describes the second NIC too, and its set-name renames the NICs to
-      // the spec's link ids in every generation.
-      const second = nicByMac(r, SECOND_NIC.mac);
-      assert.deepEqual(second?.ipv4, [SECOND_NIC.cidr], `second NIC: ${JSON.stringify(r.nics)}${r.report.where()}`);
-      assert.equal(second?.name, 'eth1', `second NIC name${r.report.where()}`);
-      assert.match(r.networkConfig, staticStanza(pin.renderer, 'eth1'), `network configuration written${r.report.where()}`);
-      assert.equal((vm.output as { datasource?: { predicted?: string } }).datasource?.predicted, 'NoCloud', 'vmmeta explain/create predicted');
-    });
-
-    boots('openstack')('--suppress-nocloud: OpenStack wins, hostname, key and a second NIC from network_data.json', { timeout: bootTimeoutMs(suite) + 60_000 }, async () => {
-      const spec = guestSpec(suite, 'suppressed');
-      const vm = await createVm(root, spec, ['--suppress-nocloud']);
-      vms.push(vm);
-      assert.ok(!vm.qemuArgs.some((a) => a.includes('cidata')), 'the CD is still attached');
-      const r = await run(vm, 'openstack', SECOND_NIC.args);
-      assert.match(r.datasource ?? '', /^DataSourceOpenStack(Local)?$/, `datasource: ${r.datasourceLine}${r.report.where()}`);
-      assert.equal(r.datasourceDetail, '[net,ver=2]', `OpenStack detail${r.report.where()}`);
-      assert.equal(r.cloudId, 'openstack', `cloud-id${r.report.where()}`);
-      assert.equal(r.hostname, spec.hostname, `hostname${r.report.where()}`);
-      assert.ok(r.keys.some((k) => k.endsWith(KEY)), `ssh key not installed: ${r.keys.join(' | ')}${r.report.where()}`);
-      const second = nicByMac(r, SECOND_NIC.mac);
-      assert.deepEqual(second?.ipv4, [SECOND_NIC.cidr], `second NIC (only in network_data.json): ${JSON.stringify(r.nics)}${r.report.where()}`);
-      // network_data.json names no interface: the kernel's predictable name stays.
-      assert.match(r.networkConfig, staticStanza(pin.renderer, second!.name), `network configuration written${r.report.where()}`);
-      const paths = (await guestRequests(vm)).map((q) => String(q.path));
-      assert.ok(paths.some((p) => /^\/openstack\/[^/]+\/meta_data\.json$/.test(p)), `no meta_data.json request: ${paths.join(' ')}`);
-      assert.ok(paths.some((p) => /^\/openstack\/[^/]+\/network_data\.json$/.test(p)), `no network_data.json request: ${paths.join(' ')}`);
-      const counts = new Map<string, number>();
-      for (const p of paths) counts.set(p, (counts.get(p) ?? 0) + 1);
-      assert.equal(paths.some((p) => p.endsWith('/vendor_data2.json')), pin.vendorData2, `vendor_data2.json asked: ${paths.join(' ')}`);
-      console.log(`# ${suite} OpenStack boot: ${paths.length} requests to the sidecar: ${[...counts].map(([p, n]) => (n > 1 ? `${p} x${n}` : p)).join(', ')}`);
-      // vmmeta's verdict names the stage too; with the sidecar up before the boot the local stage wins.
-      const predicted = (vm.output as { datasource?: { predicted?: string } }).datasource?.predicted;
-      assert.equal(`DataSource${predicted}`, r.datasource, 'vmmeta predicted');
-    });
-
-    boots('ec2-only')('plain SMBIOS + EC2-only spec: pinned behaviour (ds-identify disables cloud-init)', { timeout: bootTimeoutMs(suite) + 60_000 }, async () => {
-      const spec = ec2OnlySpec(suite);
-      const vm = await createVm(root, spec);
-      vms.push(vm);
-      const r = await run(vm, 'ec2-only');
-      assert.equal(r.enabled, pin.ec2Only.enabled, `cloud-init ${r.enabled}${r.report.where()}`);
-      assert.equal(r.datasource, pin.ec2Only.datasource, `datasource: ${r.datasourceLine}${r.report.where()}`);
-      assert.match(r.cloudId, pin.ec2Only.cloudId, `cloud-id${r.report.where()}`);
-      assert.equal(r.hostname, pin.ec2Only.hostname, `hostname${r.report.where()}`);
-      assert.deepEqual(nicByMac(r, spec.network.links[0]!.mac)?.ipv4 ?? [], pin.ec2Only.ipv4, `NIC${r.report.where()}`);
-      assert.equal((await guestRequests(vm)).length, pin.ec2Only.requests, 'requests to the sidecar');
-      // vmmeta predicts "no datasource" (null) exactly when the guest's ds-identify disabled cloud-init.
-      const predicted = (vm.output as { datasource?: { predicted?: string | null } }).datasource?.predicted;
-      assert.equal(predicted ?? null, pin.ec2Only.datasource, 'vmmeta predicted');
-    });
-  });
+      boots('ec2-only')(
+        'plain SMBIOS + EC2-only spec: pinned behaviour (ds-identify disables cloud-init)',
+        { timeout: bootTimeoutMs(suite) + 60_000 },
+        async () => {
+          const spec = ec2OnlySpec(suite);
+          const vm = await createVm(root, spec);
+          vms.push(vm);
+          const r = await run(vm, 'ec2-only');
+          assert.equal(r.enabled, pin.ec2Only.enabled, `cloud-init ${r.enabled}${r.report.where()}`);
+          assert.equal(r.datasource, pin.ec2Only.datasource, `datasource: ${r.datasourceLine}${r.report.where()}`);
+          assert.match(r.cloudId, pin.ec2Only.cloudId, `cloud-id${r.report.where()}`);
+          assert.equal(r.hostname, pin.ec2Only.hostname, `hostname${r.report.where()}`);
+          assert.deepEqual(
+            nicByMac(r, spec.network.links[0]!.mac)?.ipv4 ?? [],
+            pin.ec2Only.ipv4,
+            `NIC${r.report.where()}`,
+          );
+          assert.equal((await guestRequests(vm)).length, pin.ec2Only.requests, 'requests to the sidecar');
+          // vmmeta predicts "no datasource" (null) exactly when the guest's ds-identify disabled cloud-init.
+          const predicted = (vm.output as { datasource?: { predicted?: string | null } }).datasource?.predicted;
+          assert.equal(predicted ?? null, pin.ec2Only.datasource, 'vmmeta predicted');
+        },
+      );
+    },
+  );
 }

@@ -20,9 +20,19 @@ const SPEC_A: SmallSpec = {
   hostname: 'small-a.example.net',
   sshKeys: [{ name: 'ops', key: ED25519 }],
   meta: { role: 'a' },
-  smbios: { manufacturer: 'OpenStack Foundation', product: 'OpenStack Nova', version: 'vmmeta-test', serial: 'serial-a-0001', family: 'Virtual Machine', assetTag: 'OpenStack Nova' },
+  smbios: {
+    manufacturer: 'OpenStack Foundation',
+    product: 'OpenStack Nova',
+    version: 'vmmeta-test',
+    serial: 'serial-a-0001',
+    family: 'Virtual Machine',
+    assetTag: 'OpenStack Nova',
+  },
   datasource: { nocloud: 'cd' },
-  network: { links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:0a:00:01' }], networks: [{ link: 'eth0', type: 'ipv4_dhcp' }] },
+  network: {
+    links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:0a:00:01' }],
+    networks: [{ link: 'eth0', type: 'ipv4_dhcp' }],
+  },
 };
 const SPEC_B: SmallSpec = {
   name: 'small-b',
@@ -30,9 +40,18 @@ const SPEC_B: SmallSpec = {
   hostname: 'small-b',
   sshKeys: [{ name: 'backup', key: ECDSA }],
   meta: { role: 'b' },
-  smbios: { manufacturer: 'Example Cloud', product: 'OpenStack Compute', version: '29.0.1', serial: '6f2c1d9e-0b7a-4c55-8e21-94d3a7b6c0de', family: 'VM family, with comma' },
+  smbios: {
+    manufacturer: 'Example Cloud',
+    product: 'OpenStack Compute',
+    version: '29.0.1',
+    serial: '6f2c1d9e-0b7a-4c55-8e21-94d3a7b6c0de',
+    family: 'VM family, with comma',
+  },
   datasource: { nocloud: 'none' },
-  network: { links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:0b:00:01' }], networks: [{ link: 'eth0', type: 'ipv4_dhcp' }] },
+  network: {
+    links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:0b:00:01' }],
+    networks: [{ link: 'eth0', type: 'ipv4_dhcp' }],
+  },
 };
 
 describe('small guest (busybox) booted with vmmeta create output', { timeout: 10 * 60_000 }, () => {
@@ -60,9 +79,12 @@ describe('small guest (busybox) booted with vmmeta create output', { timeout: 10
   before(async () => {
     const t = Date.now();
     guest = await smallGuest();
-    console.log(`# kernel ${guest.kernel.version}, initramfs ready in ${((Date.now() - t) / 1000).toFixed(1)} s: ${guest.initrd}`);
+    console.log(
+      `# kernel ${guest.kernel.version}, initramfs ready in ${((Date.now() - t) / 1000).toFixed(1)} s: ${guest.initrd}`,
+    );
     root = await stateRoot();
-    for (const spec of [SPEC_A, SPEC_B]) vms.set(spec.name, await createVm(root, spec as unknown as Record<string, unknown>));
+    for (const spec of [SPEC_A, SPEC_B])
+      vms.set(spec.name, await createVm(root, spec as unknown as Record<string, unknown>));
   });
 
   after(async () => {
@@ -73,8 +95,16 @@ describe('small guest (busybox) booted with vmmeta create output', { timeout: 10
 
   it('the args carry the uuid, SMBIOS and the restricted metadata NIC (sanity check of what is booted)', () => {
     const args = vms.get('small-a')!.qemuArgs;
-    assert.ok(args.includes('-uuid') && args[args.indexOf('-uuid') + 1] === SPEC_A.uuid, `no -uuid ${SPEC_A.uuid} in ${args.join(' ')}`);
-    assert.ok(args.some((a) => a.startsWith('user,') && a.includes('restrict=on') && a.includes('guestfwd=tcp:169.254.169.254:80-cmd:')), 'no restricted guestfwd netdev');
+    assert.ok(
+      args.includes('-uuid') && args[args.indexOf('-uuid') + 1] === SPEC_A.uuid,
+      `no -uuid ${SPEC_A.uuid} in ${args.join(' ')}`,
+    );
+    assert.ok(
+      args.some(
+        (a) => a.startsWith('user,') && a.includes('restrict=on') && a.includes('guestfwd=tcp:169.254.169.254:80-cmd:'),
+      ),
+      'no restricted guestfwd netdev',
+    );
   });
 
   it('one VM sees its SMBIOS strings, uuid, cidata CD and its own documents', { timeout: 150_000 }, async () => {
@@ -99,10 +129,13 @@ describe('small guest (busybox) booted with vmmeta create output', { timeout: 10
     const report = reports.get('a');
     assert.ok(report, 'needs the single-VM boot');
     // A's guest checked against B's spec: the very first difference (product_name) must be reported.
-    assert.throws(() => expectSmallGuest(report, SPEC_B), (e: Error) => {
-      console.log(`# expected failure: ${e.message.split('\n')[0]}`);
-      return e instanceof assert.AssertionError && /sys_vendor|product_name/.test(e.message);
-    });
+    assert.throws(
+      () => expectSmallGuest(report, SPEC_B),
+      (e: Error) => {
+        console.log(`# expected failure: ${e.message.split('\n')[0]}`);
+        return e instanceof assert.AssertionError && /sys_vendor|product_name/.test(e.message);
+      },
+    );
     // And one wrong value in an otherwise right spec.
     assert.throws(() => expectSmallGuest(report, { ...SPEC_A, uuid: SPEC_B.uuid }), assert.AssertionError);
     assert.throws(() => expectSmallGuest(report, { ...SPEC_A, hostname: 'not-the-hostname' }), assert.AssertionError);

@@ -43,12 +43,18 @@ function aptDir(): string {
 export function aptOptions(): string[] {
   const dir = aptDir();
   return [
-    '-o', `Dir::Etc::SourceList=${join(dir, 'sources.list')}`,
-    '-o', 'Dir::Etc::SourceParts=/dev/null',
-    '-o', `Dir::State::Lists=${join(dir, 'lists')}`,
-    '-o', `Dir::State::Status=${join(dir, 'status')}`,
-    '-o', `Dir::Cache=${join(dir, 'cache')}`,
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    `Dir::Etc::SourceList=${join(dir, 'sources.list')}`,
+    '-o',
+    'Dir::Etc::SourceParts=/dev/null',
+    '-o',
+    `Dir::State::Lists=${join(dir, 'lists')}`,
+    '-o',
+    `Dir::State::Status=${join(dir, 'status')}`,
+    '-o',
+    `Dir::Cache=${join(dir, 'cache')}`,
+    '-o',
+    'APT::Sandbox::User=root',
   ];
 }
 
@@ -90,7 +96,9 @@ export function aptUpdate(): void {
 }
 
 function forceAptUpdate(): void {
-  timedSync('apt-update', 'private apt lists', () => execFileSync('apt-get', [...aptOptions(), 'update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  timedSync('apt-update', 'private apt lists', () =>
+    execFileSync('apt-get', [...aptOptions(), 'update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
 }
 
 // Downloads `pkg=version` into `dir`, fetching fresh lists once if the mirror dropped that version meanwhile.
@@ -99,15 +107,23 @@ export function aptDownload(pkg: string, suite: Suite, dir: string): { deb: stri
   mkdirSync(dir, { recursive: true });
   let version = candidateVersion(pkg, suite);
   try {
-    execFileSync('apt-get', [...aptOptions(), 'download', `${pkg}=${version}`], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('apt-get', [...aptOptions(), 'download', `${pkg}=${version}`], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   } catch {
     // Lists kept in a warm cache go stale: the mirror drops superseded versions (sid keeps only the newest), so
     // the download 404s. Fetch fresh lists once and ask again.
     withCacheLock('apt-lists', forceAptUpdate);
     version = candidateVersion(pkg, suite);
-    execFileSync('apt-get', [...aptOptions(), 'download', `${pkg}=${version}`], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('apt-get', [...aptOptions(), 'download', `${pkg}=${version}`], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
-  const deb = readdirSync(dir).find((f) => f.startsWith(`${pkg}_${version.replace(/^\d+:/, '').replace(/:/g, '%3a')}_`));
+  const deb = readdirSync(dir).find((f) =>
+    f.startsWith(`${pkg}_${version.replace(/^\d+:/, '').replace(/:/g, '%3a')}_`),
+  );
   if (!deb) throw new Error(`apt-get download ${pkg}=${version} produced no .deb`);
   return { deb: join(dir, deb), version };
 }

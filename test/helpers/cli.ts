@@ -29,7 +29,12 @@ export interface RunOptions {
 export function vmmeta(args: string[], o: RunOptions = {}): Promise<Run> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...(o.root ? { VMMETA_STATE_DIR: o.root } : {}), ...o.env };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NO_COLOR: '1',
+      ...(o.root ? { VMMETA_STATE_DIR: o.root } : {}),
+      ...o.env,
+    };
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -94,7 +99,10 @@ export async function cleanupRoot(root: string): Promise<void> {
   await rm(root, { recursive: true, force: true });
 }
 
-export function httpGet(url: string | { socketPath: string; path: string }, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export function httpGet(
+  url: string | { socketPath: string; path: string },
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     // request(url, options, cb) takes a URL; a socket target is one options object (request(options, cb)).
     const common = { headers, agent: false, timeout: 5000 };
@@ -103,7 +111,8 @@ export function httpGet(url: string | { socketPath: string; path: string }, head
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     };
-    const req = typeof url === 'string' ? request(new URL(url), common, onResponse) : request({ ...url, ...common }, onResponse);
+    const req =
+      typeof url === 'string' ? request(new URL(url), common, onResponse) : request({ ...url, ...common }, onResponse);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
@@ -123,7 +132,6 @@ export function isAlive(pid: number): boolean {
 export function modeOf(path: string): string {
   return (statMode(path) & 0o777).toString(8).padStart(4, '0');
 }
-
 
 function statMode(path: string): number {
   return statSync(path).mode;

@@ -10,7 +10,12 @@ import { unpackPackage, type Suite } from './apt-root.js';
 export { TEST_CACHE, aptOptions, aptUpdate, unpackPackage, withCacheLock, type Suite } from './apt-root.js';
 export const SUITES: Suite[] = ['bullseye', 'bookworm', 'trixie', 'sid'];
 export type Generation = '20.4' | '22.4' | '25.1' | '26.2';
-export const SUITE_CLOUD_INIT: Record<Suite, Generation> = { bullseye: '20.4', bookworm: '22.4', trixie: '25.1', sid: '26.2' };
+export const SUITE_CLOUD_INIT: Record<Suite, Generation> = {
+  bullseye: '20.4',
+  bookworm: '22.4',
+  trixie: '25.1',
+  sid: '26.2',
+};
 
 const ORDER: Generation[] = ['20.4', '22.4', '25.1', '26.2'];
 // For pins that hold "from this generation on": a newer suite inherits them without another edit.
@@ -37,14 +42,21 @@ export function cloudInitClient(suite: Suite = 'bookworm'): CloudInitClient {
     existsSync(join(p, 'cloudinit')),
   );
   if (!dist) throw new Error(`no cloudinit module under ${root}`);
-  const dsIdentify = ['usr/lib/cloud-init/ds-identify', 'usr/libexec/cloud-init/ds-identify', 'lib/cloud-init/ds-identify']
+  const dsIdentify = [
+    'usr/lib/cloud-init/ds-identify',
+    'usr/libexec/cloud-init/ds-identify',
+    'lib/cloud-init/ds-identify',
+  ]
     .map((p) => join(root, p))
     .find((p) => existsSync(p));
   if (!dsIdentify) throw new Error(`no ds-identify under ${root}`);
   const version = execFileSync('cat', [join(root, '.complete')], { encoding: 'utf8' }).trim();
   if (suite === 'sid') {
     const ok = spawnSync('dpkg', ['--compare-versions', version, 'ge', SID_MINIMUM]).status === 0;
-    if (!ok) throw new Error(`sid's cloud-init is ${version}, older than the ${SID_MINIMUM} the tests require (remove ${root} to fetch today's)`);
+    if (!ok)
+      throw new Error(
+        `sid's cloud-init is ${version}, older than the ${SID_MINIMUM} the tests require (remove ${root} to fetch today's)`,
+      );
     if (!announced.has(version)) console.log(`# cloud-init from sid: ${version} (required >= ${SID_MINIMUM})`);
     announced.add(version);
   }
@@ -53,12 +65,24 @@ export function cloudInitClient(suite: Suite = 'bookworm'): CloudInitClient {
 
 // Runs a Python snippet with the suite's cloudinit package importable. The script gets argv and returns stdout.
 // Runs from a scratch cwd so a stray warnings.py or cloudinit/ folder cannot shadow the real modules.
-export function runCloudInitPython(client: CloudInitClient, script: string, args: string[] = [], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): { stdout: string; stderr: string; status: number | null } {
+export function runCloudInitPython(
+  client: CloudInitClient,
+  script: string,
+  args: string[] = [],
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
+): { stdout: string; stderr: string; status: number | null } {
   const res = spawnSync('/usr/bin/python3', ['-c', script, ...args], {
     cwd: '/',
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 120_000,
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', PYTHONPATH: client.pythonPath, PYTHONDONTWRITEBYTECODE: '1', ...opts.env },
+    env: {
+      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: '/root',
+      LANG: 'C.UTF-8',
+      PYTHONPATH: client.pythonPath,
+      PYTHONDONTWRITEBYTECODE: '1',
+      ...opts.env,
+    },
   });
   return { stdout: res.stdout, stderr: res.stderr, status: res.status };
 }

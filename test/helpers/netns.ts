@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VMMETA_BIN } from './sidecar.js';
 
-export const NETNS_TOOLS_OK = process.getuid?.() === 0 && ['ip', 'nft', 'curl'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
+export const NETNS_TOOLS_OK =
+  process.getuid?.() === 0 &&
+  ['ip', 'nft', 'curl'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
 
 export interface Netns {
   name: string;
@@ -28,13 +30,22 @@ export function makeNetns(purpose: string): Netns {
   run(['ip', 'netns', 'add', name]);
   const ns: Netns = {
     name,
-    exec: (argv, o = {}) => spawnSync('ip', ['netns', 'exec', name, ...argv], { encoding: 'utf8', env: o.env ?? process.env, input: o.input ?? '', timeout: 60_000 }),
+    exec: (argv, o = {}) =>
+      spawnSync('ip', ['netns', 'exec', name, ...argv], {
+        encoding: 'utf8',
+        env: o.env ?? process.env,
+        input: o.input ?? '',
+        timeout: 60_000,
+      }),
     sh: (script) => {
       const r = ns.exec(['sh', '-ec', script]);
       if (r.status !== 0) throw new Error(`in ${name}: ${script}\n${r.stderr}`);
       return r.stdout;
     },
-    vmmeta: (root, args, env = {}) => ns.exec([process.execPath, VMMETA_BIN, ...args], { env: { ...process.env, VMMETA_STATE_DIR: root, NO_COLOR: '1', ...env } }),
+    vmmeta: (root, args, env = {}) =>
+      ns.exec([process.execPath, VMMETA_BIN, ...args], {
+        env: { ...process.env, VMMETA_STATE_DIR: root, NO_COLOR: '1', ...env },
+      }),
     ruleset: () => ns.sh('nft list ruleset'),
     destroy: () => {
       for (const n of made.reverse()) spawnSync('ip', ['netns', 'del', n]);
@@ -62,11 +73,18 @@ export function vethGuest(ns: Netns, tap: string, address: string, bridge: strin
   ns.sh(`ip link add ${tap} type veth peer name eth0 netns ${g}
 ${bridge ? `ip link set ${tap} master ${bridge}` : ''}
 ip link set ${tap} up`);
-  const r = spawnSync('sh', ['-ec', `ip netns exec ${g} sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+  const r = spawnSync(
+    'sh',
+    [
+      '-ec',
+      `ip netns exec ${g} sysctl -qw net.ipv6.conf.eth0.accept_dad=0
 ip -n ${g} link set lo up
 ip -n ${g} link set eth0 up
 ip -n ${g} addr add ${address}/24 dev eth0
-ip -n ${g} route add 169.254.169.254/32 via ${address.replace(/\.\d+$/, '.1')}`], { encoding: 'utf8' });
+ip -n ${g} route add 169.254.169.254/32 via ${address.replace(/\.\d+$/, '.1')}`,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return g;
 }

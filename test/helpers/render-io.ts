@@ -12,7 +12,9 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 export const EXAMPLE_NAMES = ['minimal', 'three-nic', 'ec2-only'] as const;
 
 export async function loadExample(name: string): Promise<ResolvedVm> {
-  const { vm } = await loadSpecFile(join(REPO, 'templates', 'examples', `${name}.yaml`), { ids: { uuid: FIXED_UUID, randomSeed: FIXED_SEED } });
+  const { vm } = await loadSpecFile(join(REPO, 'templates', 'examples', `${name}.yaml`), {
+    ids: { uuid: FIXED_UUID, randomSeed: FIXED_SEED },
+  });
   return vm;
 }
 

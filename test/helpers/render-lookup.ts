@@ -9,7 +9,8 @@ export function lookup(tree: FileTree, requestPath: string): Uint8Array | undefi
   return tree.get(p) ?? tree.get(`${p}/`);
 }
 
-export const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+export const text = (b: Uint8Array | undefined): string | undefined =>
+  b === undefined ? undefined : new TextDecoder().decode(b);
 
 // Every path a listing names, resolved against the listing's own path (public-keys `i=name` lines point at
 // `i/openssh-key`, as cloud-init's MetadataMaterializer reads them).

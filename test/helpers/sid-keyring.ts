@@ -15,14 +15,23 @@ export const SID_KEYRING_NAME = 'debian-sid-archive.gpg';
 
 // Primary keys (already in the host's keyring) → the signing subkey of each that signs sid's Release.
 export const SID_SIGNERS: Record<string, { subkey: string; uid: string }> = {
-  B8B80B5B623EAB6AD8775C45B7C5D7D6350947F8: { subkey: '4CB50190207B4758A3F73A796ED0E7B82643E131', uid: 'Debian Archive Automatic Signing Key (12/bookworm)' },
-  '04B54C3CDCA79751B16BC6B5225629DF75B188BD': { subkey: 'B8E5F13176D2A7A75220028078DBA3BC47EF2265', uid: 'Debian Archive Automatic Signing Key (13/trixie)' },
+  B8B80B5B623EAB6AD8775C45B7C5D7D6350947F8: {
+    subkey: '4CB50190207B4758A3F73A796ED0E7B82643E131',
+    uid: 'Debian Archive Automatic Signing Key (12/bookworm)',
+  },
+  '04B54C3CDCA79751B16BC6B5225629DF75B188BD': {
+    subkey: 'B8E5F13176D2A7A75220028078DBA3BC47EF2265',
+    uid: 'Debian Archive Automatic Signing Key (13/trixie)',
+  },
 };
 
 const HOST_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
 function gpg(home: string, args: string[]): string {
-  return execFileSync('gpg', ['--homedir', home, '--batch', '--no-tty', '--quiet', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('gpg', ['--homedir', home, '--batch', '--no-tty', '--quiet', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 // Fingerprints with their record type ("pub"/"sub") from `--with-colons`, for keys gpg accepts as valid.
@@ -60,7 +69,10 @@ export function fetchSidKeyring(aptOptions: string[], out: string, debs: string)
   mkdirSync(debs, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'vmmeta-sid-keyring-'));
   try {
-    execFileSync('apt-get', [...aptOptions, 'download', 'debian-archive-keyring/trixie'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('apt-get', [...aptOptions, 'download', 'debian-archive-keyring/trixie'], {
+      cwd: work,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const deb = readdirSync(work).find((f) => f.startsWith('debian-archive-keyring_') && f.endsWith('.deb'));
     if (!deb) throw new Error('apt-get download debian-archive-keyring/trixie produced no .deb');
     execFileSync('dpkg', ['-x', join(work, deb), join(work, 'pkg')]);
@@ -76,9 +88,23 @@ export function fetchSidKeyring(aptOptions: string[], out: string, debs: string)
     if (problems.length) throw new Error(`sid keyring from ${deb}: ${problems.join('; ')}`);
     mkdirSync(dirname(out), { recursive: true });
     const tmp = `${out}.tmp-${process.pid}`;
-    execFileSync('gpg', ['--homedir', home, '--batch', '--quiet', '--yes', '--output', tmp, '--export', ...Object.keys(SID_SIGNERS)]);
+    execFileSync('gpg', [
+      '--homedir',
+      home,
+      '--batch',
+      '--quiet',
+      '--yes',
+      '--output',
+      tmp,
+      '--export',
+      ...Object.keys(SID_SIGNERS),
+    ]);
     renameSync(tmp, out);
-    console.log(`# sid trusted through ${deb} (trixie, apt-verified): ${Object.values(SID_SIGNERS).map((s) => s.subkey).join(', ')}`);
+    console.log(
+      `# sid trusted through ${deb} (trixie, apt-verified): ${Object.values(SID_SIGNERS)
+        .map((s) => s.subkey)
+        .join(', ')}`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

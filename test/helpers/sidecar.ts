@@ -9,7 +9,12 @@ export const TEST_KEY = new Uint8Array(32).fill(7);
 
 // marker lets live-update tests tell two versions of every document apart.
 export function handTree(marker = 'v1', opts: { userData?: string } = {}): FileTree {
-  const meta = stableJson({ uuid: TEST_UUID, hostname: `web-${marker}`, name: 'web', public_keys: { k: `ssh-ed25519 AAAA ${marker}` } });
+  const meta = stableJson({
+    uuid: TEST_UUID,
+    hostname: `web-${marker}`,
+    name: 'web',
+    public_keys: { k: `ssh-ed25519 AAAA ${marker}` },
+  });
   const userData = opts.userData ?? `#cloud-config\n# ${marker}\n`;
   const entries: [string, string][] = [
     ['/', '2009-04-04/\nlatest/\n'],
@@ -17,13 +22,19 @@ export function handTree(marker = 'v1', opts: { userData?: string } = {}): FileT
     ['/openstack/2012-08-10/', 'meta_data.json\nuser_data\n'],
     ['/openstack/2012-08-10/meta_data.json', meta],
     ['/openstack/2012-08-10/user_data', userData],
-    ['/openstack/2018-08-27/', 'meta_data.json\nnetwork_data.json\npassword\nuser_data\nvendor_data.json\nvendor_data2.json\n'],
+    [
+      '/openstack/2018-08-27/',
+      'meta_data.json\nnetwork_data.json\npassword\nuser_data\nvendor_data.json\nvendor_data2.json\n',
+    ],
     ['/openstack/2018-08-27/meta_data.json', meta],
     ['/openstack/2018-08-27/network_data.json', stableJson({ links: [], networks: [], services: [], marker })],
     ['/openstack/2018-08-27/user_data', userData],
     ['/openstack/2018-08-27/vendor_data.json', stableJson({ marker })],
     ['/openstack/2018-08-27/vendor_data2.json', stableJson({ static: { marker } })],
-    ['/openstack/latest/', 'meta_data.json\nnetwork_data.json\npassword\nuser_data\nvendor_data.json\nvendor_data2.json\n'],
+    [
+      '/openstack/latest/',
+      'meta_data.json\nnetwork_data.json\npassword\nuser_data\nvendor_data.json\nvendor_data2.json\n',
+    ],
     ['/openstack/latest/meta_data.json', meta],
     ['/openstack/latest/network_data.json', stableJson({ links: [], networks: [], services: [], marker })],
     ['/openstack/latest/user_data', userData],
@@ -53,7 +64,11 @@ export interface RawResult {
 
 // Writes raw bytes (in pieces, optionally spaced out) and collects what comes back until the server closes or
 // `waitMs` of silence passes.
-export function rawExchange(addr: ListenAddress, pieces: (string | Buffer)[], opts: { gapMs?: number; waitMs?: number; end?: boolean } = {}): Promise<RawResult> {
+export function rawExchange(
+  addr: ListenAddress,
+  pieces: (string | Buffer)[],
+  opts: { gapMs?: number; waitMs?: number; end?: boolean } = {},
+): Promise<RawResult> {
   return new Promise((resolve, reject) => {
     const sock: Socket = addr.kind === 'unix' ? connect(addr.path) : connect(addr.port, addr.host);
     const chunks: Buffer[] = [];
@@ -72,7 +87,9 @@ export function rawExchange(addr: ListenAddress, pieces: (string | Buffer)[], op
       arm();
     });
     sock.on('close', () => finish(true));
-    sock.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? finish(true) : reject(err)));
+    sock.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' || err.code === 'EPIPE' ? finish(true) : reject(err),
+    );
     sock.on('connect', async () => {
       for (const p of pieces) {
         if (sock.destroyed) break;
@@ -104,7 +121,11 @@ export const VMMETA_BIN = fileURLToPath(new URL('../../../bin/vmmeta.js', import
 export function writeVmState(root: string, vm: string, tree: FileTree, meta: Partial<ServedMeta> = {}): string {
   const dir = joinPath(root, vm);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(joinPath(dir, 'served.json'), encodeServed(tree, { vm, uuid: TEST_UUID, imds: { tokens: 'optional' }, ...meta }), { mode: 0o600 });
+  writeFileSync(
+    joinPath(dir, 'served.json'),
+    encodeServed(tree, { vm, uuid: TEST_UUID, imds: { tokens: 'optional' }, ...meta }),
+    { mode: 0o600 },
+  );
   writeFileSync(joinPath(dir, 'secrets.json'), newSecrets(), { mode: 0o600 });
   return dir;
 }
@@ -119,8 +140,16 @@ export interface ServeProcess {
 }
 
 // Spawns `node bin/vmmeta.js serve <vm> ...` and resolves on its ready event (rejects with its stderr if it exits).
-export function spawnServe(root: string, vm: string, args: string[] = [], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [VMMETA_BIN, 'serve', vm, '--state-dir', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function spawnServe(
+  root: string,
+  vm: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [VMMETA_BIN, 'serve', vm, '--state-dir', root, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const events: Record<string, unknown>[] = [];
@@ -129,16 +158,22 @@ export function spawnServe(root: string, vm: string, args: string[] = [], env: R
   createInterface({ input: child.stdout! }).on('line', (line) => {
     const e = JSON.parse(line) as Record<string, unknown>;
     events.push(e);
-    for (const w of waiters.splice(0)) (w.name === e.event ? w.resolve(e) : waiters.push(w));
+    for (const w of waiters.splice(0)) w.name === e.event ? w.resolve(e) : waiters.push(w);
   });
   const nextEvent = (name: string, timeoutMs = 10_000) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no ${name} event within ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
+      const t = setTimeout(
+        () => reject(new Error(`no ${name} event within ${timeoutMs} ms; stderr: ${err}`)),
+        timeoutMs,
+      );
       waiters.push({ name, resolve: (e) => (clearTimeout(t), resolve(e)) });
     });
   return new Promise((resolve, reject) => {
     exit.then((code) => reject(new Error(`vmmeta serve exited with ${code}: ${err}`)));
-    nextEvent('ready').then((e) => resolve({ child, ready: e as ServeProcess['ready'], events, nextEvent, stderr: () => err, exit }), reject);
+    nextEvent('ready').then(
+      (e) => resolve({ child, ready: e as ServeProcess['ready'], events, nextEvent, stderr: () => err, exit }),
+      reject,
+    );
   });
 }
 

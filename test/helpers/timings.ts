@@ -5,7 +5,12 @@ import { appendFileSync } from 'node:fs';
 
 export type TimingKind = 'image-build' | 'initramfs-build' | 'package-unpack' | 'apt-update' | 'boot' | 'hotplug';
 
-export function recordTiming(kind: TimingKind, name: string, seconds: number, extra: Record<string, unknown> = {}): void {
+export function recordTiming(
+  kind: TimingKind,
+  name: string,
+  seconds: number,
+  extra: Record<string, unknown> = {},
+): void {
   const file = process.env.VMMETA_TEST_TIMINGS;
   if (!file) return;
   appendFileSync(file, JSON.stringify({ kind, name, seconds: Math.round(seconds * 10) / 10, ...extra }) + '\n');

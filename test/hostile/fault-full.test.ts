@@ -22,28 +22,36 @@ function fill(file: string): number {
   return written;
 }
 
-test('full state root: clear error, exit 1, no partial VM, existing VM unchanged, recovers', { skip: canMount(), timeout: 120_000 }, async () => {
-  const work = tempDir('fault-full');
-  const root = mountTmpfs(2048);
-  try {
-    const a = await vmmeta(['create', writeSpec(work, { name: 'full-a' }), '--no-start', '--json'], { root });
-    assert.equal(a.code, 0, a.stderr);
-    const before = fingerprint(root);
-    const filler = join(root, 'zz-filler');
-    fill(filler);
+test(
+  'full state root: clear error, exit 1, no partial VM, existing VM unchanged, recovers',
+  { skip: canMount(), timeout: 120_000 },
+  async () => {
+    const work = tempDir('fault-full');
+    const root = mountTmpfs(2048);
+    try {
+      const a = await vmmeta(['create', writeSpec(work, { name: 'full-a' }), '--no-start', '--json'], { root });
+      assert.equal(a.code, 0, a.stderr);
+      const before = fingerprint(root);
+      const filler = join(root, 'zz-filler');
+      fill(filler);
 
-    const b = await vmmeta(['create', writeSpec(work, { name: 'full-b' }), '--no-start'], { root });
-    assert.equal(b.code, 1, `exit 1 expected, got ${b.code}: ${b.stderr}`);
-    assert.equal(stackTrace(b.stderr), undefined, b.stderr);
-    assert.match(b.stderr, /no space|ENOSPC|full/i, 'the message says the disk is full');
-    assert.deepEqual(readdirSync(root).sort(), ['full-a', 'zz-filler'], 'no full-b folder and no temp folder left');
-    assert.deepEqual(fingerprint(root, (rel) => rel === 'zz-filler'), before, 'full-a unchanged byte for byte');
+      const b = await vmmeta(['create', writeSpec(work, { name: 'full-b' }), '--no-start'], { root });
+      assert.equal(b.code, 1, `exit 1 expected, got ${b.code}: ${b.stderr}`);
+      assert.equal(stackTrace(b.stderr), undefined, b.stderr);
+      assert.match(b.stderr, /no space|ENOSPC|full/i, 'the message says the disk is full');
+      assert.deepEqual(readdirSync(root).sort(), ['full-a', 'zz-filler'], 'no full-b folder and no temp folder left');
+      assert.deepEqual(
+        fingerprint(root, (rel) => rel === 'zz-filler'),
+        before,
+        'full-a unchanged byte for byte',
+      );
 
-    rmSync(filler);
-    const again = await vmmeta(['create', writeSpec(work, { name: 'full-b' }), '--no-start', '--json'], { root });
-    assert.equal(again.code, 0, `create succeeds once space is back: ${again.stderr}`);
-  } finally {
-    unmount(root);
-    rmSync(work, { recursive: true, force: true });
-  }
-});
+      rmSync(filler);
+      const again = await vmmeta(['create', writeSpec(work, { name: 'full-b' }), '--no-start', '--json'], { root });
+      assert.equal(again.code, 0, `create succeeds once space is back: ${again.stderr}`);
+    } finally {
+      unmount(root);
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+);

@@ -2,7 +2,16 @@
 // byte for byte, mount small tmpfs state roots, and make sure no sidecar outlives a test.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +25,10 @@ export const EXAMPLES = join(REPO, 'templates', 'examples');
 export type { Run };
 
 // The CLI with this state root, SIGKILLed if it hangs (a fault must never wedge the suite).
-export function vmmeta(args: string[], opts: { root: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
+export function vmmeta(
+  args: string[],
+  opts: { root: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<Run> {
   return runCli(args, { root: opts.root, env: opts.env ?? {}, killAfterMs: opts.timeoutMs ?? 30_000 });
 }
 
@@ -30,8 +42,14 @@ export function tempDir(label: string): string {
 }
 
 // A copy of an example with its own name, uuid and (optionally) listen addresses.
-export function writeSpec(dir: string, opts: { example?: string; name: string; uuid?: string; listen?: string[] }): string {
-  const spec = parse(readFileSync(join(EXAMPLES, `${opts.example ?? 'minimal'}.yaml`), 'utf8')) as Record<string, unknown>;
+export function writeSpec(
+  dir: string,
+  opts: { example?: string; name: string; uuid?: string; listen?: string[] },
+): string {
+  const spec = parse(readFileSync(join(EXAMPLES, `${opts.example ?? 'minimal'}.yaml`), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   spec.name = opts.name;
   if (opts.uuid) spec.uuid = opts.uuid;
   if (opts.listen) spec.sidecar = { listen: opts.listen };
@@ -54,7 +72,10 @@ export function fingerprint(dir: string, skip: (rel: string) => boolean = () => 
         walk(r);
       } else if (st.isSymbolicLink()) out[r] = `link ${readlinkSync(join(dir, r))}`;
       else if (st.isSocket()) out[r] = `socket ${mode}`;
-      else out[r] = `file ${mode} ${createHash('sha256').update(readFileSync(join(dir, r))).digest('hex')}`;
+      else
+        out[r] = `file ${mode} ${createHash('sha256')
+          .update(readFileSync(join(dir, r)))
+          .digest('hex')}`;
     }
   };
   walk('');

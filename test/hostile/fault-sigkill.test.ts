@@ -5,7 +5,17 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, fingerprint, killServes, sidecarPid, sidecarPort, stackTrace, tempDir, vmmeta, writeSpec } from './fault-kit.js';
+import {
+  alive,
+  fingerprint,
+  killServes,
+  sidecarPid,
+  sidecarPort,
+  stackTrace,
+  tempDir,
+  vmmeta,
+  writeSpec,
+} from './fault-kit.js';
 import { httpGet } from '../../bench/lib/http.js';
 
 const RUNTIME = /^(sidecar\.(json|launch|log|sock|pid)|access\.ndjson.*|lock|sidecar\.events\.ndjson)$/;
@@ -39,7 +49,10 @@ test('SIGKILLed sidecar: inspect reports it dead, start restores it, nothing los
     const dead = await vmmeta(['inspect', 'fault-kill', '--json'], { root });
     assert.equal(dead.code, 0, dead.stderr);
     assert.equal(stackTrace(dead.stderr), undefined);
-    const doc = JSON.parse(dead.stdout) as { sidecar: { state: string; answering: boolean }; warnings: Array<{ code: string; hint?: string }> };
+    const doc = JSON.parse(dead.stdout) as {
+      sidecar: { state: string; answering: boolean };
+      warnings: Array<{ code: string; hint?: string }>;
+    };
     assert.equal(doc.sidecar.state, 'dead');
     assert.equal(doc.sidecar.answering, false);
     const warning = doc.warnings.find((w) => w.code === 'sidecar-dead');
@@ -55,10 +68,16 @@ test('SIGKILLed sidecar: inspect reports it dead, start restores it, nothing los
     assert.equal(md.status, 200);
     assert.equal((JSON.parse(md.body) as { uuid: string }).uuid, uuid);
 
-    const back = JSON.parse((await vmmeta(['inspect', 'fault-kill', '--json'], { root })).stdout) as { sidecar: { state: string; answering: boolean } };
+    const back = JSON.parse((await vmmeta(['inspect', 'fault-kill', '--json'], { root })).stdout) as {
+      sidecar: { state: string; answering: boolean };
+    };
     assert.equal(back.sidecar.state, 'running');
     assert.equal(back.sidecar.answering, true);
-    assert.deepEqual(fingerprint(join(root, 'fault-kill'), (rel) => RUNTIME.test(rel)), before, 'the VM folder is byte for byte what it was');
+    assert.deepEqual(
+      fingerprint(join(root, 'fault-kill'), (rel) => RUNTIME.test(rel)),
+      before,
+      'the VM folder is byte for byte what it was',
+    );
 
     const del = await vmmeta(['delete', 'fault-kill'], { root });
     assert.equal(del.code, 0, del.stderr);

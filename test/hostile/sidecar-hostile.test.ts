@@ -30,7 +30,31 @@ const SEED = Number(process.env.VMMETA_FUZZ_SEED ?? 20261125);
 const rand = rng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const keys = [...tree.keys()];
-const NASTY = ['..', '%2e%2e', '%2E%2E%2F', '.%2e', '%00', '%5c', '\\', '%', '%zz', '%c3%28', '.', '//', '%252e%252e', '~', 'ä', '%ff', ';', '?a=..', '#frag', 'a'.repeat(300), '%2f', '/etc/passwd', '..%2f..%2f'];
+const NASTY = [
+  '..',
+  '%2e%2e',
+  '%2E%2E%2F',
+  '.%2e',
+  '%00',
+  '%5c',
+  '\\',
+  '%',
+  '%zz',
+  '%c3%28',
+  '.',
+  '//',
+  '%252e%252e',
+  '~',
+  'ä',
+  '%ff',
+  ';',
+  '?a=..',
+  '#frag',
+  'a'.repeat(300),
+  '%2f',
+  '/etc/passwd',
+  '..%2f..%2f',
+];
 
 function mutatePath(): string {
   let p = pick(keys);
@@ -45,8 +69,10 @@ function mutatePath(): string {
 
 function junkHeaders(): Record<string, string> {
   const h: Record<string, string> = {};
-  if (rand() < 0.3) h['x-aws-ec2-metadata-token'] = pick(['', 'AAAA', 'x'.repeat(32), 'A'.repeat(32), 'ü']).replace('ü', '%C3%BC');
-  if (rand() < 0.3) h['x-aws-ec2-metadata-token-ttl-seconds'] = pick(['0', '1', '21600', '21601', '-5', 'abc', '1e3', ' 60 ']);
+  if (rand() < 0.3)
+    h['x-aws-ec2-metadata-token'] = pick(['', 'AAAA', 'x'.repeat(32), 'A'.repeat(32), 'ü']).replace('ü', '%C3%BC');
+  if (rand() < 0.3)
+    h['x-aws-ec2-metadata-token-ttl-seconds'] = pick(['0', '1', '21600', '21601', '-5', 'abc', '1e3', ' 60 ']);
   if (rand() < 0.1) h['x-forwarded-for'] = '10.0.0.1';
   if (rand() < 0.1) h['x-metadata-token'] = 'bogus';
   if (rand() < 0.03) h['x-pad'] = 'p'.repeat(9000);
@@ -58,7 +84,13 @@ interface Answer {
   body: Buffer;
 }
 
-function httpRequest(addr: ListenAddress, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Answer | undefined> {
+function httpRequest(
+  addr: ListenAddress,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<Answer | undefined> {
   return new Promise((resolve) => {
     const target = addr.kind === 'unix' ? { socketPath: addr.path } : { host: addr.host, port: addr.port };
     let req;
@@ -110,7 +142,8 @@ test(`1500 hostile requests (seed ${SEED}): no crash, no 5xx, nothing outside th
     statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
     if (!(a.status >= 200 && a.status < 500)) problems.push(`${what}: status ${a.status}`);
     const body = a.body.toString('latin1');
-    if (a.status === 200 && !documents.has(body) && !TOKEN.test(body) && !posted.has(body)) problems.push(`${what}: 200 with a foreign body ${JSON.stringify(body.slice(0, 80))}`);
+    if (a.status === 200 && !documents.has(body) && !TOKEN.test(body) && !posted.has(body))
+      problems.push(`${what}: 200 with a foreign body ${JSON.stringify(body.slice(0, 80))}`);
   };
 
   const one = async (i: number) => {
@@ -127,7 +160,10 @@ test(`1500 hostile requests (seed ${SEED}): no crash, no 5xx, nothing outside th
     } else if (kind < 0.8) {
       // Pipelined GETs in one write: answers come back in order, each checked.
       const n = 2 + Math.floor(rand() * 4);
-      const reqs = Array.from({ length: n }, () => `GET ${mutatePath().replace(/[\s]/g, '')} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const reqs = Array.from(
+        { length: n },
+        () => `GET ${mutatePath().replace(/[\s]/g, '')} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
       const raw = await rawExchange(addr, [reqs.join('')], { waitMs: 300 });
       for (const a of parseResponses(raw.data)) check(`pipelined ${n}`, a);
     } else {
@@ -142,7 +178,8 @@ test(`1500 hostile requests (seed ${SEED}): no crash, no 5xx, nothing outside th
         () => `GET / HTTP/1.1\r\n${'X: y\r\n'.repeat(3000)}\r\n`,
         () => `GET / HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(50),
         () => `POST /openstack/latest/password HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc`, // body cut short
-        () => `PUT /latest/api/token HTTP/1.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab`,
+        () =>
+          `PUT /latest/api/token HTTP/1.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab`,
       ];
       const payload = pick(garbage)();
       const raw = await rawExchange(addr, [payload], { waitMs: 300, end: rand() < 0.5 });
@@ -167,7 +204,8 @@ test(`1500 hostile requests (seed ${SEED}): no crash, no 5xx, nothing outside th
   assert.equal(ok?.status, 200);
   assert.ok(after - baseline < 30 * 1024, `RSS grew from ${baseline} kB to ${after} kB`);
   const seen = Object.fromEntries([...statuses].sort(([a], [b]) => a - b));
-  for (const s of [200, 400, 404, 405, 413, 414, 431]) assert.ok(statuses.has(s), `status ${s} never produced: ${JSON.stringify(seen)}`);
+  for (const s of [200, 400, 404, 405, 413, 414, 431])
+    assert.ok(statuses.has(s), `status ${s} never produced: ${JSON.stringify(seen)}`);
   process.stdout.write(`# statuses ${JSON.stringify(seen)}; RSS ${baseline} -> ${after} kB\n`);
   sp.child.kill('SIGTERM');
   assert.equal(await sp.exit, 0);

@@ -31,8 +31,12 @@ const nocloudMod = await load('render/nocloud.js');
 test('parseSpecText never throws on hostile YAML and always explains itself', { timeout: 600_000 }, () => {
   const parse = parseMod!.parseSpecText as Parse;
   const normalize = normalizeMod?.normalizeSpec as ((spec: unknown, ctx: unknown) => unknown) | undefined;
-  const renders = [httpMod?.renderHttpTree, nocloudMod?.renderNoCloud].filter((f): f is (vm: unknown) => unknown => typeof f === 'function');
-  const seeds = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).map((f) => readFileSync(join(EXAMPLES, f), 'utf8'));
+  const renders = [httpMod?.renderHttpTree, nocloudMod?.renderNoCloud].filter(
+    (f): f is (vm: unknown) => unknown => typeof f === 'function',
+  );
+  const seeds = readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => readFileSync(join(EXAMPLES, f), 'utf8'));
   assert.ok(seeds.length >= 3, `expected the example specs in ${EXAMPLES}`);
   for (const s of seeds) assert.equal(parse(s, 'example.yaml').ok, true, 'every unmutated example parses');
 
@@ -50,7 +54,9 @@ test('parseSpecText never throws on hostile YAML and always explains itself', { 
       if (res.ok) {
         counts.ok++;
         if (normalize) {
-          const vm = normalize(res.spec, { ids: { uuid: '0b6f1c3e-8a4d-4f2b-9e7a-1c2d3e4f5a6b', randomSeed: Buffer.alloc(512, 7).toString('base64') } });
+          const vm = normalize(res.spec, {
+            ids: { uuid: '0b6f1c3e-8a4d-4f2b-9e7a-1c2d3e4f5a6b', randomSeed: Buffer.alloc(512, 7).toString('base64') },
+          });
           for (const render of renders) render(vm);
           counts.rendered++;
         }
@@ -59,8 +65,10 @@ test('parseSpecText never throws on hostile YAML and always explains itself', { 
         if (!Array.isArray(res.issues) || res.issues.length === 0) problem = 'ok: false with no issues';
         for (const issue of res.issues ?? []) {
           const line = issue.path ? `${issue.path}: ${issue.message}` : issue.message;
-          if (typeof issue.path !== 'string' || typeof issue.message !== 'string' || !issue.message.trim()) problem = `empty or malformed issue ${JSON.stringify(issue)}`;
-          else if (/\n\s+at .+:\d+:\d+/.test(line) || /\[object Object\]|undefined: /.test(line)) problem = `issue leaks internals: ${line.slice(0, 200)}`;
+          if (typeof issue.path !== 'string' || typeof issue.message !== 'string' || !issue.message.trim())
+            problem = `empty or malformed issue ${JSON.stringify(issue)}`;
+          else if (/\n\s+at .+:\d+:\d+/.test(line) || /\[object Object\]|undefined: /.test(line))
+            problem = `issue leaks internals: ${line.slice(0, 200)}`;
         }
       }
     } catch (err) {
@@ -76,7 +84,9 @@ test('parseSpecText never throws on hostile YAML and always explains itself', { 
       failures.push(`case ${i} (${kind}, seed ${SEED}): ${problem}`);
     }
   }
-  console.log(`# ${CASES} cases: ${counts.ok} valid (${counts.rendered} rendered), ${counts.invalid} invalid; slowest ${slowest.toFixed(0)} ms`);
+  console.log(
+    `# ${CASES} cases: ${counts.ok} valid (${counts.rendered} rendered), ${counts.invalid} invalid; slowest ${slowest.toFixed(0)} ms`,
+  );
   assert.deepEqual(failures.slice(0, 20), [], `${failures.length} of ${CASES} cases failed`);
   assert.ok(counts.ok > 0 && counts.invalid > 0, 'the mutations should produce both valid and invalid specs');
 });

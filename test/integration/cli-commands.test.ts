@@ -20,7 +20,12 @@ test('render writes every format under its own folder; user-data files are 0600,
   assert.equal(r.code, 0, r.stderr);
   const doc = json<{ files: Array<{ path: string; mode: string }> }>(r);
   assert.ok(doc.files.length > 20);
-  for (const f of ['openstack/openstack/latest/meta_data.json', 'nocloud/meta-data', 'configdrive/openstack/latest/meta_data.json', 'ec2/2009-04-04/meta-data/instance-id']) {
+  for (const f of [
+    'openstack/openstack/latest/meta_data.json',
+    'nocloud/meta-data',
+    'configdrive/openstack/latest/meta_data.json',
+    'ec2/2009-04-04/meta-data/instance-id',
+  ]) {
     assert.ok(existsSync(join(out, f)), f);
   }
   assert.equal(modeOf(join(out, 'nocloud/user-data')), '0600');
@@ -44,7 +49,9 @@ test('explain: the CD makes NoCloud win; --suppress-nocloud makes OpenStack win;
   assert.equal(without.code, 0);
   assert.match(without.stdout, /cloud-init will use DataSourceOpenStackLocal/);
   assert.equal((await vmmeta(['create', spec, '--suppress-nocloud'], { root })).code, 0);
-  const vm = json<{ source: string; predicted: string; sidecar: boolean }>(await vmmeta(['explain', 'demo', '--json'], { root }));
+  const vm = json<{ source: string; predicted: string; sidecar: boolean }>(
+    await vmmeta(['explain', 'demo', '--json'], { root }),
+  );
   assert.deepEqual([vm.source, vm.predicted, vm.sidecar], ['vm', 'OpenStackLocal', true]);
   assert.equal((await vmmeta(['stop', 'demo'], { root })).code, 0);
   const stopped = json<{ predicted: string; sidecar: boolean }>(await vmmeta(['explain', 'demo', '--json'], { root }));
@@ -55,7 +62,8 @@ test('explain: the CD makes NoCloud win; --suppress-nocloud makes OpenStack win;
 
 test('libvirt patch: sysinfo, uuid and CD-ROM go in, the rest stays byte for byte, libvirt validates it', async (t) => {
   await vmmeta(['create', writeSpec(work, 'lv'), '--no-start'], { root });
-  const original = "<domain type='kvm'>\n  <!-- keep me -->\n  <name>lv</name>\n  <memory unit='MiB'>512</memory>\n  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n  </os>\n  <devices>\n    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/lv.qcow2'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>\n</domain>\n";
+  const original =
+    "<domain type='kvm'>\n  <!-- keep me -->\n  <name>lv</name>\n  <memory unit='MiB'>512</memory>\n  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n  </os>\n  <devices>\n    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/lv.qcow2'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>\n</domain>\n";
   const file = join(work, 'lv.xml');
   writeFileSync(file, original);
   // The default (connector) path cannot work under libvirt's spawn=deny sandbox: refused, with the way out.
@@ -66,7 +74,11 @@ test('libvirt patch: sysinfo, uuid and CD-ROM go in, the rest stays byte for byt
   assert.equal(refused.stdout, '');
   const printed = await vmmeta(['libvirt', 'patch', file, 'lv', '--allow-spawn'], { root });
   assert.equal(printed.code, 0, printed.stderr);
-  assert.match(printed.stdout, /virtio-net-pci,netdev=vmmeta0,mac=[0-9a-f:]+,bus=pci\.0,addr=0x1f/, 'the passthrough -device has its own PCI address');
+  assert.match(
+    printed.stdout,
+    /virtio-net-pci,netdev=vmmeta0,mac=[0-9a-f:]+,bus=pci\.0,addr=0x1f/,
+    'the passthrough -device has its own PCI address',
+  );
   const uuid = JSON.parse(readFileSync(join(root, 'lv', 'state.json'), 'utf8')).uuid as string;
   assert.match(printed.stdout, new RegExp(`<uuid>${uuid}</uuid>`));
   assert.match(printed.stdout, /<smbios mode='sysinfo'\/>/);
@@ -85,7 +97,21 @@ test('libvirt patch: sysinfo, uuid and CD-ROM go in, the rest stays byte for byt
 test('doctor reports every check; a non-writable state root fails it with exit 1', async () => {
   const ok = await vmmeta(['doctor', '--json'], { root });
   const doc = json<{ checks: Array<{ name: string; status: string }> }>(ok);
-  assert.deepEqual(doc.checks.map((c) => c.name), ['node', 'qemu', 'ISO tool', 'libvirt validator', 'socat', 'kvm', 'state root', 'state root safety', 'socket path', 'loopback port']);
+  assert.deepEqual(
+    doc.checks.map((c) => c.name),
+    [
+      'node',
+      'qemu',
+      'ISO tool',
+      'libvirt validator',
+      'socat',
+      'kvm',
+      'state root',
+      'state root safety',
+      'socket path',
+      'loopback port',
+    ],
+  );
   assert.equal(ok.code, doc.checks.some((c) => c.status === 'fail') ? 1 : 0);
   assert.equal(doc.checks.find((c) => c.name === 'state root')!.status, 'ok');
   assert.equal(doc.checks.find((c) => c.name === 'state root safety')!.status, 'ok');
@@ -94,11 +120,17 @@ test('doctor reports every check; a non-writable state root fails it with exit 1
   assert.equal(bad.code, 1);
 });
 
-test('--listen replaces the spec\'s addresses; progress and colour never reach stdout under --json', async () => {
-  const r = await vmmeta(['create', writeSpec(work, 'listen'), '--listen', '127.0.0.1:0', '--listen', 'unix', '--json'], { root, env: { FORCE_COLOR: '1' } });
+test("--listen replaces the spec's addresses; progress and colour never reach stdout under --json", async () => {
+  const r = await vmmeta(
+    ['create', writeSpec(work, 'listen'), '--listen', '127.0.0.1:0', '--listen', 'unix', '--json'],
+    { root, env: { FORCE_COLOR: '1' } },
+  );
   assert.equal(r.code, 0, r.stderr);
   const c = json<{ sidecar: { listen: Array<{ address: string }> } }>(r);
   assert.equal(c.sidecar.listen.length, 2);
   assert.doesNotMatch(r.stdout, /\u001b\[/);
-  assert.deepEqual(JSON.parse(readFileSync(join(root, 'listen', 'state.json'), 'utf8')).outputs.listen, ['127.0.0.1:0', 'unix']);
+  assert.deepEqual(JSON.parse(readFileSync(join(root, 'listen', 'state.json'), 'utf8')).outputs.listen, [
+    '127.0.0.1:0',
+    'unix',
+  ]);
 });

@@ -18,7 +18,10 @@ after(async () => {
 // fails with EPIPE every time (a real `head` races the writer and hides the bug when the output is small).
 function withClosedStdout(args: string[]): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', VMMETA_STATE_DIR: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: '1', VMMETA_STATE_DIR: root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -29,9 +32,25 @@ function withClosedStdout(args: string[]): Promise<{ code: number | null; signal
 
 test('EPIPE: `logs vm1 -n 300 | head` and `create --help | head` end quietly with exit 0, no stack trace', async () => {
   assert.equal((await vmmeta(['create', writeSpec(specDir, 'pipe'), '--no-start'], { root })).code, 0);
-  const line = (i: number) => JSON.stringify({ time: new Date(1_700_000_000_000 + i).toISOString(), method: 'GET', path: `/latest/meta-data/${i}`, status: 200, bytes: 10, ms: 1, client: '10.0.2.15', token: false });
+  const line = (i: number) =>
+    JSON.stringify({
+      time: new Date(1_700_000_000_000 + i).toISOString(),
+      method: 'GET',
+      path: `/latest/meta-data/${i}`,
+      status: 200,
+      bytes: 10,
+      ms: 1,
+      client: '10.0.2.15',
+      token: false,
+    });
   writeFileSync(join(root, 'pipe', 'access.ndjson'), Array.from({ length: 300 }, (_, i) => line(i)).join('\n') + '\n');
-  for (const args of [['logs', 'pipe', '-n', '300'], ['create', '--help'], ['--help'], ['list'], ['logs', '--json', 'pipe', '-n', '300']]) {
+  for (const args of [
+    ['logs', 'pipe', '-n', '300'],
+    ['create', '--help'],
+    ['--help'],
+    ['list'],
+    ['logs', '--json', 'pipe', '-n', '300'],
+  ]) {
     const r = await withClosedStdout(args);
     assert.equal(r.stderr, '', `${args.join(' ')}: ${r.stderr}`);
     assert.deepEqual([r.code, r.signal], [0, null], args.join(' '));
@@ -71,9 +90,16 @@ test('inspect --show-secrets shows user-data and the token key in human mode too
   assert.match(hidden.stdout, /user-data: +<redacted: --show-secrets>/);
   const shown = await vmmeta(['inspect', 'sec', '--show-secrets'], { root });
   assert.equal(shown.code, 0, shown.stderr);
-  const tokenKey = (JSON.parse((await vmmeta(['inspect', 'sec', '--show-secrets', '--json'], { root })).stdout) as { secrets: { tokenKey: string } }).secrets.tokenKey;
+  const tokenKey = (
+    JSON.parse((await vmmeta(['inspect', 'sec', '--show-secrets', '--json'], { root })).stdout) as {
+      secrets: { tokenKey: string };
+    }
+  ).secrets.tokenKey;
   assert.match(shown.stdout, new RegExp(`token key: +${tokenKey.replace(/[+/]/g, '\\$&')}\n`));
-  assert.match(shown.stdout, /user-data: +\d+ bytes:\n {4}#cloud-config\n {4}chpasswd: \{list: "root:hunter2-secret"\}\n/);
+  assert.match(
+    shown.stdout,
+    /user-data: +\d+ bytes:\n {4}#cloud-config\n {4}chpasswd: \{list: "root:hunter2-secret"\}\n/,
+  );
   assert.doesNotMatch(shown.stdout, /<redacted/);
 });
 
@@ -85,12 +111,26 @@ test('a user who cannot read the state root: inspect reports the permission erro
   try {
     assert.equal((await vmmeta(['create', writeSpec(specDir, 'perm'), '--no-start'], { root: locked })).code, 0);
     chmodSync(locked, 0o700);
-    const asNobody = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { uid: Number(nobody.stdout), gid: 65534, env: { PATH: process.env.PATH, NO_COLOR: '1', VMMETA_STATE_DIR: locked }, encoding: 'utf8' });
-    for (const args of [['inspect', 'perm'], ['logs', 'perm'], ['delete', 'perm']]) {
+    const asNobody = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args], {
+        uid: Number(nobody.stdout),
+        gid: 65534,
+        env: { PATH: process.env.PATH, NO_COLOR: '1', VMMETA_STATE_DIR: locked },
+        encoding: 'utf8',
+      });
+    for (const args of [
+      ['inspect', 'perm'],
+      ['logs', 'perm'],
+      ['delete', 'perm'],
+    ]) {
       const r = asNobody(args);
       assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
       // The folder-safety check (lstat of the VM folder) is the first thing to hit the wall.
-      assert.equal(r.stderr, `vmmeta: cannot lstat ${locked}/perm: permission denied (EACCES)\nhint: run as the user who owns the state root, or pass --state-dir\n`, args.join(' '));
+      assert.equal(
+        r.stderr,
+        `vmmeta: cannot lstat ${locked}/perm: permission denied (EACCES)\nhint: run as the user who owns the state root, or pass --state-dir\n`,
+        args.join(' '),
+      );
     }
     const j = asNobody(['inspect', 'perm', '--json']);
     assert.equal(JSON.parse(j.stdout).error.code, 1);
@@ -109,14 +149,25 @@ test('a failed create does not point to the sidecar.log it removed, and a 1 ms t
   assert.ok(!existsSync(join(root, 'slow')), 'the VM was rolled back');
   const hint = /^hint: (.*)$/m.exec(r.stderr)?.[1] ?? '';
   assert.doesNotMatch(hint, /see \S*sidecar\.log/, 'no hint to read a removed file');
-  assert.match(hint, /sidecar\.log was removed with the VM; to watch the sidecar start: vmmeta create --no-start \S+slow\.yaml && vmmeta serve slow$/);
+  assert.match(
+    hint,
+    /sidecar\.log was removed with the VM; to watch the sidecar start: vmmeta create --no-start \S+slow\.yaml && vmmeta serve slow$/,
+  );
   // The hint's way works: the foreground sidecar starts and reports ready.
   const noStart = await vmmeta(['create', spec, '--no-start'], { root });
   assert.equal(noStart.code, 0, noStart.stderr);
 });
 
-function follow(vm: string): { out: () => string; err: () => string; exited: Promise<number | null>; kill: () => void } {
-  const child = spawn(process.execPath, [BIN, 'logs', '-f', '-n', '0', vm], { env: { ...process.env, NO_COLOR: '1', VMMETA_STATE_DIR: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+function follow(vm: string): {
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+  kill: () => void;
+} {
+  const child = spawn(process.execPath, [BIN, 'logs', '-f', '-n', '0', vm], {
+    env: { ...process.env, NO_COLOR: '1', VMMETA_STATE_DIR: root },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -127,7 +178,9 @@ function follow(vm: string): { out: () => string; err: () => string; exited: Pro
 
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([p, timeout]);
   } finally {
@@ -135,53 +188,72 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
-test('logs -f stops with a message (exit 1) when the sidecar dies, and with exit 3 when the VM is deleted', { timeout: 60_000 }, async () => {
-  const created = await vmmeta(['create', writeSpec(specDir, 'fol'), '--json'], { root });
-  assert.equal(created.code, 0, created.stderr);
-  const pid = (JSON.parse(created.stdout) as { sidecar: { pid: number } }).sidecar.pid;
-  const f = follow('fol');
-  try {
-    await new Promise((r) => setTimeout(r, 3000));
-    assert.equal(f.err(), '', 'a running sidecar is followed quietly');
-    process.kill(pid, 'SIGKILL');
-    assert.equal(await within(f.exited, 10_000, 'logs -f after the sidecar died'), 1);
-    assert.equal(f.err(), 'vmmeta: the sidecar of fol is not running: no more requests will arrive\nhint: start it with: vmmeta start fol (then vmmeta logs -f fol again)\n');
-  } finally {
-    f.kill();
-  }
-  assert.equal((await vmmeta(['start', 'fol'], { root })).code, 0);
-  const g = follow('fol');
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await vmmeta(['delete', 'fol'], { root })).code, 0);
-    assert.equal(await within(g.exited, 10_000, 'logs -f after delete'), 3);
-    assert.equal(g.err(), 'vmmeta: fol was deleted: no more requests will arrive\n');
-  } finally {
-    g.kill();
-  }
-});
+test(
+  'logs -f stops with a message (exit 1) when the sidecar dies, and with exit 3 when the VM is deleted',
+  { timeout: 60_000 },
+  async () => {
+    const created = await vmmeta(['create', writeSpec(specDir, 'fol'), '--json'], { root });
+    assert.equal(created.code, 0, created.stderr);
+    const pid = (JSON.parse(created.stdout) as { sidecar: { pid: number } }).sidecar.pid;
+    const f = follow('fol');
+    try {
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(f.err(), '', 'a running sidecar is followed quietly');
+      process.kill(pid, 'SIGKILL');
+      assert.equal(await within(f.exited, 10_000, 'logs -f after the sidecar died'), 1);
+      assert.equal(
+        f.err(),
+        'vmmeta: the sidecar of fol is not running: no more requests will arrive\nhint: start it with: vmmeta start fol (then vmmeta logs -f fol again)\n',
+      );
+    } finally {
+      f.kill();
+    }
+    assert.equal((await vmmeta(['start', 'fol'], { root })).code, 0);
+    const g = follow('fol');
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await vmmeta(['delete', 'fol'], { root })).code, 0);
+      assert.equal(await within(g.exited, 10_000, 'logs -f after delete'), 3);
+      assert.equal(g.err(), 'vmmeta: fol was deleted: no more requests will arrive\n');
+    } finally {
+      g.kill();
+    }
+  },
+);
 
-test('logs -f keeps following across a restart (stop, then start within the grace time)', { timeout: 60_000 }, async () => {
-  assert.equal((await vmmeta(['create', writeSpec(specDir, 'rst')], { root })).code, 0);
-  const f = follow('rst');
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await vmmeta(['stop', 'rst'], { root })).code, 0);
-    assert.equal((await vmmeta(['start', 'rst'], { root })).code, 0);
-    const ended = await Promise.race([f.exited, new Promise((r) => setTimeout(() => r('running'), 3000))]);
-    assert.equal(ended, 'running', f.err());
-  } finally {
-    f.kill();
-  }
-});
+test(
+  'logs -f keeps following across a restart (stop, then start within the grace time)',
+  { timeout: 60_000 },
+  async () => {
+    assert.equal((await vmmeta(['create', writeSpec(specDir, 'rst')], { root })).code, 0);
+    const f = follow('rst');
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await vmmeta(['stop', 'rst'], { root })).code, 0);
+      assert.equal((await vmmeta(['start', 'rst'], { root })).code, 0);
+      const ended = await Promise.race([f.exited, new Promise((r) => setTimeout(() => r('running'), 3000))]);
+      assert.equal(ended, 'running', f.err());
+    } finally {
+      f.kill();
+    }
+  },
+);
 
 test('README quick start, as written: the command it gives to stop the demo keeps the VM whole (same uuid, start brings it back)', async () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-  const create = /node bin\/vmmeta\.js (create templates\/examples\/minimal\.yaml --state-dir \.\/\.vmmeta-state)/.exec(readme)?.[1];
+  const create = /node bin\/vmmeta\.js (create templates\/examples\/minimal\.yaml --state-dir \.\/\.vmmeta-state)/.exec(
+    readme,
+  )?.[1];
   const stop = /Stop (?:it|its sidecar) with `node bin\/vmmeta\.js ([^`]+)`/.exec(readme)?.[1];
   assert.ok(create && stop, 'the quick start names both commands');
   const dir = tempRoot('vmreadme-');
-  const run = (line: string) => vmmeta(line.replace(/\.\/\.vmmeta-state/g, dir).replace('templates/examples/', EXAMPLES).split(' '));
+  const run = (line: string) =>
+    vmmeta(
+      line
+        .replace(/\.\/\.vmmeta-state/g, dir)
+        .replace('templates/examples/', EXAMPLES)
+        .split(' '),
+    );
   try {
     const made = await run(`${create} --json`);
     assert.equal(made.code, 0, made.stderr);

@@ -14,7 +14,11 @@ after(async () => {
   await cleanupRoot(specDir);
 });
 
-type Inspected = { sidecar: { state: string; pid: number | null; answering: boolean }; datasource: { predicted: string | null }; warnings: Array<{ code: string; message: string; hint?: string }> };
+type Inspected = {
+  sidecar: { state: string; pid: number | null; answering: boolean };
+  datasource: { predicted: string | null };
+  warnings: Array<{ code: string; message: string; hint?: string }>;
+};
 
 async function inspectJson(name: string): Promise<Inspected> {
   const r = await vmmeta(['inspect', name, '--json'], { root });
@@ -24,7 +28,10 @@ async function inspectJson(name: string): Promise<Inspected> {
 const codes = (i: Inspected) => i.warnings.map((w) => w.code).sort();
 
 test('a dead sidecar: reported with its pid and a hint, and its files left alone', async () => {
-  assert.equal((await vmmeta(['create', writeSpec(specDir, 'dead', 'datasource: { nocloud: none }\n')], { root })).code, 0);
+  assert.equal(
+    (await vmmeta(['create', writeSpec(specDir, 'dead', 'datasource: { nocloud: none }\n')], { root })).code,
+    0,
+  );
   const before = await inspectJson('dead');
   assert.deepEqual(codes(before), ['guest-never-called']);
   process.kill(before.sidecar.pid!, 'SIGKILL');
@@ -44,7 +51,9 @@ test('a dead sidecar: reported with its pid and a hint, and its files left alone
   const list = await vmmeta(['list'], { root });
   assert.match(list.stdout, /^dead +dead /m);
   // create repairs it: same spec, sidecar restarted.
-  const again = json<{ action: string; sidecarAction: string }>(await vmmeta(['create', join(specDir, 'dead.yaml'), '--json'], { root }));
+  const again = json<{ action: string; sidecarAction: string }>(
+    await vmmeta(['create', join(specDir, 'dead.yaml'), '--json'], { root }),
+  );
   assert.deepEqual([again.action, again.sidecarAction], ['unchanged', 'started']);
   assert.equal((await inspectJson('dead')).sidecar.answering, true);
 });
@@ -73,39 +82,57 @@ test('a guest that never called: warned while the sidecar runs, gone after one g
 
 test('no guestfwd or DNAT path, a non-x86 guest, and user-data over the EC2 limit are each warned about', async () => {
   const big = 'x'.repeat(17000);
-  const spec = writeSpec(specDir, 'odd', `guest: { arch: aarch64 }\nsidecar: { listen: ["127.0.0.1:0"] }\ndatasource: { nocloud: none }\nuserData: "#!/bin/sh\\n# ${big}\\n"\n`);
+  const spec = writeSpec(
+    specDir,
+    'odd',
+    `guest: { arch: aarch64 }\nsidecar: { listen: ["127.0.0.1:0"] }\ndatasource: { nocloud: none }\nuserData: "#!/bin/sh\\n# ${big}\\n"\n`,
+  );
   const r = await vmmeta(['create', spec, '--json'], { root });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(json<{ qemu: { guestfwd: string | null } }>(r).qemu.guestfwd, null);
   const i = await inspectJson('odd');
-  for (const c of ['no-metadata-path', 'non-x86-guest', 'ec2-user-data-too-big']) assert.ok(codes(i).includes(c), `${c} in ${codes(i).join(', ')}`);
-  assert.match(i.warnings.find((w) => w.code === 'ec2-user-data-too-big')!.message, /1\d{4} bytes; EC2 clients .* at most 16384/);
+  for (const c of ['no-metadata-path', 'non-x86-guest', 'ec2-user-data-too-big'])
+    assert.ok(codes(i).includes(c), `${c} in ${codes(i).join(', ')}`);
+  assert.match(
+    i.warnings.find((w) => w.code === 'ec2-user-data-too-big')!.message,
+    /1\d{4} bytes; EC2 clients .* at most 16384/,
+  );
   // --listen 169.254.169.254:80 records a bridged path: the warning goes (the address is only recorded here).
   const spec2 = writeSpec(specDir, 'bridged', 'sidecar: { listen: ["127.0.0.1:0"] }\n');
   await vmmeta(['create', spec2, '--no-start'], { root });
-  const state = JSON.parse(readFileSync(join(root, 'bridged', 'state.json'), 'utf8')) as { outputs: { guestfwd: string | null } };
+  const state = JSON.parse(readFileSync(join(root, 'bridged', 'state.json'), 'utf8')) as {
+    outputs: { guestfwd: string | null };
+  };
   assert.equal(state.outputs.guestfwd, null);
   assert.ok(codes(await inspectJson('bridged')).includes('no-metadata-path'));
   assert.ok(codes(await inspectJson('bridged')).includes('sidecar-stopped'));
 });
 
-test('a sidecar that never answers: start gives up at the deadline, kills it, names sidecar.log', { timeout: 60_000 }, async () => {
-  await vmmeta(['create', writeSpec(specDir, 'frozen', 'datasource: { nocloud: none }\n'), '--no-start'], { root });
-  const launch = join(root, 'frozen', 'sidecar.launch');
-  const run = vmmeta(['start', 'frozen'], { root, env: { VMMETA_READY_TIMEOUT_MS: '3000' } });
-  // Freeze the sidecar as soon as it is launched, before it can answer.
-  let pid = 0;
-  for (let i = 0; i < 400 && !pid; i++) {
-    if (existsSync(launch)) pid = (JSON.parse(readFileSync(launch, 'utf8')) as { pid: number }).pid;
-    else await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.ok(pid, 'the launcher recorded the pid');
-  process.kill(pid, 'SIGSTOP');
-  const r = await run;
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /^vmmeta: waiting for the sidecar of frozen \(pid \d+\) to answer…$/m, 'a progress line after a second');
-  assert.match(r.stderr, /^vmmeta: the sidecar of frozen did not answer within 3 s$/m);
-  assert.match(r.stderr, /hint: see .*frozen\/sidecar\.log/);
-  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((res) => setTimeout(res, 20));
-  assert.ok(!isAlive(pid), 'no orphan left');
-});
+test(
+  'a sidecar that never answers: start gives up at the deadline, kills it, names sidecar.log',
+  { timeout: 60_000 },
+  async () => {
+    await vmmeta(['create', writeSpec(specDir, 'frozen', 'datasource: { nocloud: none }\n'), '--no-start'], { root });
+    const launch = join(root, 'frozen', 'sidecar.launch');
+    const run = vmmeta(['start', 'frozen'], { root, env: { VMMETA_READY_TIMEOUT_MS: '3000' } });
+    // Freeze the sidecar as soon as it is launched, before it can answer.
+    let pid = 0;
+    for (let i = 0; i < 400 && !pid; i++) {
+      if (existsSync(launch)) pid = (JSON.parse(readFileSync(launch, 'utf8')) as { pid: number }).pid;
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(pid, 'the launcher recorded the pid');
+    process.kill(pid, 'SIGSTOP');
+    const r = await run;
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^vmmeta: waiting for the sidecar of frozen \(pid \d+\) to answer…$/m,
+      'a progress line after a second',
+    );
+    assert.match(r.stderr, /^vmmeta: the sidecar of frozen did not answer within 3 s$/m);
+    assert.match(r.stderr, /hint: see .*frozen\/sidecar\.log/);
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((res) => setTimeout(res, 20));
+    assert.ok(!isAlive(pid), 'no orphan left');
+  },
+);

@@ -17,11 +17,28 @@ after(async () => {
 const UUID = '5b0c3a8e-9d1f-4c2a-8e7b-1f2e3d4c5b6a';
 const spec = join(specDir, 'life.yaml');
 function writeLife(hostname: string, extra = ''): void {
-  writeFileSync(spec, `name: life\nuuid: ${UUID}\nhostname: ${hostname}\nadminPassword: s3cret-pw\nuserData: |\n  #cloud-config\n  runcmd: [echo hi]\n${extra}`);
+  writeFileSync(
+    spec,
+    `name: life\nuuid: ${UUID}\nhostname: ${hostname}\nadminPassword: s3cret-pw\nuserData: |\n  #cloud-config\n  runcmd: [echo hi]\n${extra}`,
+  );
 }
 
-type Created = { action: string; sidecarAction: string; dir: string; uuid: string; sidecar: { pid: number; listen: Array<{ address: string; url?: string }> }; cdrom: unknown; qemu: { argv: string[]; guestfwd: string } };
-type Inspected = { sidecar: { state: string; answering: boolean; pid: number | null }; requests: { total: number; last: Array<{ path: string }> }; warnings: Array<{ code: string }>; spec: { adminPassword: string; userData: { content: string } }; cdrom: { attached: boolean } };
+type Created = {
+  action: string;
+  sidecarAction: string;
+  dir: string;
+  uuid: string;
+  sidecar: { pid: number; listen: Array<{ address: string; url?: string }> };
+  cdrom: unknown;
+  qemu: { argv: string[]; guestfwd: string };
+};
+type Inspected = {
+  sidecar: { state: string; answering: boolean; pid: number | null };
+  requests: { total: number; last: Array<{ path: string }> };
+  warnings: Array<{ code: string }>;
+  spec: { adminPassword: string; userData: { content: string } };
+  cdrom: { attached: boolean };
+};
 
 // The default sidecar listens only on its 0600 socket: the test talks to it the way QEMU's guestfwd does.
 const get = (path: string) => httpGet({ socketPath: join(root, 'life', 'sidecar.sock'), path: `/${path}` });
@@ -37,16 +54,39 @@ test('create writes the VM folder with private modes and starts an answering sid
   assert.equal(c.uuid, UUID);
   pid = c.sidecar.pid;
   assert.ok(isAlive(pid));
-  assert.deepEqual(c.sidecar.listen, [{ address: `unix:${join(root, 'life', 'sidecar.sock')}` }], 'no TCP listener by default');
+  assert.deepEqual(
+    c.sidecar.listen,
+    [{ address: `unix:${join(root, 'life', 'sidecar.sock')}` }],
+    'no TCP listener by default',
+  );
   assert.match(c.qemu.guestfwd, /guestfwd=tcp:169\.254\.169\.254:80-cmd:socat .*sidecar\.sock/);
   assert.ok(c.qemu.argv.includes('-smbios'));
   const dir = join(root, 'life');
   assert.equal(modeOf(dir), '0711', 'traversable (QEMU as libvirt-qemu opens the ISO by name), not listable');
   assert.equal(modeOf(join(dir, 'meta')), '0700');
-  for (const f of ['served.json', 'secrets.json', 'state.json', 'spec.yaml', 'meta/openstack/openstack/latest/user_data', 'meta/nocloud/user-data', 'meta/openstack/openstack/latest/meta_data.json', 'meta/ec2/latest/user-data', 'cidata.iso']) {
+  for (const f of [
+    'served.json',
+    'secrets.json',
+    'state.json',
+    'spec.yaml',
+    'meta/openstack/openstack/latest/user_data',
+    'meta/nocloud/user-data',
+    'meta/openstack/openstack/latest/meta_data.json',
+    'meta/ec2/latest/user-data',
+    'cidata.iso',
+  ]) {
     assert.equal(modeOf(join(dir, f)), '0600', f);
   }
-  for (const f of ['qemu-args.txt', 'qemu-args.sh', 'qemu-args.json', 'domain.xml', 'sysinfo.xml', 'smbios.txt', 'sidecar.json']) assert.ok(existsSync(join(dir, f)), f);
+  for (const f of [
+    'qemu-args.txt',
+    'qemu-args.sh',
+    'qemu-args.json',
+    'domain.xml',
+    'sysinfo.xml',
+    'smbios.txt',
+    'sidecar.json',
+  ])
+    assert.ok(existsSync(join(dir, f)), f);
   assert.equal(readFileSync(join(dir, 'spec.yaml'), 'utf8'), readFileSync(spec, 'utf8'));
   // ?vmmeta=probe marks a health check: the next test expects the guest to have made no request yet.
   const md = await get(`openstack/latest/meta_data.json?vmmeta=probe`);
@@ -60,12 +100,16 @@ test('inspect (human and JSON) reports a live sidecar, no guest calls yet, and r
   assert.equal(h.code, 0, h.stderr);
   assert.match(h.stdout, /running, answering \(pid \d+\)/);
   assert.match(h.stdout, /Requests from the guest \(0\)/);
-  assert.match(h.stdout, /no problems found/, 'the documented default (CD attached, OpenStack SMBIOS) raises no warning');
+  assert.match(
+    h.stdout,
+    /no problems found/,
+    'the documented default (CD attached, OpenStack SMBIOS) raises no warning',
+  );
   assert.doesNotMatch(h.stdout, /s3cret-pw/);
   const j = json<Inspected>(await vmmeta(['inspect', 'life', '--json'], { root }));
   assert.equal(j.sidecar.state, 'running');
   assert.equal(j.sidecar.answering, true);
-  assert.equal(j.requests.total, 0, 'vmmeta\'s own probes are not guest requests');
+  assert.equal(j.requests.total, 0, "vmmeta's own probes are not guest requests");
   assert.deepEqual(j.warnings, [], 'NoCloud wins from its CD: the guest is not expected to call the sidecar');
   assert.equal(j.spec.adminPassword, '<redacted: --show-secrets>');
   assert.doesNotMatch(JSON.stringify(j), /s3cret-pw|runcmd/);
@@ -80,7 +124,10 @@ test('guest requests show up in inspect and logs', async () => {
   await new Promise((r) => setTimeout(r, 300)); // the access log is written off the request path
   const j = json<Inspected>(await vmmeta(['inspect', 'life', '--json'], { root }));
   assert.equal(j.requests.total, 2);
-  assert.deepEqual(j.requests.last.map((e) => e.path), ['/openstack', '/latest/meta-data/instance-id']);
+  assert.deepEqual(
+    j.requests.last.map((e) => e.path),
+    ['/openstack', '/latest/meta-data/instance-id'],
+  );
   assert.ok(!j.warnings.some((w) => w.code === 'guest-never-called'));
   const logs = await vmmeta(['logs', 'life'], { root });
   assert.equal(logs.code, 0);
@@ -93,7 +140,9 @@ test('guest requests show up in inspect and logs', async () => {
 });
 
 test('logs --follow prints new guest requests as they come and ends on SIGINT', async () => {
-  const child = spawn(process.execPath, [BIN, 'logs', '-f', '-n', '0', 'life'], { env: { ...process.env, VMMETA_STATE_DIR: root, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [BIN, 'logs', '-f', '-n', '0', 'life'], {
+    env: { ...process.env, VMMETA_STATE_DIR: root, NO_COLOR: '1' },
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
@@ -108,7 +157,12 @@ test('logs --follow prints new guest requests as they come and ends on SIGINT', 
   assert.equal(await exited, 0);
   const lines = out.trim().split('\n');
   assert.ok(lines.length >= 1 && out.endsWith('\n'));
-  for (const line of lines) assert.match(line, /GET +404 .* \/openstack\/latest\/network_data\.json$/, 'the guest requests only, never the probes (this VM has no network_data.json)');
+  for (const line of lines)
+    assert.match(
+      line,
+      /GET +404 .* \/openstack\/latest\/network_data\.json$/,
+      'the guest requests only, never the probes (this VM has no network_data.json)',
+    );
 });
 
 test('same spec again is a no-op; a changed spec updates in place and the same sidecar serves it', async () => {
@@ -157,8 +211,13 @@ test('a uuid change needs --force (exit 4 without it)', async () => {
 });
 
 test('list shows the VM; stop ends the sidecar; start brings it back', async () => {
-  const l = json<{ vms: Array<{ name: string; sidecar: { state: string; answering: boolean } }> }>(await vmmeta(['list', '--json'], { root }));
-  assert.deepEqual(l.vms.map((v) => [v.name, v.sidecar.state, v.sidecar.answering]), [['life', 'running', true]]);
+  const l = json<{ vms: Array<{ name: string; sidecar: { state: string; answering: boolean } }> }>(
+    await vmmeta(['list', '--json'], { root }),
+  );
+  assert.deepEqual(
+    l.vms.map((v) => [v.name, v.sidecar.state, v.sidecar.answering]),
+    [['life', 'running', true]],
+  );
   const current = json<Inspected>(await vmmeta(['inspect', 'life', '--json'], { root })).sidecar.pid!;
   const s = await vmmeta(['stop', 'life'], { root });
   assert.equal(s.code, 0, s.stderr);
@@ -171,7 +230,11 @@ test('list shows the VM; stop ends the sidecar; start brings it back', async () 
   assert.match((await vmmeta(['stop', 'life'], { root })).stdout, /not running/);
   writeLife('life-three');
   const upd = json<Created>(await vmmeta(['update', 'life', spec, '--json'], { root }));
-  assert.deepEqual([upd.action, upd.sidecarAction, upd.sidecar], ['updated', 'not started', null], 'update leaves a stopped sidecar stopped');
+  assert.deepEqual(
+    [upd.action, upd.sidecarAction, upd.sidecar],
+    ['updated', 'not started', null],
+    'update leaves a stopped sidecar stopped',
+  );
   const st = await vmmeta(['start', 'life', '--json'], { root });
   assert.equal(st.code, 0, st.stderr);
   const started = json<{ action: string; sidecar: { pid: number } }>(st);

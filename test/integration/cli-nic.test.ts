@@ -20,10 +20,20 @@ after(async () => {
 
 const FIRST = '52:54:00:16:01:01';
 const HOT = '52:54:00:16:01:10';
-const DOCS = ['/openstack/latest/network_data.json', '/openstack/latest/meta_data.json', '/latest/meta-data/network/interfaces/macs/', `/latest/meta-data/network/interfaces/macs/${HOT}/`, '/latest/meta-data/instance-id'];
+const DOCS = [
+  '/openstack/latest/network_data.json',
+  '/openstack/latest/meta_data.json',
+  '/latest/meta-data/network/interfaces/macs/',
+  `/latest/meta-data/network/interfaces/macs/${HOT}/`,
+  '/latest/meta-data/instance-id',
+];
 
 function spec(name: string, extra = ''): string {
-  return writeSpec(specDir, name, `datasource: { nocloud: none }\nhotplug: { network: true }\nnetwork:\n  links: [{ id: eth0, type: physical, mac: "${FIRST}" }]\n${extra}`);
+  return writeSpec(
+    specDir,
+    name,
+    `datasource: { nocloud: none }\nhotplug: { network: true }\nnetwork:\n  links: [{ id: eth0, type: physical, mac: "${FIRST}" }]\n${extra}`,
+  );
 }
 
 // What a guest can read, plus the files that say it (served.json is what the sidecar loads).
@@ -38,11 +48,17 @@ async function served(vm: string): Promise<Record<string, string>> {
 }
 
 async function startQemu(vm: string, machine: string[] = []): Promise<ChildProcess> {
-  const args = readFileSync(join(root, vm, 'qemu-args.txt'), 'utf8').split('\n').filter(Boolean);
-  const q = spawn('qemu-system-x86_64', [...machine, '-accel', 'tcg', '-m', '64', '-display', 'none', '-serial', 'none', '-monitor', 'none', ...args], { stdio: 'ignore' });
+  const args = readFileSync(join(root, vm, 'qemu-args.txt'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  const q = spawn(
+    'qemu-system-x86_64',
+    [...machine, '-accel', 'tcg', '-m', '64', '-display', 'none', '-serial', 'none', '-monitor', 'none', ...args],
+    { stdio: 'ignore' },
+  );
   qemus.push(q);
   const sock = join(root, vm, 'qmp.sock');
-  for (const end = Date.now() + 10_000; !existsSync(sock); ) {
+  for (const end = Date.now() + 10_000; !existsSync(sock);) {
     if (Date.now() > end) throw new Error(`QEMU made no ${sock}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -58,7 +74,8 @@ async function netdevs(vm: string): Promise<string> {
   }
 }
 
-const add = (vm: string, ...extra: string[]) => vmmeta(['nic', 'add', '--json', vm, '--id', 'data0', '--mac', HOT, '--address', '10.20.0.5/24', ...extra], { root });
+const add = (vm: string, ...extra: string[]) =>
+  vmmeta(['nic', 'add', '--json', vm, '--id', 'data0', '--mac', HOT, '--address', '10.20.0.5/24', ...extra], { root });
 
 before(async () => {
   for (const name of ['nicup', 'nicdown', 'nicpc']) {
@@ -111,13 +128,28 @@ test('add: network_data.json and the EC2 macs/ tree gain the link, the instance-
   assert.equal(out.sidecar, 'reloaded');
   // inspect reads the access log: no guest request for network_data.json since the event (vmmeta's own probes
   // do not count) until something fetches it the way a guest does.
-  type Inspected = { hotplug: { acts: boolean; nics: Array<{ id: string; mac: string; fetchedAfter: string | null }> }; damaged: unknown[]; warnings: Array<{ code: string }> };
-  const fetched = async () => json<Inspected>(await vmmeta(['inspect', '--json', 'nicup'], { root })).hotplug.nics.map((n) => [n.id, n.mac, n.fetchedAfter !== null]);
+  type Inspected = {
+    hotplug: { acts: boolean; nics: Array<{ id: string; mac: string; fetchedAfter: string | null }> };
+    damaged: unknown[];
+    warnings: Array<{ code: string }>;
+  };
+  const fetched = async () =>
+    json<Inspected>(await vmmeta(['inspect', '--json', 'nicup'], { root })).hotplug.nics.map((n) => [
+      n.id,
+      n.mac,
+      n.fetchedAfter !== null,
+    ]);
   assert.deepEqual(await fetched(), [['data0', HOT, false]]);
   const now = await served('nicup');
   assert.deepEqual(await fetched(), [['data0', HOT, true]]);
-  const nd = JSON.parse(now['/openstack/latest/network_data.json']!.slice(4)) as { links: Array<{ ethernet_mac_address: string }>; networks: Array<{ ip_address?: string }> };
-  assert.deepEqual(nd.links.map((l) => l.ethernet_mac_address), [FIRST, HOT]);
+  const nd = JSON.parse(now['/openstack/latest/network_data.json']!.slice(4)) as {
+    links: Array<{ ethernet_mac_address: string }>;
+    networks: Array<{ ip_address?: string }>;
+  };
+  assert.deepEqual(
+    nd.links.map((l) => l.ethernet_mac_address),
+    [FIRST, HOT],
+  );
   assert.ok(nd.networks.some((n) => n.ip_address === '10.20.0.5'));
   assert.match(now['/latest/meta-data/network/interfaces/macs/']!, new RegExp(`^200 .*${HOT}/`, 's'));
   assert.match(now[`/latest/meta-data/network/interfaces/macs/${HOT}/`]!, /^200 /);
@@ -136,13 +168,22 @@ test('add: network_data.json and the EC2 macs/ tree gain the link, the instance-
 
 test('the MAC or the id already taken: exit 4, documents as they were', async () => {
   const before = await served('nicup');
-  const sameId = await vmmeta(['nic', 'add', '--json', 'nicup', '--id', 'data0', '--mac', '52:54:00:16:01:11', '--dhcp'], { root });
+  const sameId = await vmmeta(
+    ['nic', 'add', '--json', 'nicup', '--id', 'data0', '--mac', '52:54:00:16:01:11', '--dhcp'],
+    { root },
+  );
   assert.equal(sameId.code, 4, sameId.stderr);
   assert.match(json<{ error: { message: string } }>(sameId).error.message, /link id data0 is already taken/);
   const specMac = await vmmeta(['nic', 'add', '--json', 'nicup', '--id', 'data1', '--mac', FIRST, '--dhcp'], { root });
   assert.equal(specMac.code, 4, specMac.stderr);
-  assert.match(json<{ error: { message: string } }>(specMac).error.message, new RegExp(`MAC ${FIRST} is already taken on nicup \\(link eth0\\)`));
-  const bad = await vmmeta(['nic', 'add', '--json', 'nicup', '--id', 'data1', '--mac', '52:54:00:16:01:12', '--address', '10.20.0.300/24'], { root });
+  assert.match(
+    json<{ error: { message: string } }>(specMac).error.message,
+    new RegExp(`MAC ${FIRST} is already taken on nicup \\(link eth0\\)`),
+  );
+  const bad = await vmmeta(
+    ['nic', 'add', '--json', 'nicup', '--id', 'data1', '--mac', '52:54:00:16:01:12', '--address', '10.20.0.300/24'],
+    { root },
+  );
   assert.equal(bad.code, 2, bad.stderr);
   assert.deepEqual(await served('nicup'), before);
 });
@@ -151,7 +192,10 @@ test('remove: a guest that never releases the device keeps the link (exit 1); a 
   const before = await served('nicup');
   const r = await vmmeta(['nic', 'remove', '--json', 'nicup', 'data0', '--timeout', '1'], { root });
   assert.equal(r.code, 1, r.stderr);
-  assert.match(json<{ error: { message: string } }>(r).error.message, /data0 was not unplugged: no DEVICE_DELETED event/);
+  assert.match(
+    json<{ error: { message: string } }>(r).error.message,
+    /data0 was not unplugged: no DEVICE_DELETED event/,
+  );
   assert.deepEqual(await served('nicup'), before);
   const s = await vmmeta(['nic', 'remove', '--json', 'nicup', 'eth0'], { root });
   assert.equal(s.code, 2, s.stderr);
@@ -164,12 +208,52 @@ test('remove: a guest that never releases the device keeps the link (exit 1); a 
 // the two refusals a libvirt VM can meet, through the real virsh, each leaving the documents as they were.
 test('--libvirt: a domain that does not exist, and a driver refusing attach-device --live: exit 1, nothing changed', async () => {
   const before = await served('nicdown');
-  const missing = await vmmeta(['nic', 'add', '--json', 'nicdown', '--id', 'lv0', '--mac', '52:54:00:16:01:20', '--dhcp', '--libvirt', 'nosuch', '--connect', 'test:///default'], { root });
+  const missing = await vmmeta(
+    [
+      'nic',
+      'add',
+      '--json',
+      'nicdown',
+      '--id',
+      'lv0',
+      '--mac',
+      '52:54:00:16:01:20',
+      '--dhcp',
+      '--libvirt',
+      'nosuch',
+      '--connect',
+      'test:///default',
+    ],
+    { root },
+  );
   assert.equal(missing.code, 1, missing.stderr);
-  assert.match(json<{ error: { message: string } }>(missing).error.message, /virsh -c test:\/\/\/default domstate nosuch failed/);
-  const refused = await vmmeta(['nic', 'add', '--json', 'nicdown', '--id', 'lv0', '--mac', '52:54:00:16:01:20', '--dhcp', '--libvirt', 'test', '--connect', 'test:///default'], { root });
+  assert.match(
+    json<{ error: { message: string } }>(missing).error.message,
+    /virsh -c test:\/\/\/default domstate nosuch failed/,
+  );
+  const refused = await vmmeta(
+    [
+      'nic',
+      'add',
+      '--json',
+      'nicdown',
+      '--id',
+      'lv0',
+      '--mac',
+      '52:54:00:16:01:20',
+      '--dhcp',
+      '--libvirt',
+      'test',
+      '--connect',
+      'test:///default',
+    ],
+    { root },
+  );
   assert.equal(refused.code, 1, refused.stderr);
-  assert.match(json<{ error: { message: string } }>(refused).error.message, /attach-device test .*\.nic-lv0\.xml --live failed: [\s\S]*not supported/);
+  assert.match(
+    json<{ error: { message: string } }>(refused).error.message,
+    /attach-device test .*\.nic-lv0\.xml --live failed: [\s\S]*not supported/,
+  );
   assert.deepEqual(await served('nicdown'), before);
   assert.equal(existsSync(join(root, 'nicdown', '.nic-lv0.xml')), false, 'the interface file was left behind');
 });

@@ -32,43 +32,67 @@ const sidecarState = async (vm: string) => json<Inspected>(await vmmeta(['inspec
 
 test('the systemd unit passes systemd-analyze verify and keeps its promises', (t) => {
   const unit = readFileSync(join(TEMPLATES, 'vmmeta-sidecar@.service'), 'utf8');
-  for (const line of ['ExecStart=/usr/bin/env vmmeta serve %i', 'Restart=always', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/vmmeta/%i', 'PrivateTmp=yes', 'ExecReload=/bin/kill -HUP $MAINPID']) {
+  for (const line of [
+    'ExecStart=/usr/bin/env vmmeta serve %i',
+    'Restart=always',
+    'NoNewPrivileges=yes',
+    'ProtectSystem=strict',
+    'ReadWritePaths=/var/lib/vmmeta/%i',
+    'PrivateTmp=yes',
+    'ExecReload=/bin/kill -HUP $MAINPID',
+  ]) {
     assert.ok(unit.split('\n').includes(line), line);
   }
   if (spawnSync('systemd-analyze', ['--version']).status !== 0) return t.skip('systemd-analyze is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'unit-'));
   copyFileSync(join(TEMPLATES, 'vmmeta-sidecar@.service'), join(dir, 'vmmeta-sidecar@vm1.service'));
-  const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'vmmeta-sidecar@vm1.service')], { encoding: 'utf8' });
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'vmmeta-sidecar@vm1.service')], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr.trim(), '', 'no warnings');
 });
 
-test('the libvirt hook starts the sidecar on prepare, ignores other phases, stops it on release', { timeout: 120_000 }, async () => {
-  const c = await vmmeta(['create', writeSpec(specDir, 'hooked', 'datasource: { nocloud: none }\n'), '--no-start'], { root });
-  assert.equal(c.code, 0, c.stderr);
-  assert.equal((await sidecarState('hooked')).state, 'stopped');
-  const prepare = hook('hooked', 'prepare', 'begin');
-  assert.equal(prepare.status, 0, prepare.stderr);
-  const s = await sidecarState('hooked');
-  assert.deepEqual([s.state, s.answering], ['running', true], 'answering when the hook returns, before the guest boots');
-  assert.equal(hook('hooked', 'start', 'begin').status, 0, 'idempotent');
-  assert.equal(hook('hooked', 'started', 'begin').status, 0);
-  assert.equal((await sidecarState('hooked')).state, 'running');
-  const release = hook('hooked', 'release', 'end');
-  assert.equal(release.status, 0, release.stderr);
-  assert.equal((await sidecarState('hooked')).state, 'stopped');
-});
+test(
+  'the libvirt hook starts the sidecar on prepare, ignores other phases, stops it on release',
+  { timeout: 120_000 },
+  async () => {
+    const c = await vmmeta(['create', writeSpec(specDir, 'hooked', 'datasource: { nocloud: none }\n'), '--no-start'], {
+      root,
+    });
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal((await sidecarState('hooked')).state, 'stopped');
+    const prepare = hook('hooked', 'prepare', 'begin');
+    assert.equal(prepare.status, 0, prepare.stderr);
+    const s = await sidecarState('hooked');
+    assert.deepEqual(
+      [s.state, s.answering],
+      ['running', true],
+      'answering when the hook returns, before the guest boots',
+    );
+    assert.equal(hook('hooked', 'start', 'begin').status, 0, 'idempotent');
+    assert.equal(hook('hooked', 'started', 'begin').status, 0);
+    assert.equal((await sidecarState('hooked')).state, 'running');
+    const release = hook('hooked', 'release', 'end');
+    assert.equal(release.status, 0, release.stderr);
+    assert.equal((await sidecarState('hooked')).state, 'stopped');
+  },
+);
 
-test('the hook ignores domains vmmeta does not know, and fails prepare when the sidecar cannot start', { timeout: 60_000 }, async () => {
-  for (const domain of ['not-a-vmmeta-vm', '../etc', '']) {
-    const r = hook(domain, 'prepare', 'begin');
-    assert.equal(r.status, 0, domain);
-    assert.equal(r.stderr, '');
-  }
-  await vmmeta(['create', writeSpec(specDir, 'broken', 'datasource: { nocloud: none }\n'), '--no-start'], { root });
-  writeFileSync(join(root, 'broken', 'served.json'), '{"version": 99}');
-  const r = hook('broken', 'prepare', 'begin');
-  assert.equal(r.status, 1);
-  assert.match(r.stderr, /^vmmeta: the metadata sidecar of broken did not start: /);
-  assert.equal((await sidecarState('broken')).state, 'stopped', 'no orphan left behind');
-});
+test(
+  'the hook ignores domains vmmeta does not know, and fails prepare when the sidecar cannot start',
+  { timeout: 60_000 },
+  async () => {
+    for (const domain of ['not-a-vmmeta-vm', '../etc', '']) {
+      const r = hook(domain, 'prepare', 'begin');
+      assert.equal(r.status, 0, domain);
+      assert.equal(r.stderr, '');
+    }
+    await vmmeta(['create', writeSpec(specDir, 'broken', 'datasource: { nocloud: none }\n'), '--no-start'], { root });
+    writeFileSync(join(root, 'broken', 'served.json'), '{"version": 99}');
+    const r = hook('broken', 'prepare', 'begin');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^vmmeta: the metadata sidecar of broken did not start: /);
+    assert.equal((await sidecarState('broken')).state, 'stopped', 'no orphan left behind');
+  },
+);

@@ -16,8 +16,20 @@ after(async () => {
   await cleanupRoot(specDir);
 });
 
-type Created = { action: string; sidecarAction: string; uuid: string; repaired: string[]; kept: Array<{ file: string; copy: string }>; sidecar: { pid: number; listen: Array<{ url?: string }> } | null };
-type Inspected = { uuid: string; sidecar: { state: string; answering: boolean; pid: number | null; listen?: Array<{ url?: string }> }; damaged: Array<{ file: string; problem: string }>; warnings: Array<{ code: string; message: string }> };
+type Created = {
+  action: string;
+  sidecarAction: string;
+  uuid: string;
+  repaired: string[];
+  kept: Array<{ file: string; copy: string }>;
+  sidecar: { pid: number; listen: Array<{ url?: string }> } | null;
+};
+type Inspected = {
+  uuid: string;
+  sidecar: { state: string; answering: boolean; pid: number | null; listen?: Array<{ url?: string }> };
+  damaged: Array<{ file: string; problem: string }>;
+  warnings: Array<{ code: string; message: string }>;
+};
 
 function spec(name: string, body: string, file = `${name}.yaml`): string {
   const path = join(specDir, file);
@@ -42,7 +54,10 @@ test('a failed update rolls back: old documents, old sidecar serving, and the me
     const r = await vmmeta(['update', 'rb', f], { root });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^vmmeta: update of rb failed: the sidecar of rb exited during start-up/);
-    assert.match(r.stderr, /nothing changed: rb keeps its previous documents and settings, and its sidecar was restarted on them \(pid \d+\)/);
+    assert.match(
+      r.stderr,
+      /nothing changed: rb keeps its previous documents and settings, and its sidecar was restarted on them \(pid \d+\)/,
+    );
   } finally {
     busy.close();
   }
@@ -56,7 +71,7 @@ test('a failed update rolls back: old documents, old sidecar serving, and the me
   assert.doesNotMatch(readFileSync(join(root, 'rb', 'spec.yaml'), 'utf8'), /rb-renamed/);
 });
 
-test('an edited domain.xml is kept; vmmeta\'s new copy goes next to it and the output says where', async () => {
+test("an edited domain.xml is kept; vmmeta's new copy goes next to it and the output says where", async () => {
   const f = spec('dx', 'hostname: dx-one\n');
   await ok(['create', f, '--no-start']);
   const xml = join(root, 'dx', 'domain.xml');
@@ -81,7 +96,17 @@ test('a folder without state.json is listed, inspect names it, stop and delete h
   const c = await ok(['create', f]);
   rmSync(join(root, 'orph', 'state.json'));
   const l = await ok<{ vms: Array<{ name: string; error?: string; sidecar: { state: string } }> }>(['list']);
-  assert.deepEqual(l.vms.find((v) => v.name === 'orph'), { name: 'orph', uuid: null, nocloud: null, datasource: null, sidecar: { state: 'running', answering: false, pid: c.sidecar!.pid }, error: 'no state.json (state lost)' });
+  assert.deepEqual(
+    l.vms.find((v) => v.name === 'orph'),
+    {
+      name: 'orph',
+      uuid: null,
+      nocloud: null,
+      datasource: null,
+      sidecar: { state: 'running', answering: false, pid: c.sidecar!.pid },
+      error: 'no state.json (state lost)',
+    },
+  );
   const i = await vmmeta(['inspect', 'orph'], { root });
   assert.equal(i.code, 1);
   assert.match(i.stderr, /orph exists but has no state\.json/);
@@ -106,7 +131,7 @@ test('create --force rebuilds a folder without state.json, keeping the uuid its 
   assert.equal((await inspect('orph2')).sidecar.answering, true);
 });
 
-test('stopping a sidecar whose folder was moved aside leaves the new VM\'s socket alone', async () => {
+test("stopping a sidecar whose folder was moved aside leaves the new VM's socket alone", async () => {
   const f = spec('mv1', '');
   const old = await ok(['create', f]);
   renameSync(join(root, 'mv1'), join(root, 'mv1.orig'));
@@ -125,7 +150,12 @@ test('damaged state.json: the hint names the original spec, and following it wor
   writeFileSync(join(specDir, 'ud'), '#cloud-config\ntimezone: UTC\n');
   const f = spec('dmg', 'userDataFile: ud\n');
   const c = await ok(['create', f]);
-  writeFileSync(join(root, 'dmg', 'state.json'), readFileSync(join(root, 'dmg', 'state.json'), 'utf8').replace('"version": 1', '"version": 7').replace('"version":1', '"version":7'));
+  writeFileSync(
+    join(root, 'dmg', 'state.json'),
+    readFileSync(join(root, 'dmg', 'state.json'), 'utf8')
+      .replace('"version": 1', '"version": 7')
+      .replace('"version":1', '"version":7'),
+  );
   const i = await vmmeta(['inspect', 'dmg'], { root });
   assert.equal(i.code, 1);
   const hint = /hint: .*(vmmeta create --force \S+)/.exec(i.stderr)?.[1];
@@ -134,7 +164,10 @@ test('damaged state.json: the hint names the original spec, and following it wor
   assert.equal(r.uuid, c.uuid, 'the uuid is kept');
   // Entirely unreadable: the uuid comes from served.json.
   writeFileSync(join(root, 'dmg', 'state.json'), '{');
-  assert.match((await vmmeta(['inspect', 'dmg'], { root })).stderr, /hint: rebuild it from its spec \(the uuid is kept\): vmmeta create --force </);
+  assert.match(
+    (await vmmeta(['inspect', 'dmg'], { root })).stderr,
+    /hint: rebuild it from its spec \(the uuid is kept\): vmmeta create --force </,
+  );
   assert.equal((await ok(['create', '--force', f])).uuid, c.uuid);
   assert.deepEqual((await inspect('dmg')).damaged, []);
 });
@@ -145,7 +178,10 @@ test('missing or corrupt derived files: inspect names them; create and update re
   rmSync(join(root, 'drv', 'cidata.iso'));
   writeFileSync(join(root, 'drv', 'served.json'), '{"half');
   const i = await inspect('drv');
-  assert.deepEqual(i.damaged.map((d) => [d.file, d.problem]).sort(), [['cidata.iso', 'missing'], ['served.json', 'differs']]);
+  assert.deepEqual(i.damaged.map((d) => [d.file, d.problem]).sort(), [
+    ['cidata.iso', 'missing'],
+    ['served.json', 'differs'],
+  ]);
   assert.ok(i.warnings.some((w) => w.code === 'derived-damaged'));
   const r = await ok(['create', f]);
   assert.equal(r.action, 'updated');

@@ -19,7 +19,8 @@ test('host-setup: idempotent, undoable; doctor checks each part and names the fi
       const r = ns.vmmeta(root, args);
       return { code: r.status, doc: JSON.parse(r.stdout || '{}') as Record<string, unknown>, stderr: r.stderr };
     };
-    const actions = (r: { doc: Record<string, unknown> }) => Object.fromEntries((r.doc.steps as Array<{ id: string; action: string }>).map((s) => [s.id, s.action]));
+    const actions = (r: { doc: Record<string, unknown> }) =>
+      Object.fromEntries((r.doc.steps as Array<{ id: string; action: string }>).map((s) => [s.id, s.action]));
     const first = run(['host-setup', '--bridge', 'br0', '--json']);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(actions(first)['lo 169.254.169.254/32'], 'added');
@@ -28,11 +29,17 @@ test('host-setup: idempotent, undoable; doctor checks each part and names the fi
     assert.match(addrs, /lo\s+inet 169\.254\.169\.254\/32/);
     assert.match(addrs, /br0\s+inet6 fe80::a9fe:a9fe\/64/);
     const again = run(['host-setup', '--bridge', 'br0', '--json']);
-    assert.ok(Object.values(actions(again)).every((a) => a === 'present'), JSON.stringify(actions(again)));
+    assert.ok(
+      Object.values(actions(again)).every((a) => a === 'present'),
+      JSON.stringify(actions(again)),
+    );
 
     writeFileSync(join(root, 'web.yaml'), 'name: web\nsidecar:\n  path: tap\n  tap: {device: tap-web, bridge: br0}\n');
     assert.equal(ns.vmmeta(root, ['create', join(root, 'web.yaml')]).status, 0);
-    const checks = (r: { doc: Record<string, unknown> }) => Object.fromEntries((r.doc.checks as Array<{ name: string; status: string; hint?: string }>).map((c) => [c.name, c]));
+    const checks = (r: { doc: Record<string, unknown> }) =>
+      Object.fromEntries(
+        (r.doc.checks as Array<{ name: string; status: string; hint?: string }>).map((c) => [c.name, c]),
+      );
     let doc = checks(run(['doctor', '--json']));
     assert.equal(doc['host: lo 169.254.169.254/32']?.status, 'ok');
     assert.equal(doc['host: br0 fe80::a9fe:a9fe/64']?.status, 'ok');

@@ -42,7 +42,8 @@ async function hammer(port: number, untilMs: number, workers = 8) {
           const res = await fetchOnce(agent, port, path);
           const isV1 = Buffer.compare(res.body, Buffer.from(v1.get(path)!)) === 0;
           const isV2 = Buffer.compare(res.body, Buffer.from(v2.get(path)!)) === 0;
-          if (res.status !== 200 || isV1 === isV2) failures.push(`${path}: ${res.status} ${res.body.toString().slice(0, 60)}`);
+          if (res.status !== 200 || isV1 === isV2)
+            failures.push(`${path}: ${res.status} ${res.body.toString().slice(0, 60)}`);
           else seen[isV1 ? 'v1' : 'v2']++;
         } catch (err) {
           failures.push(`${path}: ${(err as Error).message}`);
@@ -56,7 +57,11 @@ async function hammer(port: number, untilMs: number, workers = 8) {
 
 test('reload() under concurrent requests: every answer wholly from one version, none fails', async () => {
   const served = (tree: FileTree) => ({ vm: 'web', uuid: TEST_UUID, imds: { tokens: 'optional' as const }, tree });
-  const sc = await startSidecar({ served: served(v1), tokenKey: TEST_KEY, listen: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] });
+  const sc = await startSidecar({
+    served: served(v1),
+    tokenKey: TEST_KEY,
+    listen: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }],
+  });
   let n = 0;
   const swapper = setInterval(() => sc.reload(served(++n % 2 ? v2 : v1)), 2);
   const { seen, failures, total } = await hammer((sc.addresses[0] as { port: number }).port, Date.now() + 3000);

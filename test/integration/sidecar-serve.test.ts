@@ -16,7 +16,9 @@ async function fetchText(addr: ListenAddress, path: string): Promise<{ status: n
     const res = await fetch(`http://${addr.host}:${addr.port}${path}`);
     return { status: res.status, body: await res.text() };
   }
-  const raw = await rawExchange(addr, [`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`], { waitMs: 5000 });
+  const raw = await rawExchange(addr, [`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`], {
+    waitMs: 5000,
+  });
   const text = raw.data.toString('utf8');
   return { status: Number(text.slice(9, 12)), body: text.slice(text.indexOf('\r\n\r\n') + 4) };
 }
@@ -26,13 +28,20 @@ test('serve: ready after listen, sidecar.json, SIGHUP reload, SIGTERM removes it
   const dir = writeVmState(root, 'web', handTree('v1'));
   const sp = await spawnServe(root, 'web');
   assert.equal(sp.ready.pid, sp.child.pid);
-  assert.deepEqual(sp.ready.listen.map((l) => l.kind), ['unix']); // the default: the 0600 socket only
+  assert.deepEqual(
+    sp.ready.listen.map((l) => l.kind),
+    ['unix'],
+  ); // the default: the 0600 socket only
   const info = decodeSidecarInfo(readFileSync(join(dir, 'sidecar.json'), 'utf8'));
   assert.deepEqual(info.listen, sp.ready.listen);
   assert.equal(info.pid, sp.child.pid);
-  for (const addr of sp.ready.listen) assert.equal((await fetchText(addr, '/latest/meta-data/hostname')).body, 'web-v1');
+  for (const addr of sp.ready.listen)
+    assert.equal((await fetchText(addr, '/latest/meta-data/hostname')).body, 'web-v1');
 
-  writeFileSync(join(dir, 'served.json'), encodeServed(handTree('v2'), { vm: 'web', uuid: TEST_UUID, imds: { tokens: 'optional' } }));
+  writeFileSync(
+    join(dir, 'served.json'),
+    encodeServed(handTree('v2'), { vm: 'web', uuid: TEST_UUID, imds: { tokens: 'optional' } }),
+  );
   sp.child.kill('SIGHUP');
   await sp.nextEvent('reloaded');
   assert.equal((await fetchText(sp.ready.listen[0]!, '/latest/meta-data/hostname')).body, 'web-v2');
@@ -41,7 +50,11 @@ test('serve: ready after listen, sidecar.json, SIGHUP reload, SIGTERM removes it
   sp.child.kill('SIGHUP');
   const failed = await sp.nextEvent('reload-failed');
   assert.match(String(failed.error), /not JSON/);
-  assert.equal((await fetchText(sp.ready.listen[0]!, '/latest/meta-data/hostname')).body, 'web-v2', 'a bad file keeps the old documents');
+  assert.equal(
+    (await fetchText(sp.ready.listen[0]!, '/latest/meta-data/hostname')).body,
+    'web-v2',
+    'a bad file keeps the old documents',
+  );
 
   sp.child.kill('SIGTERM');
   assert.equal(await sp.exit, 0);
@@ -56,7 +69,10 @@ test('serve: two VMs at once, each answers only its own documents', async () => 
   writeVmState(root, 'beta', handTree('beta'), { listen: ['unix', '127.0.0.1:0'] });
   const [a, b] = await Promise.all([spawnServe(root, 'alpha'), spawnServe(root, 'beta')]);
   try {
-    for (const [sp, name] of [[a, 'alpha'], [b, 'beta']] as const) {
+    for (const [sp, name] of [
+      [a, 'alpha'],
+      [b, 'beta'],
+    ] as const) {
       for (const addr of sp.ready.listen) {
         assert.equal((await fetchText(addr, '/latest/meta-data/instance-id')).body, `i-${name}`);
         assert.match((await fetchText(addr, '/openstack/latest/meta_data.json')).body, new RegExp(`"web-${name}"`));
@@ -74,20 +90,33 @@ test('serve: --listen overrides served.json; errors are one line on stderr with 
   const root = mkdtempSync(join(tmpdir(), 'vmmeta-serve-'));
   writeVmState(root, 'web', handTree('v1'), { listen: ['127.0.0.1:0'] });
   const sp = await spawnServe(root, 'web');
-  assert.deepEqual(sp.ready.listen.map((l) => l.kind), ['tcp'], 'served.json listen is the default');
+  assert.deepEqual(
+    sp.ready.listen.map((l) => l.kind),
+    ['tcp'],
+    'served.json listen is the default',
+  );
   sp.child.kill('SIGINT');
   assert.equal(await sp.exit, 0);
 
   const taken = createServer().listen(0, '127.0.0.1');
   await new Promise((r) => taken.once('listening', r));
   const port = (taken.address() as { port: number }).port;
-  const run = (args: string[]) => spawnSync(process.execPath, [VMMETA_BIN, 'serve', ...args], { encoding: 'utf8', timeout: 10_000 });
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [VMMETA_BIN, 'serve', ...args], { encoding: 'utf8', timeout: 10_000 });
   const cases: [string[], number, RegExp][] = [
-    [['web', '--state-dir', root, '--listen', `127.0.0.1:${port}`], 1, /cannot listen on 127\.0\.0\.1:\d+: address already in use/],
+    [
+      ['web', '--state-dir', root, '--listen', `127.0.0.1:${port}`],
+      1,
+      /cannot listen on 127\.0\.0\.1:\d+: address already in use/,
+    ],
     [['web', '--state-dir', root, '--listen', '0.0.0.0:8080'], 1, /refusing every interface/],
     [['web', '--state-dir', root, '--listen', 'localhost:80'], 1, /not an IP address/],
     [['nope', '--state-dir', root], 1, /no VM "nope": .*served\.json is missing \(run vmmeta create first\)/],
-    [['web', '--state-dir', root, '--listen', '[fe80::a9fe:a9fe%nosuchif0]:8775'], 1, /cannot listen on \[fe80::a9fe:a9fe%nosuchif0\]:8775/],
+    [
+      ['web', '--state-dir', root, '--listen', '[fe80::a9fe:a9fe%nosuchif0]:8775'],
+      1,
+      /cannot listen on \[fe80::a9fe:a9fe%nosuchif0\]:8775/,
+    ],
     [[], 2, /missing VM name/],
     [['web', '--bogus'], 2, /unknown option --bogus/],
     [['../etc'], 2, /not a VM name/],
@@ -97,7 +126,14 @@ test('serve: --listen overrides served.json; errors are one line on stderr with 
       const r = run(args);
       assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re);
-      assert.equal(r.stderr.trim().split('\n').filter((l) => !l.startsWith('usage:')).length, 1, r.stderr);
+      assert.equal(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('usage:')).length,
+        1,
+        r.stderr,
+      );
       assert.equal(r.stdout, '');
     }
   } finally {

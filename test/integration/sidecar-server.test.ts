@@ -22,7 +22,10 @@ async function start(name: string, extra: Partial<Parameters<typeof startSidecar
   const sc = await startSidecar({
     served,
     tokenKey: TEST_KEY,
-    listen: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }, { kind: 'unix', path: join(dir, `${name}.sock`) }],
+    listen: [
+      { kind: 'tcp', host: '127.0.0.1', port: 0 },
+      { kind: 'unix', path: join(dir, `${name}.sock`) },
+    ],
     accessLog: join(dir, `${name}.ndjson`),
     passwordFile: join(dir, `${name}.password`),
     limits: { headersTimeoutMs: 1000, requestTimeoutMs: 2000, keepAliveTimeoutMs: 1000 },
@@ -32,14 +35,28 @@ async function start(name: string, extra: Partial<Parameters<typeof startSidecar
   return sc;
 }
 
-function get(addr: ListenAddress, path: string, opts: { method?: string; agent?: Agent; headers?: Record<string, string>; body?: Buffer } = {}): Promise<{ status: number; body: Buffer; headers: Record<string, unknown>; localPort: number | undefined }> {
+function get(
+  addr: ListenAddress,
+  path: string,
+  opts: { method?: string; agent?: Agent; headers?: Record<string, string>; body?: Buffer } = {},
+): Promise<{ status: number; body: Buffer; headers: Record<string, unknown>; localPort: number | undefined }> {
   return new Promise((resolve, reject) => {
     const target = addr.kind === 'unix' ? { socketPath: addr.path } : { host: addr.host, port: addr.port };
-    const req = request({ ...target, path, method: opts.method ?? 'GET', agent: opts.agent, headers: opts.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), headers: res.headers, localPort: res.socket?.localPort }));
-    });
+    const req = request(
+      { ...target, path, method: opts.method ?? 'GET', agent: opts.agent, headers: opts.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            body: Buffer.concat(chunks),
+            headers: res.headers,
+            localPort: res.socket?.localPort,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -62,7 +79,8 @@ test('keep-alive: many requests reuse one connection', async () => {
   const sc = await start('b');
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const ports = new Set<number | undefined>();
-  for (let i = 0; i < 25; i++) ports.add((await get(sc.addresses[0]!, '/latest/meta-data/instance-id', { agent })).localPort);
+  for (let i = 0; i < 25; i++)
+    ports.add((await get(sc.addresses[0]!, '/latest/meta-data/instance-id', { agent })).localPort);
   agent.destroy();
   assert.equal(ports.size, 1);
 });
@@ -70,7 +88,9 @@ test('keep-alive: many requests reuse one connection', async () => {
 test('HEAD answers headers only; 431 for oversize headers, 414 for long URLs, 413 for big bodies', async () => {
   const sc = await start('c');
   const tcp = sc.addresses[0]!;
-  const head = await rawExchange(tcp, ['HEAD /openstack/latest/meta_data.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+  const head = await rawExchange(tcp, [
+    'HEAD /openstack/latest/meta_data.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  ]);
   const text = head.data.toString('latin1');
   const length = Number(/content-length: (\d+)/i.exec(text)![1]);
   assert.equal(length, served.tree.get('/openstack/latest/meta_data.json')!.byteLength);
@@ -80,18 +100,40 @@ test('HEAD answers headers only; 431 for oversize headers, 414 for long URLs, 41
   assert.equal((await get(tcp, '/' + 'a'.repeat(3000))).status, 414);
   const post = await get(tcp, '/openstack/latest/password', { method: 'POST', body: Buffer.alloc(5000, 65) });
   assert.equal(post.status, 413);
-  assert.equal(Buffer.from(post.body).toString('utf8'), '413 Payload Too Large\n', 'the server-level refusal body is pinned too');
-  const chunked = await rawExchange(tcp, [`POST /openstack/latest/password HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1400\r\n${'a'.repeat(0x1400)}\r\n0\r\n\r\n`]);
+  assert.equal(
+    Buffer.from(post.body).toString('utf8'),
+    '413 Payload Too Large\n',
+    'the server-level refusal body is pinned too',
+  );
+  const chunked = await rawExchange(tcp, [
+    `POST /openstack/latest/password HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1400\r\n${'a'.repeat(0x1400)}\r\n0\r\n\r\n`,
+  ]);
   assert.deepEqual(statusCodes(chunked.data), [413]);
   await sc.accessLog!.flush();
-  const logged = readFileSync(join(dir, 'c.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(logged.map((l) => [l.method, l.status]), [['HEAD', 200], ['', 431], ['GET', 414], ['POST', 413], ['POST', 413]]);
+  const logged = readFileSync(join(dir, 'c.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    logged.map((l) => [l.method, l.status]),
+    [
+      ['HEAD', 200],
+      ['', 431],
+      ['GET', 414],
+      ['POST', 413],
+      ['POST', 413],
+    ],
+  );
 });
 
 test('slow clients are cut off: trickled headers and silent connections', async () => {
   const sc = await start('d');
   const t0 = Date.now();
-  const trickle = await rawExchange(sc.addresses[0]!, ['GET / HTTP/1.1\r\n', ...Array.from({ length: 20 }, (_, i) => `X-${i}: y\r\n`)], { gapMs: 300, waitMs: 6000 });
+  const trickle = await rawExchange(
+    sc.addresses[0]!,
+    ['GET / HTTP/1.1\r\n', ...Array.from({ length: 20 }, (_, i) => `X-${i}: y\r\n`)],
+    { gapMs: 300, waitMs: 6000 },
+  );
   assert.ok(trickle.closed, 'connection closed by the server');
   assert.ok(Date.now() - t0 < 5000, `cut off after ${Date.now() - t0} ms`);
   assert.deepEqual(statusCodes(trickle.data), [408]);
@@ -103,21 +145,48 @@ test('slow clients are cut off: trickled headers and silent connections', async 
 test('password POST is stored once in a 0600 file; access log has one JSON line per request, naming listener and peer', async () => {
   const sc = await start('e');
   const [tcp, unix] = sc.addresses as [ListenAddress & { kind: 'tcp' }, ListenAddress & { kind: 'unix' }];
-  assert.equal((await get(unix, '/openstack/latest/password', { method: 'POST', body: Buffer.from('s3cret') })).status, 200);
-  assert.equal((await get(unix, '/openstack/2018-08-27/password', { method: 'POST', body: Buffer.from('other') })).status, 409);
+  assert.equal(
+    (await get(unix, '/openstack/latest/password', { method: 'POST', body: Buffer.from('s3cret') })).status,
+    200,
+  );
+  assert.equal(
+    (await get(unix, '/openstack/2018-08-27/password', { method: 'POST', body: Buffer.from('other') })).status,
+    409,
+  );
   const read = await get(tcp, '/openstack/latest/password');
   assert.equal(read.body.toString(), 's3cret');
   const file = join(dir, 'e.password');
   assert.equal(readFileSync(file, 'utf8'), 's3cret');
   assert.equal(statSync(file).mode & 0o777, 0o600);
-  const token = (await get(unix, '/latest/api/token', { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '30' } })).body.toString();
+  const token = (
+    await get(unix, '/latest/api/token', { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '30' } })
+  ).body.toString();
   await get(unix, '/latest/meta-data/', { headers: { 'x-aws-ec2-metadata-token': token } });
   await sc.accessLog!.flush();
-  const lines = readFileSync(join(dir, 'e.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(join(dir, 'e.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 5);
-  assert.deepEqual(Object.keys(lines[0]).sort(), ['bytes', 'listener', 'method', 'ms', 'path', 'peer', 'status', 'time', 'token']);
-  assert.deepEqual(lines.map((l) => l.status), [200, 409, 200, 200, 200]);
-  assert.deepEqual(lines.map((l) => l.token), [false, false, false, false, true]);
+  assert.deepEqual(Object.keys(lines[0]).sort(), [
+    'bytes',
+    'listener',
+    'method',
+    'ms',
+    'path',
+    'peer',
+    'status',
+    'time',
+    'token',
+  ]);
+  assert.deepEqual(
+    lines.map((l) => l.status),
+    [200, 409, 200, 200, 200],
+  );
+  assert.deepEqual(
+    lines.map((l) => l.token),
+    [false, false, false, false, true],
+  );
   assert.equal(lines[0].listener, `unix:${unix.path}`);
   assert.equal(lines[0].peer, 'unix');
   assert.equal(lines[2].listener, `127.0.0.1:${tcp.port}`);
@@ -132,11 +201,17 @@ test('a loopback listener refuses the password POST and the token PUT: every loc
   assert.equal(post.status, 403);
   assert.match(post.body.toString(), /only the guest may do this/);
   assert.equal(existsSync(join(dir, 'h.password')), false);
-  const put = await get(tcp, '/latest/api/token', { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '30' } });
+  const put = await get(tcp, '/latest/api/token', {
+    method: 'PUT',
+    headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '30' },
+  });
   assert.equal(put.status, 403);
   assert.equal((await get(tcp, '/openstack/latest/meta_data.json')).status, 200); // reads: the operator chose to share them
   // The guest's own POST still works afterwards.
-  assert.equal((await get(unix, '/openstack/latest/password', { method: 'POST', body: Buffer.from('guest') })).status, 200);
+  assert.equal(
+    (await get(unix, '/openstack/latest/password', { method: 'POST', body: Buffer.from('guest') })).status,
+    200,
+  );
   assert.equal(readFileSync(join(dir, 'h.password'), 'utf8'), 'guest');
 });
 
@@ -152,15 +227,27 @@ test('the access log stays bounded: rotated to .1 past maxBytes', async () => {
 test('a stale socket file is replaced; a live one, or a taken port, is a clear error', async () => {
   const path = join(dir, 'stale.sock');
   // A process that dies with its socket bound leaves the file behind.
-  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  spawnSync(process.execPath, [
+    '-e',
+    `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
   assert.ok(existsSync(path));
   const sc = await startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'unix', path }] });
   running.push(sc);
   assert.equal((await get(sc.addresses[0]!, '/openstack')).status, 200);
-  await assert.rejects(startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'unix', path }] }), /another process is listening/);
+  await assert.rejects(
+    startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'unix', path }] }),
+    /another process is listening/,
+  );
   const port = (running[0]!.addresses[0] as { port: number }).port;
-  await assert.rejects(startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'tcp', host: '127.0.0.1', port }] }), /address already in use/);
-  await assert.rejects(startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'unix', path: join(dir, 'x'.repeat(120)) }] }), /is \d+ bytes; a Unix socket path holds at most 107/);
+  await assert.rejects(
+    startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'tcp', host: '127.0.0.1', port }] }),
+    /address already in use/,
+  );
+  await assert.rejects(
+    startSidecar({ served, tokenKey: TEST_KEY, listen: [{ kind: 'unix', path: join(dir, 'x'.repeat(120)) }] }),
+    /is \d+ bytes; a Unix socket path holds at most 107/,
+  );
 });
 
 test('close() finishes and removes the socket', async () => {

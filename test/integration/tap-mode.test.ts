@@ -26,7 +26,8 @@ describe('tap mode: create installs, start re-applies, update swaps, delete remo
   let root: string;
   let before0: string;
   const guests: Record<string, string> = {};
-  const ok = (r: { status: number | null; stderr: string; stdout: string }) => assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const ok = (r: { status: number | null; stderr: string; stdout: string }) =>
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, unknown>;
 
   before(() => {
@@ -51,18 +52,39 @@ describe('tap mode: create installs, start re-applies, update swaps, delete remo
     const r2 = ns.vmmeta(root, ['create', join(root, 'vm2.yaml'), '--json']);
     ok(r2);
     assert.equal(json(r1).rules, 'installed');
-    assert.deepEqual((stateOf(root, 'vm1').outputs as { tap: unknown }).tap, { device: 'tap-vm1', bridge: 'br0', port: 8801 });
-    assert.deepEqual((stateOf(root, 'vm2').outputs as { tap: unknown }).tap, { device: 'tap-vm2', bridge: 'br0', port: 8802 });
+    assert.deepEqual((stateOf(root, 'vm1').outputs as { tap: unknown }).tap, {
+      device: 'tap-vm1',
+      bridge: 'br0',
+      port: 8801,
+    });
+    assert.deepEqual((stateOf(root, 'vm2').outputs as { tap: unknown }).tap, {
+      device: 'tap-vm2',
+      bridge: 'br0',
+      port: 8802,
+    });
     const argv = JSON.parse(readFileSync(join(root, 'vm1', 'qemu-args.json'), 'utf8')) as string[];
     assert.ok(argv.includes('tap,id=vmmeta0,ifname=tap-vm1,script=no,downscript=no'), argv.join(' '));
     assert.ok(!argv.some((a) => a.startsWith('user,')), 'no user-mode NIC in tap mode');
-    const listen = (JSON.parse(readFileSync(join(root, 'vm1', 'sidecar.json'), 'utf8')) as { listen: Array<{ host?: string; port?: number; kind: string }> }).listen;
-    assert.deepEqual(listen.map((l) => (l.kind === 'unix' ? 'unix' : `${l.host}:${l.port}`)), ['unix', '169.254.169.254:8801', 'fe80::a9fe:a9fe%br0:8801']);
+    const listen = (
+      JSON.parse(readFileSync(join(root, 'vm1', 'sidecar.json'), 'utf8')) as {
+        listen: Array<{ host?: string; port?: number; kind: string }>;
+      }
+    ).listen;
+    assert.deepEqual(
+      listen.map((l) => (l.kind === 'unix' ? 'unix' : `${l.host}:${l.port}`)),
+      ['unix', '169.254.169.254:8801', 'fe80::a9fe:a9fe%br0:8801'],
+    );
     const rules = ns.ruleset();
-    for (const t of ['table bridge vmmeta-vm1', 'table inet vmmeta-vm1', 'table bridge vmmeta-vm2', 'table inet vmmeta-vm2']) assert.ok(rules.includes(t), `${t} missing:\n${rules}`);
+    for (const t of [
+      'table bridge vmmeta-vm1',
+      'table inet vmmeta-vm1',
+      'table bridge vmmeta-vm2',
+      'table inet vmmeta-vm2',
+    ])
+      assert.ok(rules.includes(t), `${t} missing:\n${rules}`);
   });
 
-  it('each guest reaches only its own VM, over IPv4 and fe80::a9fe:a9fe; the other VM\'s port is refused', () => {
+  it("each guest reaches only its own VM, over IPv4 and fe80::a9fe:a9fe; the other VM's port is refused", () => {
     assert.equal(curlFrom(guests.vm1!, 'http://169.254.169.254/latest/meta-data/instance-id'), 'i-vm1');
     assert.equal(curlFrom(guests.vm2!, 'http://169.254.169.254/latest/meta-data/instance-id'), 'i-vm2');
     assert.equal(curlFrom(guests.vm1!, 'http://[fe80::a9fe:a9fe%25eth0]/latest/meta-data/instance-id'), 'i-vm1');
@@ -81,12 +103,25 @@ describe('tap mode: create installs, start re-applies, update swaps, delete remo
     assert.equal(one.requestsViaTap, 2, 'the IPv4 and IPv6 GETs from guest 1');
     const two = json(ns.vmmeta(root, ['inspect', 'vm2', '--json']));
     assert.equal((two.tapPath as { rules: string }).rules, 'different', 'its input chain was flushed');
-    assert.ok((two.warnings as Array<{ code: string; hint: string }>).some((w) => w.code === 'tap-rules' && w.hint === 'vmmeta start vm2'), JSON.stringify(two.warnings));
+    assert.ok(
+      (two.warnings as Array<{ code: string; hint: string }>).some(
+        (w) => w.code === 'tap-rules' && w.hint === 'vmmeta start vm2',
+      ),
+      JSON.stringify(two.warnings),
+    );
     ns.sh('ip link set tap-vm2 nomaster');
     const moved = json(ns.vmmeta(root, ['inspect', 'vm2', '--json']));
-    assert.ok((moved.warnings as Array<{ code: string; message: string }>).some((w) => w.code === 'tap-bridge' && w.message === 'tap tap-vm2 is on no bridge, not br0'), JSON.stringify(moved.warnings));
+    assert.ok(
+      (moved.warnings as Array<{ code: string; message: string }>).some(
+        (w) => w.code === 'tap-bridge' && w.message === 'tap tap-vm2 is on no bridge, not br0',
+      ),
+      JSON.stringify(moved.warnings),
+    );
     ns.sh('ip link set tap-vm2 master br0');
-    assert.match(ns.vmmeta(root, ['inspect', 'vm1']).stdout, /Tap path\n\s+tap:\s+tap-vm1 up, on br0\n\s+rules:\s+tables vmmeta-vm1 loaded, match port 8801/);
+    assert.match(
+      ns.vmmeta(root, ['inspect', 'vm1']).stdout,
+      /Tap path\n\s+tap:\s+tap-vm1 up, on br0\n\s+rules:\s+tables vmmeta-vm1 loaded, match port 8801/,
+    );
   });
 
   it('start and a no-op create put missing or damaged rules back, and keep intact ones', () => {
@@ -110,15 +145,23 @@ describe('tap mode: create installs, start re-applies, update swaps, delete remo
     writeFileSync(join(root, 'vm1.yaml'), spec('vm1', 'tap-vm1b'));
     const r = ns.vmmeta(root, ['update', 'vm1', join(root, 'vm1.yaml'), '--json']);
     ok(r);
-    assert.deepEqual((stateOf(root, 'vm1').outputs as { tap: unknown }).tap, { device: 'tap-vm1b', bridge: 'br0', port: 8801 });
+    assert.deepEqual((stateOf(root, 'vm1').outputs as { tap: unknown }).tap, {
+      device: 'tap-vm1b',
+      bridge: 'br0',
+      port: 8801,
+    });
     const rules = ns.sh('nft list table bridge vmmeta-vm1');
     assert.ok(rules.includes('"tap-vm1b"') && !rules.includes('"tap-vm1"'), rules);
     assert.equal(curlFrom(moved, 'http://169.254.169.254/latest/meta-data/instance-id'), 'i-vm1');
     // Nothing listens on the host's port 80: without vm1's DNAT the old tap is simply refused.
-    assert.equal(curlFrom(guests.vm1!, 'http://169.254.169.254/latest/meta-data/instance-id'), 'FAILED(7)', 'the old tap no longer leads to vm1');
+    assert.equal(
+      curlFrom(guests.vm1!, 'http://169.254.169.254/latest/meta-data/instance-id'),
+      'FAILED(7)',
+      'the old tap no longer leads to vm1',
+    );
   });
 
-  it('delete removes each VM\'s tables: the ruleset is as before the first create', () => {
+  it("delete removes each VM's tables: the ruleset is as before the first create", () => {
     ok(ns.vmmeta(root, ['delete', 'vm1']));
     ok(ns.vmmeta(root, ['delete', 'vm2']));
     assert.equal(ns.ruleset(), before0);

@@ -33,29 +33,69 @@ export interface ExplainResult {
 }
 
 function hotplugOf(vm: ResolvedVm): ExplainResult['hotplug'] {
-  const generations = Object.fromEntries(Object.entries(HOTPLUG_GENERATIONS).map(([g, v]) => [g, v.acts && Boolean(vm.hotplug?.network)]));
+  const generations = Object.fromEntries(
+    Object.entries(HOTPLUG_GENERATIONS).map(([g, v]) => [g, v.acts && Boolean(vm.hotplug?.network)]),
+  );
   return { ...hotplugSummary(vm, DEFAULT_ROOT_PORTS), generations };
 }
 
 async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
-export async function explain(o: { root: string; target: string; userDataOutside?: boolean } & OverrideFlags): Promise<ExplainResult> {
+export async function explain(
+  o: { root: string; target: string; userDataOutside?: boolean } & OverrideFlags,
+): Promise<ExplainResult> {
   const looksLikeFile = (await isFile(o.target)) || /[/.]/.test(o.target);
   if (looksLikeFile) {
     const loaded = await loadSpecFile(o.target, { userDataOutside: o.userDataOutside });
     const plan = buildPlan(loaded, mergeOverrides({}, o, loaded.vm), vmPaths(o.root, loaded.vm.name));
     const input = verdictInput(plan.vm, plan.smbios, plan.outputs, { sidecar: true });
-    return { ...result('spec', o.target, plan.vm.name, input, plan.smbios, plan.verdict, plan.settings, generationWarnings(plan.vm)), hotplug: hotplugOf(plan.vm) };
+    return {
+      ...result(
+        'spec',
+        o.target,
+        plan.vm.name,
+        input,
+        plan.smbios,
+        plan.verdict,
+        plan.settings,
+        generationWarnings(plan.vm),
+      ),
+      hotplug: hotplugOf(plan.vm),
+    };
   }
   const { p, state, vm, smbios } = await loadStoredVm(o.root, o.target);
   const running = (await sidecarStatus(p)).state === 'running';
   const input = verdictInput(vm, smbios, state.outputs, { sidecar: running });
-  return { ...result('vm', o.target, vm.name, input, smbios, predictDatasource(input), state.settings as Settings | undefined ?? null, generationWarnings(vm)), hotplug: hotplugOf(vm) };
+  return {
+    ...result(
+      'vm',
+      o.target,
+      vm.name,
+      input,
+      smbios,
+      predictDatasource(input),
+      (state.settings as Settings | undefined) ?? null,
+      generationWarnings(vm),
+    ),
+    hotplug: hotplugOf(vm),
+  };
 }
 
-function result(source: 'spec' | 'vm', target: string, name: string, input: ReturnType<typeof verdictInput>, smbios: Smbios, verdict: Verdict, settings: Settings | null, generation: string[]): Omit<ExplainResult, 'hotplug'> {
+function result(
+  source: 'spec' | 'vm',
+  target: string,
+  name: string,
+  input: ReturnType<typeof verdictInput>,
+  smbios: Smbios,
+  verdict: Verdict,
+  settings: Settings | null,
+  generation: string[],
+): Omit<ExplainResult, 'hotplug'> {
   return {
     source,
     target,

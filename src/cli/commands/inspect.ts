@@ -22,7 +22,6 @@ import { specVm, type HotNic, type Overrides, type Settings } from '../../vm/ove
 import { hotplugView, hotplugWarnings, type HotplugView } from '../../vm/hotplug-view.js';
 import { REDACTED } from '../output.js';
 
-
 export interface InspectResult {
   name: string;
   dir: string;
@@ -49,7 +48,13 @@ export interface InspectResult {
   configDrive: { attached: boolean; path: string | null };
   qemu: { argsFile: string; guestfwd: string | null };
   datasource: { predicted: string | null; reasons: string[] };
-  sidecar: { state: string; pid: number | null; answering: boolean; probes: ProbeResult[]; uptimeSeconds: number | null } & Omit<Partial<SidecarSummary>, 'pid'>;
+  sidecar: {
+    state: string;
+    pid: number | null;
+    answering: boolean;
+    probes: ProbeResult[];
+    uptimeSeconds: number | null;
+  } & Omit<Partial<SidecarSummary>, 'pid'>;
   requests: { total: number; last: AccessRecord[]; firstAt: string | null; lastAt: string | null };
   secrets: { tokenKey: string | null; password: string | null };
   hotplug: HotplugView; // which generations act on a hot-plugged NIC; NICs from nic add and whether the guest re-read network_data.json
@@ -59,7 +64,13 @@ export interface InspectResult {
   warnings: Warning[];
 }
 
-export async function inspect(o: { root: string; vm: string; showSecrets?: boolean; requests?: number; now?: number }): Promise<InspectResult> {
+export async function inspect(o: {
+  root: string;
+  vm: string;
+  showSecrets?: boolean;
+  requests?: number;
+  now?: number;
+}): Promise<InspectResult> {
   const p = await requireVm(o.root, o.vm);
   const v = await viewVm(p);
   const hide = (s: string | null | undefined) => (s == null ? null : o.showSecrets ? s : REDACTED);
@@ -73,7 +84,10 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
   const stored = await readSecrets(p.secrets);
   const secrets = (stored.ok ? JSON.parse(stored.text) : {}) as { tokenKey?: string };
   const password = await readFile(p.password, 'utf8').catch(() => null);
-  const cdPresent = await readFile(p.cidataIso).then(() => true, () => false);
+  const cdPresent = await readFile(p.cidataIso).then(
+    () => true,
+    () => false,
+  );
   const now = o.now ?? Date.now();
   // Every generated file follows from state.json and spec.yaml: rebuild the plan and compare (reads only).
   const specText = await readFile(p.spec, 'utf8').catch(() => '');
@@ -81,11 +95,15 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
   const plan = buildPlan({ text: specText, vm: specVm(v.vm, overrides), raw: undefined }, overrides, p);
   const hotplug = hotplugView(v.vm, (overrides.nics ?? []) as HotNic[], guest);
   const damaged = await derivedDamage(p, plan);
-  const damage: Warning[] = damaged.length ? [{
-    code: 'derived-damaged',
-    message: `generated files missing or damaged: ${damaged.map((d) => `${d.file} (${d.problem})`).join(', ')}`,
-    hint: `rebuild them: vmmeta update ${v.vm.name} <spec.yaml> (or vmmeta create <spec.yaml>)`,
-  }] : [];
+  const damage: Warning[] = damaged.length
+    ? [
+        {
+          code: 'derived-damaged',
+          message: `generated files missing or damaged: ${damaged.map((d) => `${d.file} (${d.problem})`).join(', ')}`,
+          hint: `rebuild them: vmmeta update ${v.vm.name} <spec.yaml> (or vmmeta create <spec.yaml>)`,
+        },
+      ]
+    : [];
   const startedAt = v.sidecar.info?.startedAt;
   const rules = tapRules(v.vm.name, v.state.outputs);
   const tap = rules ? await tapPathView(rules, guest) : null;
@@ -102,8 +120,18 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
       availabilityZone: v.vm.availabilityZone,
       sshKeys: v.vm.sshKeys.map((k) => k.name),
       links: v.vm.network.links.map((l) => ({ id: l.id, type: l.type, mac: l.mac })),
-      networks: v.vm.network.networks.map((n) => ({ link: n.link, type: n.type, ...('address' in n ? { address: n.address } : {}) })),
-      userData: ud ? { bytes: ud.length, sha256: createHash('sha256').update(ud).digest('hex'), content: hide(Buffer.from(ud).toString('utf8'))! } : null,
+      networks: v.vm.network.networks.map((n) => ({
+        link: n.link,
+        type: n.type,
+        ...('address' in n ? { address: n.address } : {}),
+      })),
+      userData: ud
+        ? {
+            bytes: ud.length,
+            sha256: createHash('sha256').update(ud).digest('hex'),
+            content: hide(Buffer.from(ud).toString('utf8'))!,
+          }
+        : null,
       adminPassword: hide(v.vm.adminPassword),
       vendorData: v.vm.vendorData === undefined ? null : o.showSecrets ? v.vm.vendorData : REDACTED,
       guest: { arch: v.vm.guest.arch, cloudInit: v.vm.guest.cloudInit },
@@ -111,7 +139,12 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
     documents: { meta: p.meta, files: meta.length, formats: countByFormat(meta.map((f) => relative(p.meta, f))) },
     smbios: v.smbios,
     nocloud: v.state.outputs.nocloud,
-    cdrom: { attached: v.state.outputs.cdrom !== null, path: v.state.outputs.cdrom?.path ?? null, bus: v.state.outputs.cdrom?.bus ?? null, present: cdPresent },
+    cdrom: {
+      attached: v.state.outputs.cdrom !== null,
+      path: v.state.outputs.cdrom?.path ?? null,
+      bus: v.state.outputs.cdrom?.bus ?? null,
+      present: cdPresent,
+    },
     configDrive: { attached: v.state.outputs.configDrive !== null, path: v.state.outputs.configDrive },
     qemu: { argsFile: p.qemuArgsTxt, guestfwd: v.state.outputs.guestfwd },
     datasource: { predicted: v.verdict.winner, reasons: v.verdict.reasons },
@@ -120,16 +153,29 @@ export async function inspect(o: { root: string; vm: string; showSecrets?: boole
       pid: v.sidecar.pid ?? null,
       answering: v.answering,
       probes: v.probes,
-      uptimeSeconds: v.sidecar.state === 'running' && startedAt ? Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000)) : null,
+      uptimeSeconds:
+        v.sidecar.state === 'running' && startedAt
+          ? Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000))
+          : null,
       ...(sidecarSummary(v.sidecar.info) ?? {}),
     },
-    requests: { total: guest.length, last: guest.slice(-(o.requests ?? 10)).map(({ raw: _raw, probe: _probe, ...e }) => e), firstAt: guest[0]?.time ?? null, lastAt: guest.at(-1)?.time ?? null },
+    requests: {
+      total: guest.length,
+      last: guest.slice(-(o.requests ?? 10)).map(({ raw: _raw, probe: _probe, ...e }) => e),
+      firstAt: guest[0]?.time ?? null,
+      lastAt: guest.at(-1)?.time ?? null,
+    },
     secrets: { tokenKey: hide(secrets.tokenKey), password: hide(password) },
     hotplug,
     settings: (v.state.settings as Settings | undefined) ?? null,
     damaged,
     tapPath: tap,
-    warnings: [...damage, ...inspectWarnings(v, guest, leftovers), ...hotplugWarnings(hotplug, v.vm.name, now), ...(tap ? tapPathWarnings(tap, v.vm.name) : [])],
+    warnings: [
+      ...damage,
+      ...inspectWarnings(v, guest, leftovers),
+      ...hotplugWarnings(hotplug, v.vm.name, now),
+      ...(tap ? tapPathWarnings(tap, v.vm.name) : []),
+    ],
   };
 }
 
@@ -152,4 +198,3 @@ async function listFiles(dir: string): Promise<string[]> {
   }
   return out;
 }
-

@@ -17,16 +17,33 @@ export interface PatchResult {
   stdout: boolean; // print the XML itself (human mode without --out/--in-place)
 }
 
-export async function libvirtPatch(o: { root: string; xml: string; vm: string; out?: string | undefined; inPlace?: boolean; allowSpawn?: boolean; stdout: boolean }): Promise<PatchResult> {
+export async function libvirtPatch(o: {
+  root: string;
+  xml: string;
+  vm: string;
+  out?: string | undefined;
+  inPlace?: boolean;
+  allowSpawn?: boolean;
+  stdout: boolean;
+}): Promise<PatchResult> {
   if (o.out && o.inPlace) throw new UserError('--out and --in-place exclude each other', { exitCode: EXIT.invalid });
   const { p, state, vm, smbios } = await loadStoredVm(o.root, o.vm);
   const text = await readFile(o.xml, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new UserError(`cannot read ${o.xml}: ${err.code ?? err.message}`, { exitCode: EXIT.invalid, hint: `virsh dumpxml <domain> > ${o.xml}` });
+    throw new UserError(`cannot read ${o.xml}: ${err.code ?? err.message}`, {
+      exitCode: EXIT.invalid,
+      hint: `virsh dumpxml <domain> > ${o.xml}`,
+    });
   });
   const cdrom = state.outputs.cdrom;
   const nic = metadataNic(vm, p);
   if (nic && !o.allowSpawn) throw spawnDenied(o.vm);
-  const xml = patchDomainXml(text, { smbios, uuid: vm.uuid, cdrom: cdrom ? { path: cdrom.path, bus: cdrom.bus as CdromBus } : null, metadataNic: nic, tap: tapNic(vm) });
+  const xml = patchDomainXml(text, {
+    smbios,
+    uuid: vm.uuid,
+    cdrom: cdrom ? { path: cdrom.path, bus: cdrom.bus as CdromBus } : null,
+    metadataNic: nic,
+    tap: tapNic(vm),
+  });
   const target = o.inPlace ? o.xml : (o.out ?? null);
   if (target) await writeFileAtomic(target, xml, { mode: 0o644 });
   return { vm: o.vm, input: o.xml, written: target, cdrom, xml, stdout: o.stdout };

@@ -23,7 +23,14 @@ export async function list(o: { root: string }): Promise<{ root: string; vms: Li
       if (kind === 'orphan') {
         // Listed, not hidden: its sidecar may still serve (stop or delete it; create --force rebuilds it).
         const s = await sidecarStatus(vmPaths(o.root, name));
-        return { name, uuid: null, nocloud: null, datasource: null, sidecar: { state: s.state, answering: false, ...(s.pid ? { pid: s.pid } : {}) }, error: `no ${FILES.state} (state lost)` };
+        return {
+          name,
+          uuid: null,
+          nocloud: null,
+          datasource: null,
+          sidecar: { state: s.state, answering: false, ...(s.pid ? { pid: s.pid } : {}) },
+          error: `no ${FILES.state} (state lost)`,
+        };
       }
       try {
         const v = await viewVm(vmPaths(o.root, name));
@@ -35,7 +42,14 @@ export async function list(o: { root: string }): Promise<{ root: string; vms: Li
           sidecar: { state: v.sidecar.state, answering: v.answering, ...(sidecarSummary(v.sidecar.info) ?? {}) },
         };
       } catch (err) {
-        return { name, uuid: null, nocloud: null, datasource: null, sidecar: { state: 'unknown', answering: false }, error: (err as Error).message };
+        return {
+          name,
+          uuid: null,
+          nocloud: null,
+          datasource: null,
+          sidecar: { state: 'unknown', answering: false },
+          error: (err as Error).message,
+        };
       }
     }),
   );

@@ -27,7 +27,10 @@ export interface LogsOptions {
 
 export async function logs(o: LogsOptions): Promise<{ name: string; shown: number }> {
   const p = await requireVm(o.root, o.vm);
-  const size = await stat(p.accessLog).then((s) => s.size, () => 0);
+  const size = await stat(p.accessLog).then(
+    (s) => s.size,
+    () => 0,
+  );
   const entries = (await readAccessLog(p.accessLog)).filter((e) => !e.probe);
   const tail = o.lines === 0 ? [] : entries.slice(-o.lines);
   for (const e of tail) o.emit(e);
@@ -44,7 +47,10 @@ export async function logs(o: LogsOptions): Promise<{ name: string; shown: numbe
   let goneSince: number | undefined;
   // Reads what the sidecar appended since the last poll (from the start after a rotation).
   const drain = async (): Promise<void> => {
-    const now = await stat(p.accessLog).then((s) => s.size, () => 0);
+    const now = await stat(p.accessLog).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (now < offset) offset = 0; // rotated: the new file starts from scratch
     if (now === offset) return;
     const fh = await open(p.accessLog, 'r');

@@ -25,7 +25,13 @@ export interface RenderResult {
   removed: string[];
 }
 
-export async function render(o: { spec: string; out: string; format: RenderFormat; root: string; userDataOutside?: boolean }): Promise<RenderResult> {
+export async function render(o: {
+  spec: string;
+  out: string;
+  format: RenderFormat;
+  root: string;
+  userDataOutside?: boolean;
+}): Promise<RenderResult> {
   const opts = { userDataOutside: o.userDataOutside };
   let loaded = await loadSpecFile(o.spec, opts);
   let ids: RenderResult['ids'] = loaded.spec.uuid ? 'spec' : 'new';

@@ -14,21 +14,39 @@ export interface StartStopResult {
   rules?: 'kept' | 'installed'; // tap mode: whether start had to put the VM's nftables rules back
 }
 
-export async function start(o: { root: string; vm: string; progress?: (line: string) => void }): Promise<StartStopResult> {
+export async function start(o: {
+  root: string;
+  vm: string;
+  progress?: (line: string) => void;
+}): Promise<StartStopResult> {
   const p = await requireVm(o.root, o.vm);
-  return withVmLock(p.dir, async () => {
-    const { info, started } = await ensureSidecar(p, o.progress ? { progress: o.progress } : {});
-    // Tap mode: rules lost since create (a reboot, a flush) come back with the sidecar.
-    const rules = tapRules(o.vm, (await readState(p)).outputs);
-    const ruleAction = rules ? await ensureVmRules(rules) : undefined;
-    return { name: o.vm, action: started ? 'started' : 'already running', sidecar: sidecarSummary(info), pids: [info.pid], ...(ruleAction ? { rules: ruleAction } : {}) };
-  }, o.vm);
+  return withVmLock(
+    p.dir,
+    async () => {
+      const { info, started } = await ensureSidecar(p, o.progress ? { progress: o.progress } : {});
+      // Tap mode: rules lost since create (a reboot, a flush) come back with the sidecar.
+      const rules = tapRules(o.vm, (await readState(p)).outputs);
+      const ruleAction = rules ? await ensureVmRules(rules) : undefined;
+      return {
+        name: o.vm,
+        action: started ? 'started' : 'already running',
+        sidecar: sidecarSummary(info),
+        pids: [info.pid],
+        ...(ruleAction ? { rules: ruleAction } : {}),
+      };
+    },
+    o.vm,
+  );
 }
 
 export async function stop(o: { root: string; vm: string }): Promise<StartStopResult> {
   const p = await requireVm(o.root, o.vm, { orphanOk: true }); // an orphan's sidecar can still be stopped
-  return withVmLock(p.dir, async () => {
-    const { stopped } = await stopSidecar(p);
-    return { name: o.vm, action: stopped.length ? 'stopped' : 'not running', sidecar: null, pids: stopped };
-  }, o.vm);
+  return withVmLock(
+    p.dir,
+    async () => {
+      const { stopped } = await stopSidecar(p);
+      return { name: o.vm, action: stopped.length ? 'stopped' : 'not running', sidecar: null, pids: stopped };
+    },
+    o.vm,
+  );
 }

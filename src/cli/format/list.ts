@@ -7,7 +7,11 @@ export function formatList(r: { root: string; vms: ListEntry[] }, o: FormatOptio
   const c = paint(o);
   const rows = r.vms.map((v) => [
     v.name,
-    v.sidecar.state === 'unknown' ? 'error' : v.sidecar.state === 'running' && !v.sidecar.answering ? 'not answering' : v.sidecar.state,
+    v.sidecar.state === 'unknown'
+      ? 'error'
+      : v.sidecar.state === 'running' && !v.sidecar.answering
+        ? 'not answering'
+        : v.sidecar.state,
     v.nocloud === 'cd' ? 'cidata' : (v.nocloud ?? '-'),
     v.datasource ?? (v.error ? '-' : 'disabled'),
     v.uuid ?? '-',

@@ -4,7 +4,12 @@ import type { Settings } from '../../vm/overrides.js';
 export function settingFields(s: Settings): Array<[string, string]> {
   return Object.entries(s).map(([name, { value, source }]) => {
     const v = Array.isArray(value) ? value.join(', ') : String(value);
-    const from = source === 'flag' ? `from a command-line flag; drop it with --from-spec ${name}` : source === 'spec' ? 'from the spec' : 'default';
+    const from =
+      source === 'flag'
+        ? `from a command-line flag; drop it with --from-spec ${name}`
+        : source === 'spec'
+          ? 'from the spec'
+          : 'default';
     return [name, `${v} (${from})`];
   });
 }

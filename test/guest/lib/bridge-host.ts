@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const BRIDGE_TOOLS = ['ip', 'nft', 'dnsmasq'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
+export const BRIDGE_TOOLS = ['ip', 'nft', 'dnsmasq'].every(
+  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0,
+);
 
 export interface BridgeHost {
   ns: string;
@@ -40,12 +42,34 @@ ip link set br0 up
 ip addr add 192.0.2.1/24 dev br0
 ip addr add fe80::a9fe:a9fe/64 dev br0 nodad
 ${taps.map((t) => `ip tuntap add dev ${t} mode tap\nip link set ${t} master br0 up`).join('\n')}`);
-    dnsmasq = spawn('ip', ['netns', 'exec', ns, 'dnsmasq', '--keep-in-foreground', '--log-facility=-', '--conf-file=/dev/null', '--port=0', '--no-resolv', '--no-hosts',
-      '--interface=br0', '--bind-interfaces', '--except-interface=lo', '--user=root', '--group=root',
-      `--dhcp-leasefile=${join(tmp, 'leases')}`, `--pid-file=${join(tmp, 'pid')}`, '--log-dhcp',
-      '--dhcp-range=192.0.2.50,192.0.2.99,255.255.255.0,1h', '--dhcp-option=option:router,192.0.2.1',
-      // RFC 3442: a host route to the metadata address through the host, as OpenStack's DHCP agent gives.
-      '--dhcp-option=option:classless-static-route,169.254.169.254/32,192.0.2.1,0.0.0.0/0,192.0.2.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    dnsmasq = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        'dnsmasq',
+        '--keep-in-foreground',
+        '--log-facility=-',
+        '--conf-file=/dev/null',
+        '--port=0',
+        '--no-resolv',
+        '--no-hosts',
+        '--interface=br0',
+        '--bind-interfaces',
+        '--except-interface=lo',
+        '--user=root',
+        '--group=root',
+        `--dhcp-leasefile=${join(tmp, 'leases')}`,
+        `--pid-file=${join(tmp, 'pid')}`,
+        '--log-dhcp',
+        '--dhcp-range=192.0.2.50,192.0.2.99,255.255.255.0,1h',
+        '--dhcp-option=option:router,192.0.2.1',
+        // RFC 3442: a host route to the metadata address through the host, as OpenStack's DHCP agent gives.
+        '--dhcp-option=option:classless-static-route,169.254.169.254/32,192.0.2.1,0.0.0.0/0,192.0.2.1',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
     dnsmasq.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     // dnsmasq logs "DHCP, IP range …" once it listens; an early exit is a setup failure.

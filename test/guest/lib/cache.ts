@@ -77,7 +77,8 @@ export async function cachedDir(dir: string, build: (tmp: string) => Promise<voi
     // On a cold cache the parent does not exist yet: make it before listing it.
     await mkdir(dirname(dir), { recursive: true });
     const base = dir.split('/').pop()!;
-    for (const e of await readdir(dirname(dir))) if (e.startsWith(`${base}.tmp-`)) await rm(join(dirname(dir), e), { recursive: true, force: true });
+    for (const e of await readdir(dirname(dir)))
+      if (e.startsWith(`${base}.tmp-`)) await rm(join(dirname(dir), e), { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     try {
       await timed(timingKind(dir), dir.slice(guestCache().length + 1), () => build(tmp));

@@ -9,7 +9,12 @@ export const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINH3akpMqRH3qehL8mfiGrOE
 export const SECOND_NIC = {
   mac: '52:54:00:c1:00:02',
   cidr: '10.99.0.10/24',
-  args: ['-netdev', 'user,id=extra1,net=10.99.0.0/24,restrict=on', '-device', 'virtio-net-pci,netdev=extra1,mac=52:54:00:c1:00:02'],
+  args: [
+    '-netdev',
+    'user,id=extra1,net=10.99.0.0/24,restrict=on',
+    '-device',
+    'virtio-net-pci,netdev=extra1,mac=52:54:00:c1:00:02',
+  ],
 };
 
 const UUIDS: Record<Suite, string> = {
@@ -56,7 +61,10 @@ export function ec2OnlySpec(suite: Suite): GuestSpec {
     smbios: { profile: 'plain' },
     datasource: { nocloud: 'none' },
     guest: { cloudInit: SUITE_CLOUD_INIT[suite] },
-    network: { links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:ec:00:01' }], networks: [{ link: 'eth0', type: 'ipv4_dhcp' }] },
+    network: {
+      links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:ec:00:01' }],
+      networks: [{ link: 'eth0', type: 'ipv4_dhcp' }],
+    },
   };
 }
 
@@ -64,7 +72,14 @@ export interface Pinned {
   nocloudDetail: string; // the bracketed part after DataSourceNoCloud
   renderer: 'eni' | 'netplan'; // how cloud-init wrote the network configuration
   vendorData2: boolean; // whether an OpenStack boot asks for vendor_data2.json
-  ec2Only: { enabled: string; cloudId: RegExp; datasource: string | null; hostname: string; ipv4: string[]; requests: number };
+  ec2Only: {
+    enabled: string;
+    cloudId: RegExp;
+    datasource: string | null;
+    hostname: string;
+    ipv4: string[];
+    requests: number;
+  };
 }
 
 // Nothing found: ds-identify disables cloud-init; the NIC stays down and the sidecar gets no request.
@@ -72,15 +87,37 @@ const DISABLED = { enabled: 'disabled', datasource: null, hostname: 'unconfigure
 
 export const PINNED: Record<Suite, Pinned> = {
   // 20.4's cloud-id has no "disabled" answer: it fails on the missing instance-data.json.
-  bullseye: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', renderer: 'eni', vendorData2: false, ec2Only: { ...DISABLED, cloudId: /^ERROR: File not found '\/run\/cloud-init\/instance-data\.json'/ } },
-  bookworm: { nocloudDetail: '[seed=/dev/sr0][dsmode=net]', renderer: 'eni', vendorData2: true, ec2Only: { ...DISABLED, cloudId: /^disabled$/ } },
-  trixie: { nocloudDetail: '[seed=/dev/sr0]', renderer: 'netplan', vendorData2: true, ec2Only: { ...DISABLED, cloudId: /^disabled$/ } },
-  sid: { nocloudDetail: '[seed=/dev/sr0]', renderer: 'netplan', vendorData2: true, ec2Only: { ...DISABLED, cloudId: /^disabled$/ } },
+  bullseye: {
+    nocloudDetail: '[seed=/dev/sr0][dsmode=net]',
+    renderer: 'eni',
+    vendorData2: false,
+    ec2Only: { ...DISABLED, cloudId: /^ERROR: File not found '\/run\/cloud-init\/instance-data\.json'/ },
+  },
+  bookworm: {
+    nocloudDetail: '[seed=/dev/sr0][dsmode=net]',
+    renderer: 'eni',
+    vendorData2: true,
+    ec2Only: { ...DISABLED, cloudId: /^disabled$/ },
+  },
+  trixie: {
+    nocloudDetail: '[seed=/dev/sr0]',
+    renderer: 'netplan',
+    vendorData2: true,
+    ec2Only: { ...DISABLED, cloudId: /^disabled$/ },
+  },
+  sid: {
+    nocloudDetail: '[seed=/dev/sr0]',
+    renderer: 'netplan',
+    vendorData2: true,
+    ec2Only: { ...DISABLED, cloudId: /^disabled$/ },
+  },
 };
 
 // What the network configuration cloud-init wrote says about the second NIC, per renderer.
 export function staticStanza(renderer: Pinned['renderer'], ifname: string): RegExp {
   return renderer === 'eni'
     ? new RegExp(`iface ${ifname} inet static\\n\\s+address ${SECOND_NIC.cidr.replace(/\./g, '\\.')}`)
-    : new RegExp(`${ifname}:\\n\\s+match:\\n\\s+macaddress: "${SECOND_NIC.mac}"\\n\\s+addresses:\\n\\s+- "${SECOND_NIC.cidr.replace(/\./g, '\\.')}"`);
+    : new RegExp(
+        `${ifname}:\\n\\s+match:\\n\\s+macaddress: "${SECOND_NIC.mac}"\\n\\s+addresses:\\n\\s+- "${SECOND_NIC.cidr.replace(/\./g, '\\.')}"`,
+      );
 }

@@ -3,7 +3,18 @@
 // `mkfs.ext4 -d` (no loop mounts). The kernel and initrd are copied out of the image so QEMU boots them with
 // -kernel/-initrd. Debian's cloud.cfg is left as packaged: no datasource_list, ds-identify decides.
 import { spawn } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, symlinkSync, statSync, chmodSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  rmSync,
+  symlinkSync,
+  statSync,
+  chmodSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { aptUpdate, sidKeyring, type Suite } from '../../helpers/apt-root.js';
@@ -22,7 +33,15 @@ export interface DebianImage {
 // Bump when configure() changes in a way that needs a rebuild.
 const IMAGE_REVISION = 1;
 const MIRROR = 'http://deb.debian.org/debian';
-const COMMON = ['systemd-sysv', 'udev', 'cloud-init', 'locales', 'linux-image-amd64', 'iproute2', 'python3-cffi-backend'];
+const COMMON = [
+  'systemd-sysv',
+  'udev',
+  'cloud-init',
+  'locales',
+  'linux-image-amd64',
+  'iproute2',
+  'python3-cffi-backend',
+];
 // cloud-init renders network_data.json with ifupdown up to bookworm; trixie's cloud-init no longer pulls it in,
 // and Debian's own trixie images use netplan → systemd-networkd with dhcpcd (guest-testing.md). sid as trixie.
 // The report unit waits for cloud-init until this much guest uptime, then reports a timeout; a passing boot reports
@@ -44,7 +63,10 @@ const PER_SUITE: Record<Suite, string[]> = {
 function run(cmd: string, args: string[], log: string): Promise<void> {
   appendFileSync(log, `\n$ ${cmd} ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' } });
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' },
+    });
     const sink = (d: Buffer) => appendFileSync(log, d);
     child.stdout!.on('data', sink);
     child.stderr!.on('data', sink);
@@ -113,7 +135,19 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     // private apt root obtained through trixie's signed chain (test/helpers/sid-keyring.ts).
     const keyring = suite === 'sid' ? (aptUpdate(), [`--keyring=${sidKeyring()}`]) : [];
     try {
-      await run('debootstrap', ['--variant=minbase', ...keyring, `--include=${[...COMMON, ...PER_SUITE[suite]].join(',')}`, `--cache-dir=${debs}`, suite, root, MIRROR], log);
+      await run(
+        'debootstrap',
+        [
+          '--variant=minbase',
+          ...keyring,
+          `--include=${[...COMMON, ...PER_SUITE[suite]].join(',')}`,
+          `--cache-dir=${debs}`,
+          suite,
+          root,
+          MIRROR,
+        ],
+        log,
+      );
     } catch (e) {
       // The scratch folder goes away on failure: keep dpkg's side of the story for the report.
       const kept = join(artifactsDir(), `debootstrap-${suite}.log`);
@@ -129,7 +163,9 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     // sid builds its initrd with dracut, host-only in the chroot: without the build host's virtio_blk the initrd
     // waits for /dev/vda for ever. A generic (-N) initrd carries every storage driver.
     if (suite === 'sid') {
-      const kver = readdirSync(join(root, 'boot')).find((f) => f.startsWith('vmlinuz-'))!.slice('vmlinuz-'.length);
+      const kver = readdirSync(join(root, 'boot'))
+        .find((f) => f.startsWith('vmlinuz-'))!
+        .slice('vmlinuz-'.length);
       await run('chroot', [root, 'dracut', '-N', '--force', `/boot/initrd.img-${kver}`, kver], log);
     }
     const boot = readdirSync(join(root, 'boot'));
@@ -139,7 +175,8 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     copyFileSync(join(root, 'boot', vmlinuz), join(tmp, 'vmlinuz'));
     copyFileSync(join(root, 'boot', initrd), join(tmp, 'initrd.img'));
     // Apt's package cache and lists are not needed in the guest and only slow mkfs down.
-    for (const p of ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man']) rmSync(join(root, p), { recursive: true, force: true });
+    for (const p of ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man'])
+      rmSync(join(root, p), { recursive: true, force: true });
     await run('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, join(tmp, 'disk.raw'), '3G'], log);
     rmSync(root, { recursive: true, force: true });
     writeFileSync(join(tmp, 'build-seconds'), String(Math.round((Date.now() - started) / 1000)));
@@ -151,7 +188,10 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     disk: join(dir, 'disk.raw'),
     kernel: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
-    append: withReportDeadline('root=/dev/vda rw console=ttyS0 quiet modprobe.blacklist=floppy', REPORT_DEADLINE[suite]),
+    append: withReportDeadline(
+      'root=/dev/vda rw console=ttyS0 quiet modprobe.blacklist=floppy',
+      REPORT_DEADLINE[suite],
+    ),
     buildLog: join(dir, 'build.log'),
     ...(built ? { buildSeconds: secs } : {}),
   };

@@ -65,7 +65,9 @@ systemctl reboot
 `;
 
 export function hotplugUserData(): string {
-  const indented = WATCHER.split('\n').map((l) => (l ? `    ${l}` : '')).join('\n');
+  const indented = WATCHER.split('\n')
+    .map((l) => (l ? `    ${l}` : ''))
+    .join('\n');
   return `#cloud-config
 bootcmd:
   - |
@@ -89,6 +91,9 @@ export function hotplugSpec(suite: Suite): Record<string, unknown> {
     datasource: { nocloud: 'none' },
     hotplug: { network: true },
     userData: hotplugUserData(),
-    network: { links: [{ id: 'eth0', type: 'physical', mac: FIRST_MAC }], networks: [{ link: 'eth0', type: 'ipv4_dhcp' }] },
+    network: {
+      links: [{ id: 'eth0', type: 'physical', mac: FIRST_MAC }],
+      networks: [{ link: 'eth0', type: 'ipv4_dhcp' }],
+    },
   };
 }

@@ -30,10 +30,18 @@ export async function smallGuest(): Promise<SmallGuest> {
   const modules = moduleLoadOrder(kernel, SMALL_GUEST_MODULES);
   const init = readFileSync(join(SCRIPTS_DIR, 'small-init.sh'));
   const hook = readFileSync(join(SCRIPTS_DIR, 'udhcpc.sh'));
-  const hash = createHash('sha256').update(kernel.version).update(init).update(hook).update(readFileSync(BUSYBOX)).update(modules.join('\n')).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(kernel.version)
+    .update(init)
+    .update(hook)
+    .update(readFileSync(BUSYBOX))
+    .update(modules.join('\n'))
+    .digest('hex')
+    .slice(0, 16);
   const dir = await cachedDir(guestCache('initramfs', hash), async (tmp) => {
     const root = join(tmp, 'root');
-    for (const d of ['bin', 'dev', 'proc', 'sys', 'etc', 'mnt', 'lib/modules']) mkdirSync(join(root, d), { recursive: true });
+    for (const d of ['bin', 'dev', 'proc', 'sys', 'etc', 'mnt', 'lib/modules'])
+      mkdirSync(join(root, d), { recursive: true });
     copyFileSync(BUSYBOX, join(root, 'bin', 'busybox'));
     symlinkSync('busybox', join(root, 'bin', 'sh'));
     writeFileSync(join(root, 'init'), init, { mode: 0o755 });
@@ -43,7 +51,13 @@ export async function smallGuest(): Promise<SmallGuest> {
     writeFileSync(join(root, 'etc', 'modules.order'), modules.map((m) => basename(m)).join('\n') + '\n');
     // The kernel opens /dev/console before /init runs; without the node, init starts with no stdout.
     execFileSync('mknod', ['-m', '600', join(root, 'dev', 'console'), 'c', '5', '1']);
-    execFileSync('sh', ['-c', 'cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 > "$2"', 'sh', root, join(tmp, 'initrd.gz')]);
+    execFileSync('sh', [
+      '-c',
+      'cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 > "$2"',
+      'sh',
+      root,
+      join(tmp, 'initrd.gz'),
+    ]);
     execFileSync('rm', ['-rf', root]);
   });
   return { kernel, initrd: join(dir, 'initrd.gz'), append: 'console=ttyS0 quiet loglevel=1 panic=-1' };

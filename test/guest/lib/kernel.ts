@@ -20,7 +20,9 @@ function imagePackage(suite: Suite): string {
     .map((l) => l.split('|').map((s) => s.trim()))
     .find(([, , src]) => src !== undefined && new RegExp(`\\b${suite}(-security|-updates)?/main\\b`).test(src));
   if (!row) throw new Error(`no linux-image-amd64 for ${suite}:\n${madison}`);
-  const show = execFileSync('apt-cache', [...aptOptions(), 'show', `linux-image-amd64=${row[1]}`], { encoding: 'utf8' });
+  const show = execFileSync('apt-cache', [...aptOptions(), 'show', `linux-image-amd64=${row[1]}`], {
+    encoding: 'utf8',
+  });
   const dep = /^Depends:\s*(linux-image-[^\s,(]+)/m.exec(show)?.[1];
   if (!dep) throw new Error(`cannot read the image package from:\n${show}`);
   return dep;
@@ -43,7 +45,10 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-const modName = (file: string) => basename(file).replace(/\.ko(\.xz|\.zst)?$/, '').replaceAll('-', '_');
+const modName = (file: string) =>
+  basename(file)
+    .replace(/\.ko(\.xz|\.zst)?$/, '')
+    .replaceAll('-', '_');
 
 // The kernel records a module's dependencies in its .modinfo section as a NUL-terminated "depends=a,b" string;
 // reading it directly spares us depmod/modinfo, which the host does not have.

@@ -19,11 +19,17 @@ export function forTest(xml: string, o: TestBoot): string {
   let out = must(/<domain type='kvm'/, "<domain type='qemu'", xml);
   out = must(/<memory unit='MiB'>\d+<\/memory>/, `<memory unit='MiB'>${o.memoryMiB ?? 256}</memory>`, out);
   out = must(/machine='q35'/, `machine='${o.machine}'`, out);
-  out = must(/<boot dev='hd'\/>/, `<kernel>${o.kernel}</kernel>\n    <initrd>${o.initrd}</initrd>\n    <cmdline>${o.append}</cmdline>`, out);
+  out = must(
+    /<boot dev='hd'\/>/,
+    `<kernel>${o.kernel}</kernel>\n    <initrd>${o.initrd}</initrd>\n    <cmdline>${o.append}</cmdline>`,
+    out,
+  );
   const disk = /\n\s*<disk type='file' device='disk'>[\s\S]*?<\/disk>/;
-  out = o.disk
-    ? must(/<source file='[^']*\.qcow2'\/>/, `<source file='${o.disk}'/>`, out)
-    : must(disk, '', out);
-  out = must(/<serial type='pty'\/>/, `<serial type='pty'>\n      <log file='${o.serialLog}' append='off'/>\n    </serial>`, out);
+  out = o.disk ? must(/<source file='[^']*\.qcow2'\/>/, `<source file='${o.disk}'/>`, out) : must(disk, '', out);
+  out = must(
+    /<serial type='pty'\/>/,
+    `<serial type='pty'>\n      <log file='${o.serialLog}' append='off'/>\n    </serial>`,
+    out,
+  );
   return out;
 }

@@ -15,7 +15,17 @@ export function bridgeUp(lv: Libvirtd, bridge: string): ChildProcess {
     if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
   }
   return lv.spawnInNs([
-    'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--port=0', '--no-resolv', '--bind-interfaces', `--interface=${bridge}`,
-    '--except-interface=lo', '--dhcp-range=169.254.169.100,169.254.169.200,255.255.255.0,10m', `--dhcp-leasefile=${join(lv.dir, 'leases')}`, '--pid-file=', '--log-dhcp',
+    'dnsmasq',
+    '--keep-in-foreground',
+    '--conf-file=/dev/null',
+    '--port=0',
+    '--no-resolv',
+    '--bind-interfaces',
+    `--interface=${bridge}`,
+    '--except-interface=lo',
+    '--dhcp-range=169.254.169.100,169.254.169.200,255.255.255.0,10m',
+    `--dhcp-leasefile=${join(lv.dir, 'leases')}`,
+    '--pid-file=',
+    '--log-dhcp',
   ]);
 }

@@ -45,7 +45,8 @@ exec sleep infinity
 `;
 
 export async function startLibvirtd(o: { name: string; hook?: string }): Promise<Libvirtd> {
-  for (const d of MOUNTS.slice(1)) if (!existsSync(d)) throw new Error(`${d} is missing: is libvirt-daemon-system installed?`);
+  for (const d of MOUNTS.slice(1))
+    if (!existsSync(d)) throw new Error(`${d} is missing: is libvirt-daemon-system installed?`);
   const netns = `vmm14-${o.name}`.slice(0, 15);
   const dir = mkdtempSync(`/tmp/vmm14-${o.name}-`);
   chmodSync(dir, 0o711); // QEMU (libvirt-qemu) opens the kernel and initrd copies kept here
@@ -57,7 +58,11 @@ export async function startLibvirtd(o: { name: string; hook?: string }): Promise
   spawnSync('ip', ['netns', 'del', netns]); // a leftover from a killed run of this same test
   const made = spawnSync('ip', ['netns', 'add', netns], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`ip netns add ${netns}: ${made.stderr}`);
-  const child = spawn('ip', ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', INNER, 'sh', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', INNER, 'sh', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (out += d));
@@ -80,8 +85,16 @@ export async function startLibvirtd(o: { name: string; hook?: string }): Promise
 function handle(netns: string, dir: string, child: ChildProcess): Libvirtd {
   const holder = child.pid!;
   const inNs: Libvirtd['inNs'] = (cmd, o = {}) => {
-    const argv = o.mounts === false ? ['ip', 'netns', 'exec', netns, ...cmd] : ['nsenter', '-t', String(holder), '-m', '-n', ...cmd];
-    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: o.input, env: o.env ?? process.env, timeout: o.timeout ?? 120_000 });
+    const argv =
+      o.mounts === false
+        ? ['ip', 'netns', 'exec', netns, ...cmd]
+        : ['nsenter', '-t', String(holder), '-m', '-n', ...cmd];
+    const r = spawnSync(argv[0]!, argv.slice(1), {
+      encoding: 'utf8',
+      input: o.input,
+      env: o.env ?? process.env,
+      timeout: o.timeout ?? 120_000,
+    });
     return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
   };
   let stopped = false;
@@ -90,13 +103,16 @@ function handle(netns: string, dir: string, child: ChildProcess): Libvirtd {
     dir,
     holder,
     inNs,
-    virsh: (args, input) => inNs(['virsh', '-q', '-c', 'qemu:///system', ...args], input !== undefined ? { input } : {}),
+    virsh: (args, input) =>
+      inNs(['virsh', '-q', '-c', 'qemu:///system', ...args], input !== undefined ? { input } : {}),
     spawnInNs: (cmd) => spawn('ip', ['netns', 'exec', netns, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] }),
     readPrivate: (path) => inNs(['cat', path]).stdout,
     stop() {
       if (stopped) return;
       stopped = true;
-      const names = inNs(['virsh', '-q', '-c', 'qemu:///system', 'list', '--all', '--name'], { timeout: 20_000 }).stdout.split('\n').filter(Boolean);
+      const names = inNs(['virsh', '-q', '-c', 'qemu:///system', 'list', '--all', '--name'], { timeout: 20_000 })
+        .stdout.split('\n')
+        .filter(Boolean);
       for (const n of names) {
         inNs(['virsh', '-q', '-c', 'qemu:///system', 'destroy', n], { timeout: 20_000 });
         inNs(['virsh', '-q', '-c', 'qemu:///system', 'undefine', n, '--nvram'], { timeout: 20_000 });
@@ -105,9 +121,21 @@ function handle(netns: string, dir: string, child: ChildProcess): Libvirtd {
         const pid = Number(inNs(['cat', pidFile], { timeout: 5_000 }).stdout.trim());
         if (pid > 1) killQuietly(pid, 'SIGTERM');
       }
-      waitGone(() => spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number).filter((p) => p !== holder), 5_000);
+      waitGone(
+        () =>
+          spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' })
+            .stdout.split('\n')
+            .filter(Boolean)
+            .map(Number)
+            .filter((p) => p !== holder),
+        5_000,
+      );
       // Anything still in the namespace (QEMU, dnsmasq, a sidecar) is ours: the namespace is this test's.
-      for (const pid of spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)) killQuietly(pid, 'SIGKILL');
+      for (const pid of spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number))
+        killQuietly(pid, 'SIGKILL');
       killQuietly(holder, 'SIGKILL');
       spawnSync('ip', ['netns', 'del', netns]);
       rmSync(dir, { recursive: true, force: true });

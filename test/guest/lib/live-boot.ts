@@ -30,11 +30,13 @@ export function liveBoot(o: BootOptions): LiveGuest {
   });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
-    exitCode = code;
-    for (const l of listeners) l();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      exitCode = code;
+      for (const l of listeners) l();
+      resolve(code);
+    }),
+  );
   const hardStop = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
   hardStop.unref();
   // The console so far, on disk every 10 s: a long boot can be watched (and a hung one read) while it runs.
@@ -45,7 +47,10 @@ export function liveBoot(o: BootOptions): LiveGuest {
   const result = (): BootResult => {
     const durationMs = Date.now() - started;
     const logPath = join(artifactsDir(), `${o.name}.serial.log`);
-    writeFileSync(logPath, `# ${durationMs} ms, exit ${exitCode ?? 'running'}\n# qemu-system-x86_64 ${JSON.stringify(argv)}\n${text()}${stderr ? `\n--- qemu stderr ---\n${stderr}` : ''}`);
+    writeFileSync(
+      logPath,
+      `# ${durationMs} ms, exit ${exitCode ?? 'running'}\n# qemu-system-x86_64 ${JSON.stringify(argv)}\n${text()}${stderr ? `\n--- qemu stderr ---\n${stderr}` : ''}`,
+    );
     if (exitCode !== undefined) recordTiming('boot', o.name, durationMs / 1000, { exitCode, timedOut: false });
     return { name: o.name, log: text(), durationMs, exitCode: exitCode ?? null, timedOut: false, logPath, argv };
   };

@@ -11,7 +11,9 @@ for (const suite of suites) {
   const started = Date.now();
   try {
     const image = await debianImage(suite);
-    console.log(`${suite}: ${image.buildSeconds ? `built in ${image.buildSeconds} s` : 'cached'} (${Math.round((Date.now() - started) / 1000)} s)`);
+    console.log(
+      `${suite}: ${image.buildSeconds ? `built in ${image.buildSeconds} s` : 'cached'} (${Math.round((Date.now() - started) / 1000)} s)`,
+    );
   } catch (e) {
     // The test that boots this suite builds it again and reports the failure where it belongs.
     console.log(`${suite}: build failed: ${(e as Error).message}`);

@@ -44,13 +44,20 @@ export function bootArgv(o: BootOptions): string[] {
   return [
     ...o.vmArgs,
     ...accelArgs(),
-    '-m', String(o.memoryMb ?? 256),
-    '-kernel', o.kernel,
-    '-initrd', o.initrd,
-    '-append', o.append,
-    '-display', 'none',
-    '-monitor', 'none',
-    '-serial', 'stdio',
+    '-m',
+    String(o.memoryMb ?? 256),
+    '-kernel',
+    o.kernel,
+    '-initrd',
+    o.initrd,
+    '-append',
+    o.append,
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
     '-no-reboot',
     ...(o.rootDisk ? ['-drive', `file=${o.rootDisk},format=raw,if=virtio`, '-snapshot'] : []),
     ...(o.extraArgs ?? []),
@@ -87,7 +94,10 @@ export function boot(o: BootOptions): Promise<BootResult> {
       const durationMs = Date.now() - started;
       const text = (log + (stderr ? `\n--- qemu stderr ---\n${stderr}` : '')).replaceAll('\r\n', '\n');
       const logPath = join(artifactsDir(), `${o.name}.serial.log`);
-      writeFileSync(logPath, `# ${durationMs} ms, exit ${code}${timedOut ? ', TIMED OUT' : ''}\n# qemu-system-x86_64 ${JSON.stringify(argv)}\n${text}`);
+      writeFileSync(
+        logPath,
+        `# ${durationMs} ms, exit ${code}${timedOut ? ', TIMED OUT' : ''}\n# qemu-system-x86_64 ${JSON.stringify(argv)}\n${text}`,
+      );
       recordTiming('boot', o.name, durationMs / 1000, { exitCode: code, timedOut });
       resolve({ name: o.name, log: text, durationMs, exitCode: code, timedOut, logPath, argv });
     });

@@ -35,7 +35,10 @@ export class GuestReport {
   }
   section(name: string): string {
     const s = this.parts.get(name);
-    if (s === undefined) throw new assert.AssertionError({ message: `${this.boot.name}: the guest printed no "${name}" section${this.where()}` });
+    if (s === undefined)
+      throw new assert.AssertionError({
+        message: `${this.boot.name}: the guest printed no "${name}" section${this.where()}`,
+      });
     return s;
   }
   json(name: string): unknown {
@@ -43,7 +46,9 @@ export class GuestReport {
     try {
       return JSON.parse(s);
     } catch {
-      throw new assert.AssertionError({ message: `${this.boot.name}: section "${name}" is not JSON: ${s.slice(0, 200)}${this.where()}` });
+      throw new assert.AssertionError({
+        message: `${this.boot.name}: section "${name}" is not JSON: ${s.slice(0, 200)}${this.where()}`,
+      });
     }
   }
   where(): string {
@@ -55,6 +60,10 @@ export class GuestReport {
 export function expectKeyValues(report: GuestReport, section: string, expected: Record<string, string>): void {
   const seen = keyValues(report.section(section));
   for (const [k, v] of Object.entries(expected)) {
-    assert.equal(seen[k], v, `${report.boot.name}: guest saw ${section}.${k}=${JSON.stringify(seen[k])}, expected ${JSON.stringify(v)}${report.where()}`);
+    assert.equal(
+      seen[k],
+      v,
+      `${report.boot.name}: guest saw ${section}.${k}=${JSON.stringify(seen[k])}, expected ${JSON.stringify(v)}${report.where()}`,
+    );
   }
 }

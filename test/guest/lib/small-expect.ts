@@ -13,7 +13,10 @@ export interface SmallSpec {
   meta?: Record<string, string>;
   smbios: { manufacturer: string; product: string; version: string; serial: string; family: string; assetTag?: string };
   datasource: { nocloud: 'cd' | 'none' };
-  network: { links: Array<{ id: string; type: 'physical'; mac: string }>; networks: Array<{ link: string; type: 'ipv4_dhcp' }> };
+  network: {
+    links: Array<{ id: string; type: 'physical'; mac: string }>;
+    networks: Array<{ link: string; type: 'ipv4_dhcp' }>;
+  };
 }
 
 export function expectSmallGuest(report: GuestReport, spec: SmallSpec): void {
@@ -36,12 +39,20 @@ export function expectSmallGuest(report: GuestReport, spec: SmallSpec): void {
     assert.equal(cd.label, '', `${spec.name}: expected no CD${report.where()}`);
   }
   const net = keyValues(report.section('net'));
-  assert.match(net.nic ?? '', new RegExp(`mac=${spec.network.links[0]!.mac}$`), `${spec.name}: metadata NIC MAC${report.where()}`);
+  assert.match(
+    net.nic ?? '',
+    new RegExp(`mac=${spec.network.links[0]!.mac}$`),
+    `${spec.name}: metadata NIC MAC${report.where()}`,
+  );
   const md = report.json('meta_data') as Record<string, unknown>;
   assert.equal(md.uuid, spec.uuid, `${spec.name}: meta_data.json uuid${report.where()}`);
   assert.equal(md.hostname, spec.hostname, `${spec.name}: meta_data.json hostname${report.where()}`);
   // Nova's form: each key ends in a newline, so CirrOS's concatenation keeps them apart.
-  assert.deepEqual(md.public_keys, Object.fromEntries(spec.sshKeys.map((k) => [k.name, `${k.key}\n`])), `${spec.name}: public_keys${report.where()}`);
+  assert.deepEqual(
+    md.public_keys,
+    Object.fromEntries(spec.sshKeys.map((k) => [k.name, `${k.key}\n`])),
+    `${spec.name}: public_keys${report.where()}`,
+  );
   if (spec.meta) assert.deepEqual(md.meta, spec.meta, `${spec.name}: meta${report.where()}`);
   const nd = report.json('network_data') as { links?: Array<{ ethernet_mac_address?: string }> };
   assert.deepEqual(
@@ -50,5 +61,9 @@ export function expectSmallGuest(report: GuestReport, spec: SmallSpec): void {
     `${spec.name}: network_data.json links${report.where()}`,
   );
   // EC2-only clients (CirrOS) wait for an id starting "i-": vmmeta's default is derived from the uuid.
-  assert.equal(report.section('instance_id'), ec2InstanceIdFor(spec.uuid), `${spec.name}: EC2 instance-id${report.where()}`);
+  assert.equal(
+    report.section('instance_id'),
+    ec2InstanceIdFor(spec.uuid),
+    `${spec.name}: EC2 instance-id${report.where()}`,
+  );
 }

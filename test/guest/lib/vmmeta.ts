@@ -24,7 +24,11 @@ export async function stateRoot(): Promise<string> {
 }
 
 // netns: run inside that network namespace, so tap-mode rules and listeners land there and never on the host.
-export async function vmmeta(root: string, args: string[], o: { netns?: string } = {}): Promise<{ stdout: string; stderr: string }> {
+export async function vmmeta(
+  root: string,
+  args: string[],
+  o: { netns?: string } = {},
+): Promise<{ stdout: string; stderr: string }> {
   const argv = [process.execPath, BIN, ...args];
   const [cmd, ...rest] = o.netns ? ['ip', 'netns', 'exec', o.netns, ...argv] : argv;
   try {
@@ -35,7 +39,12 @@ export async function vmmeta(root: string, args: string[], o: { netns?: string }
   }
 }
 
-export async function createVm(root: string, spec: Record<string, unknown>, flags: string[] = [], o: { netns?: string } = {}): Promise<CreatedVm> {
+export async function createVm(
+  root: string,
+  spec: Record<string, unknown>,
+  flags: string[] = [],
+  o: { netns?: string } = {},
+): Promise<CreatedVm> {
   const name = String(spec.name);
   const file = join(root, `${name}.spec.yaml`);
   await writeFile(file, stringify(spec));
@@ -43,7 +52,8 @@ export async function createVm(root: string, spec: Record<string, unknown>, flag
   const dir = join(root, name);
   const argv = JSON.parse(await readFile(join(dir, 'qemu-args.json'), 'utf8')) as unknown;
   const list = Array.isArray(argv) ? argv : (argv as { args?: unknown }).args;
-  if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) throw new Error(`unexpected qemu-args.json in ${dir}`);
+  if (!Array.isArray(list) || !list.every((a) => typeof a === 'string'))
+    throw new Error(`unexpected qemu-args.json in ${dir}`);
   // Some writers put the program first; the harness supplies it.
   const qemuArgs = list[0] && !list[0].startsWith('-') ? list.slice(1) : list;
   return { name, root, dir, qemuArgs, output: JSON.parse(stdout) };

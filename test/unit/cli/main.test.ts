@@ -12,7 +12,14 @@ const root = mkdtempSync(join(tmpdir(), 'main-'));
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: Io = { out: (s) => void (out += s), err: (s) => void (err += s), env: { VMMETA_STATE_DIR: root }, stdoutIsTTY: false, stderrIsTTY: false, columns: 80 };
+  const io: Io = {
+    out: (s) => void (out += s),
+    err: (s) => void (err += s),
+    env: { VMMETA_STATE_DIR: root },
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    columns: 80,
+  };
   process.exitCode = undefined;
   await main(['node', 'vmmeta', ...args], io);
   const code = Number(process.exitCode ?? 0);
@@ -34,7 +41,21 @@ test('usage errors exit 2: unknown command, unknown option, missing argument, no
 test('--help exits 0 and every command has examples', async () => {
   const top = await run('--help');
   assert.equal(top.code, 0);
-  const commands = ['validate', 'render', 'explain', 'create', 'update', 'inspect', 'list', 'logs', 'start', 'stop', 'delete', 'doctor', 'serve'];
+  const commands = [
+    'validate',
+    'render',
+    'explain',
+    'create',
+    'update',
+    'inspect',
+    'list',
+    'logs',
+    'start',
+    'stop',
+    'delete',
+    'doctor',
+    'serve',
+  ];
   for (const c of commands) {
     assert.match(top.out, new RegExp(`\\n  ${c}[ |]`), c);
     const h = await run(c, '--help');
@@ -94,11 +115,19 @@ test('--json always prints one JSON document: help, help <command>, --version, a
   assert.match(doc.help, /^Usage: vmmeta create /);
   assert.match(JSON.parse((await run('--json', 'help')).out).help, /^Usage: vmmeta \[options\]/);
   assert.match(JSON.parse((await run('--json', 'list', '--help')).out).help, /^Usage: vmmeta list/);
-  assert.deepEqual(JSON.parse((await run('--json', '--version')).out), { ok: true, version: JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')).version });
+  assert.deepEqual(JSON.parse((await run('--json', '--version')).out), {
+    ok: true,
+    version: JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')).version,
+  });
   const bare = await run('--json');
   assert.equal(bare.code, 2);
   assert.equal(bare.err, '');
-  assert.deepEqual(JSON.parse(bare.out).error, { message: 'no command given', code: 2, details: [], hint: 'vmmeta --help' });
+  assert.deepEqual(JSON.parse(bare.out).error, {
+    message: 'no command given',
+    code: 2,
+    details: [],
+    hint: 'vmmeta --help',
+  });
 });
 
 test('usage errors print the documented "vmmeta: …" with a hint naming the right --help, exit 2', async () => {
@@ -115,5 +144,8 @@ test('usage errors print the documented "vmmeta: …" with a hint naming the rig
 test('--version prints the package version and exits 0', async () => {
   const r = await run('--version');
   assert.equal(r.code, 0);
-  assert.equal(r.out, `${JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')).version}\n`);
+  assert.equal(
+    r.out,
+    `${JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')).version}\n`,
+  );
 });

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { table, wantColor, formatUserError, errorDocument, jsonDocument, fields, formatBug, ago } from '../../../src/cli/output.js';
+import {
+  table,
+  wantColor,
+  formatUserError,
+  errorDocument,
+  jsonDocument,
+  fields,
+  formatBug,
+  ago,
+} from '../../../src/cli/output.js';
 import { UserError } from '../../../src/errors.js';
 import { invalidSpec } from '../../../src/spec/issues.js';
 
@@ -16,13 +25,23 @@ test('colour only on a TTY, never with NO_COLOR, --no-color or --json', () => {
 });
 
 test('table pads columns and cuts the last one to the width', () => {
-  const out = table(['NAME', 'STATE', 'ADDRESS'], [['vm1', 'running', 'http://127.0.0.1:40000/'], ['a-longer-name', 'dead', '']], { color: false, width: 40 });
-  assert.equal(out, [
-    'NAME           STATE    ADDRESS',
-    'vm1            running  http://127.0.0.…', // 40 columns exactly
-    'a-longer-name  dead',
-    '',
-  ].join('\n'));
+  const out = table(
+    ['NAME', 'STATE', 'ADDRESS'],
+    [
+      ['vm1', 'running', 'http://127.0.0.1:40000/'],
+      ['a-longer-name', 'dead', ''],
+    ],
+    { color: false, width: 40 },
+  );
+  assert.equal(
+    out,
+    [
+      'NAME           STATE    ADDRESS',
+      'vm1            running  http://127.0.0.…', // 40 columns exactly
+      'a-longer-name  dead',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('colour codes appear only when asked for', () => {
@@ -33,8 +52,14 @@ test('colour codes appear only when asked for', () => {
 });
 
 test('a UserError prints as message, indented details, hint', () => {
-  const err = invalidSpec('vm.yaml', [{ path: 'network.links[0].mac', message: 'not a MAC address' }, { path: 'name', message: 'required' }]);
-  assert.equal(formatUserError(err, plain), 'vmmeta: vm.yaml: invalid spec (2 problems)\n  network.links[0].mac: not a MAC address\n  name: required\n');
+  const err = invalidSpec('vm.yaml', [
+    { path: 'network.links[0].mac', message: 'not a MAC address' },
+    { path: 'name', message: 'required' },
+  ]);
+  assert.equal(
+    formatUserError(err, plain),
+    'vmmeta: vm.yaml: invalid spec (2 problems)\n  network.links[0].mac: not a MAC address\n  name: required\n',
+  );
   const hinted = new UserError('no VM named x in /r', { exitCode: 3, hint: 'vmmeta list' });
   assert.equal(formatUserError(hinted, plain), 'vmmeta: no VM named x in /r\nhint: vmmeta list\n');
 });
@@ -53,7 +78,18 @@ test('a bug prints its stack and says it is a bug', () => {
 });
 
 test('fields align keys and drop undefined values; ago is coarse', () => {
-  assert.equal(fields([['a', '1'], ['longer', '2'], ['gone', undefined]], plain, ' '), ' a:      1\n longer: 2\n');
+  assert.equal(
+    fields(
+      [
+        ['a', '1'],
+        ['longer', '2'],
+        ['gone', undefined],
+      ],
+      plain,
+      ' ',
+    ),
+    ' a:      1\n longer: 2\n',
+  );
   const now = Date.parse('2026-01-01T01:00:00Z');
   assert.equal(ago('2026-01-01T00:59:30Z', now), '30s');
   assert.equal(ago('2026-01-01T00:30:00Z', now), '30m');

@@ -3,8 +3,18 @@ import * as assert from 'node:assert/strict';
 import { predictDatasource } from '../../../src/guest/verdict.js';
 import type { VerdictInput } from '../../../src/guest/verdict.js';
 
-const NOVA = { productName: 'OpenStack Nova', assetTag: 'OpenStack Nova', serial: 'u', uuid: '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10' };
-const PLAIN = { productName: 'Standard PC (Q35 + ICH9, 2009)', assetTag: '', serial: '', uuid: '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10' };
+const NOVA = {
+  productName: 'OpenStack Nova',
+  assetTag: 'OpenStack Nova',
+  serial: 'u',
+  uuid: '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10',
+};
+const PLAIN = {
+  productName: 'Standard PC (Q35 + ICH9, 2009)',
+  assetTag: '',
+  serial: '',
+  uuid: '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10',
+};
 const base = (o: Partial<VerdictInput> = {}): VerdictInput => ({
   arch: 'x86_64',
   cloudInit: '22.4',
@@ -42,9 +52,13 @@ test('plain DMI without CD disables cloud-init on x86', () => {
 });
 
 test('non-x86 maybe: 20.4 writes it, 22.4 writes nothing but stays enabled, 25.1 disables', () => {
-  const at = (cloudInit: '20.4' | '22.4' | '25.1') => predictDatasource(base({ arch: 'aarch64', cloudInit, dmi: PLAIN }));
+  const at = (cloudInit: '20.4' | '22.4' | '25.1') =>
+    predictDatasource(base({ arch: 'aarch64', cloudInit, dmi: PLAIN }));
   assert.deepEqual(at('20.4').dsIdentify.list, ['OpenStack', 'None']);
-  assert.deepEqual([at('22.4').dsIdentify.list, at('22.4').dsIdentify.rc, at('22.4').winner], [null, 0, 'OpenStackLocal']);
+  assert.deepEqual(
+    [at('22.4').dsIdentify.list, at('22.4').dsIdentify.rc, at('22.4').winner],
+    [null, 0, 'OpenStackLocal'],
+  );
   assert.deepEqual([at('25.1').dsIdentify.rc, at('25.1').winner], [1, null]);
   assert.ok(at('22.4').warnings.some((w) => /UEFI/.test(w)));
 });
@@ -78,12 +92,19 @@ test('UUIDs that read as AWS: 22.4 needs serial == uuid, 25.1 also takes the byt
   const v = predictDatasource(base({ cloudInit: '25.1', dmi: swapped }));
   assert.deepEqual(v.dsIdentify.list, ['Ec2', 'None']);
   assert.ok(v.warnings.some((w) => /AWS/.test(w)));
-  const same = { ...PLAIN, uuid: 'ec2e1916-9099-7caf-fd21-012345abcdef', serial: 'EC2E1916-9099-7CAF-FD21-012345ABCDEF' };
+  const same = {
+    ...PLAIN,
+    uuid: 'ec2e1916-9099-7caf-fd21-012345abcdef',
+    serial: 'EC2E1916-9099-7CAF-FD21-012345ABCDEF',
+  };
   assert.deepEqual(predictDatasource(base({ dmi: same })).dsIdentify.list, ['Ec2', 'None']);
 });
 
 test('ds-identify trims blanks but compares case-sensitively', () => {
-  assert.equal(predictDatasource(base({ dmi: { ...PLAIN, productName: '  OpenStack Nova ' } })).winner, 'OpenStackLocal');
+  assert.equal(
+    predictDatasource(base({ dmi: { ...PLAIN, productName: '  OpenStack Nova ' } })).winner,
+    'OpenStackLocal',
+  );
   assert.equal(predictDatasource(base({ dmi: { ...PLAIN, productName: 'openstack nova' } })).winner, null);
 });
 

@@ -28,7 +28,13 @@ export function makeVm(o: Overrides = {}): ResolvedVm {
     imds: { tokens: 'optional' },
     sidecar: { listen: ['unix', '127.0.0.1:0'], allowAllInterfaces: false, path: 'connector' },
     ...rest,
-    smbios: { profile: 'openstack', manufacturer: 'OpenStack Foundation', version: 'vmmeta', family: 'Virtual Machine', ...smbios },
+    smbios: {
+      profile: 'openstack',
+      manufacturer: 'OpenStack Foundation',
+      version: 'vmmeta',
+      family: 'Virtual Machine',
+      ...smbios,
+    },
     datasource: { nocloud: 'cd', configDrive: false, ...datasource },
     guest: { arch: 'x86_64', cloudInit: '22.4', ...guest },
   };

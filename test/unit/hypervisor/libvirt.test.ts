@@ -10,8 +10,15 @@ import type { XmlElement } from '../../../src/hypervisor/xml-spans.js';
 import { UserError, EXIT } from '../../../src/errors.js';
 import { makeVm, UUID } from './fixtures.js';
 
-const HAND = readFileSync(fileURLToPath(new URL('../../../../test/golden-hypervisor/hand-written-domain.xml', import.meta.url)), 'utf8');
-const NIC = { id: 'vmmeta0', mac: '52:54:00:12:34:56', connector: 'socat -lf /dev/null - UNIX-CONNECT:/var/lib/vmmeta/web1/sidecar.sock' };
+const HAND = readFileSync(
+  fileURLToPath(new URL('../../../../test/golden-hypervisor/hand-written-domain.xml', import.meta.url)),
+  'utf8',
+);
+const NIC = {
+  id: 'vmmeta0',
+  mac: '52:54:00:12:34:56',
+  connector: 'socat -lf /dev/null - UNIX-CONNECT:/var/lib/vmmeta/web1/sidecar.sock',
+};
 const OPTS: PatchOptions = {
   smbios: resolveSmbios(makeVm({ smbios: { family: 'A & <B> "c"' } })),
   uuid: UUID,
@@ -62,7 +69,10 @@ test('switching the CD bus or path replaces the one disk', () => {
 });
 
 test('other qemu:commandline arguments are kept', () => {
-  const withArgs = HAND.replace('<domain type="kvm">', `<domain type="kvm" xmlns:qemu="${'http://libvirt.org/schemas/domain/qemu/1.0'}">`).replace(
+  const withArgs = HAND.replace(
+    '<domain type="kvm">',
+    `<domain type="kvm" xmlns:qemu="${'http://libvirt.org/schemas/domain/qemu/1.0'}">`,
+  ).replace(
     '</devices>\n',
     '</devices>\n  <qemu:commandline>\n    <qemu:arg value="-no-hpet"/>\n  </qemu:commandline>\n',
   );
@@ -71,14 +81,29 @@ test('other qemu:commandline arguments are kept', () => {
   assert.match(once, /<qemu:arg value="-no-hpet"\/>\n    <qemu:arg value='-netdev'\/>/);
   assert.doesNotMatch(once, /xmlns:qemu='/, 'the existing namespace binding is reused');
   const removed = patchDomainXml(once, { ...OPTS, metadataNic: null });
-  assert.equal(removed, withArgs.replace(/<sysinfo[\s\S]*?<\/sysinfo>/, (once.match(/<sysinfo[\s\S]*?<\/sysinfo>/) as RegExpMatchArray)[0]).replace('    <boot dev="hd"/>   <!-- boot from the main disk -->\n', `    <boot dev="hd"/>   <!-- boot from the main disk -->\n    <smbios mode='sysinfo'/>\n`).replace(/(<target dev='sda' bus='sata'\/>\n    <\/disk>)/, `$1\n${(once.match(/    <disk type='file' device='cdrom'>[\s\S]*?<\/disk>/) as RegExpMatchArray)[0]}`));
+  assert.equal(
+    removed,
+    withArgs
+      .replace(/<sysinfo[\s\S]*?<\/sysinfo>/, (once.match(/<sysinfo[\s\S]*?<\/sysinfo>/) as RegExpMatchArray)[0])
+      .replace(
+        '    <boot dev="hd"/>   <!-- boot from the main disk -->\n',
+        `    <boot dev="hd"/>   <!-- boot from the main disk -->\n    <smbios mode='sysinfo'/>\n`,
+      )
+      .replace(
+        /(<target dev='sda' bus='sata'\/>\n    <\/disk>)/,
+        `$1\n${(once.match(/    <disk type='file' device='cdrom'>[\s\S]*?<\/disk>/) as RegExpMatchArray)[0]}`,
+      ),
+  );
 });
 
 test('a missing uuid is added; a different uuid is refused with a hint', () => {
   const noUuid = HAND.replace(/  <uuid>.*<\/uuid>\n/, '');
   assert.match(patchDomainXml(noUuid, OPTS), new RegExp(`<name>web1</name>\\n  <uuid>${UUID}</uuid>`));
   const other = HAND.replace(/<uuid>.*<\/uuid>/, '<uuid>11111111-2222-4333-8444-555555555555</uuid>');
-  assert.throws(() => patchDomainXml(other, OPTS), (e: unknown) => e instanceof UserError && e.exitCode === EXIT.conflict && /uuid: 11111111/.test(e.hint ?? ''));
+  assert.throws(
+    () => patchDomainXml(other, OPTS),
+    (e: unknown) => e instanceof UserError && e.exitCode === EXIT.conflict && /uuid: 11111111/.test(e.hint ?? ''),
+  );
 });
 
 test('an <os> with another smbios mode is switched to sysinfo; an existing sysinfo mode is left as written', () => {
@@ -91,7 +116,10 @@ test('an <os> with another smbios mode is switched to sysinfo; an existing sysin
 test('refusals: not XML, not a domain, a NIC MAC already used by an <interface>', () => {
   assert.throws(() => patchDomainXml('<domain><name>x</name>', OPTS), /not well-formed/);
   assert.throws(() => patchDomainXml('<network/>', OPTS), /expected a libvirt <domain>/);
-  assert.throws(() => patchDomainXml(HAND, { ...OPTS, metadataNic: { ...NIC, mac: '52:54:00:aa:bb:cc' } }), /already has an <interface> with MAC/);
+  assert.throws(
+    () => patchDomainXml(HAND, { ...OPTS, metadataNic: { ...NIC, mac: '52:54:00:aa:bb:cc' } }),
+    /already has an <interface> with MAC/,
+  );
   assert.throws(() => parseXml('<a><b></a>'), XmlSyntaxError);
 });
 
@@ -117,11 +145,17 @@ test('the CD takes the last free target name on the first controller', () => {
   assert.equal(freeTargetDev('ide', []), 'hdd', "a 'pc' board has one IDE controller: hda-hdd");
   assert.equal(freeTargetDev('scsi', []), 'sdg');
   assert.equal(freeTargetDev('virtio', ['vda']), 'vdz');
-  assert.throws(() => freeTargetDev('ide', ['hda', 'hdb', 'hdc', 'hdd']), /no free ide target name on the first ide controller/);
+  assert.throws(
+    () => freeTargetDev('ide', ['hda', 'hdb', 'hdc', 'hdd']),
+    /no free ide target name on the first ide controller/,
+  );
 });
 
 test('an empty <qemu:commandline/> is filled instead of adding a second one', () => {
-  const empty = HAND.replace('<domain type="kvm">', `<domain type="kvm" xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>`).replace('</devices>\n', '</devices>\n  <qemu:commandline/>\n');
+  const empty = HAND.replace(
+    '<domain type="kvm">',
+    `<domain type="kvm" xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>`,
+  ).replace('</devices>\n', '</devices>\n  <qemu:commandline/>\n');
   const once = patchDomainXml(empty, OPTS);
   assert.equal((once.match(/<qemu:commandline/g) ?? []).length, 1);
   assert.equal(patchDomainXml(once, OPTS), once);

@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { qemuArgs, argsFileText, argsJson, argsShell, uuidMac, metadataNicArgs, shellQuote, DEFAULT_CDROM_BUS, CDROM_BUSES } from '../../../src/hypervisor/qemu-args.js';
+import {
+  qemuArgs,
+  argsFileText,
+  argsJson,
+  argsShell,
+  uuidMac,
+  metadataNicArgs,
+  shellQuote,
+  DEFAULT_CDROM_BUS,
+  CDROM_BUSES,
+} from '../../../src/hypervisor/qemu-args.js';
 import { guestfwdConnector } from '../../../src/hypervisor/connector.js';
 import { resolveSmbios } from '../../../src/hypervisor/smbios.js';
 import { UserError } from '../../../src/errors.js';
@@ -9,9 +19,21 @@ import { makeVm, UUID } from './fixtures.js';
 const smbios = resolveSmbios(makeVm());
 
 test('argv order: machine, uuid, SMBIOS, CD, metadata NIC', () => {
-  const argv = qemuArgs({ uuid: UUID, smbios, machine: 'q35', cdrom: { path: '/s/a,b/cidata.iso', bus: 'ide' }, metadataNic: { id: 'vmmeta0', mac: '52:54:00:12:34:56', connector: 'relay a,b' } });
-  assert.deepEqual(argv.filter((a) => a.startsWith('-')), ['-machine', '-uuid', '-smbios', '-smbios', '-drive', '-device', '-netdev', '-device']);
-  assert.equal(argv[argv.indexOf('-drive') + 1], 'file=/s/a,,b/cidata.iso,format=raw,if=none,id=vmmeta-cidata,media=cdrom,readonly=on');
+  const argv = qemuArgs({
+    uuid: UUID,
+    smbios,
+    machine: 'q35',
+    cdrom: { path: '/s/a,b/cidata.iso', bus: 'ide' },
+    metadataNic: { id: 'vmmeta0', mac: '52:54:00:12:34:56', connector: 'relay a,b' },
+  });
+  assert.deepEqual(
+    argv.filter((a) => a.startsWith('-')),
+    ['-machine', '-uuid', '-smbios', '-smbios', '-drive', '-device', '-netdev', '-device'],
+  );
+  assert.equal(
+    argv[argv.indexOf('-drive') + 1],
+    'file=/s/a,,b/cidata.iso,format=raw,if=none,id=vmmeta-cidata,media=cdrom,readonly=on',
+  );
   assert.match(argv[argv.indexOf('-netdev') + 1] as string, /guestfwd=tcp:169\.254\.169\.254:80-cmd:relay a,,b$/);
   assert.equal(DEFAULT_CDROM_BUS, 'ide');
   assert.ok(CDROM_BUSES.ide.includes('default'));
@@ -27,7 +49,7 @@ test('the metadata NIC: slirp net holding .254, restrict=on, per-connection cmd:
   assert.throws(() => metadataNicArgs({ id: 'x,y', mac: '52:54:00:12:34:56', connector: 'c' }), /netdev id/);
 });
 
-test('uuidMac is stable, unicast and locally administered under QEMU\'s prefix', () => {
+test("uuidMac is stable, unicast and locally administered under QEMU's prefix", () => {
   assert.equal(uuidMac(UUID), '52:54:00:1c:2a:10');
   assert.equal(uuidMac(UUID.toUpperCase()), uuidMac(UUID));
 });
@@ -42,7 +64,10 @@ test('the three file forms', () => {
 });
 
 test('the connector quotes for g_shell_parse_argv and refuses unusable socket paths', () => {
-  assert.equal(guestfwdConnector('/var/lib/vmmeta/vm1/sidecar.sock'), 'socat -lf /dev/null - UNIX-CONNECT:/var/lib/vmmeta/vm1/sidecar.sock');
+  assert.equal(
+    guestfwdConnector('/var/lib/vmmeta/vm1/sidecar.sock'),
+    'socat -lf /dev/null - UNIX-CONNECT:/var/lib/vmmeta/vm1/sidecar.sock',
+  );
   assert.throws(() => guestfwdConnector('/tmp/a b/sidecar.sock'), UserError);
   assert.throws(() => guestfwdConnector('/tmp/a,b/sidecar.sock'), UserError);
   assert.throws(() => guestfwdConnector('relative/sidecar.sock'), UserError);

@@ -1,28 +1,56 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { resolveSmbios, smbiosArgs, qemuOptionValue, smbiosText, checkSmbiosValue } from '../../../src/hypervisor/smbios.js';
+import {
+  resolveSmbios,
+  smbiosArgs,
+  qemuOptionValue,
+  smbiosText,
+  checkSmbiosValue,
+} from '../../../src/hypervisor/smbios.js';
 import { UserError } from '../../../src/errors.js';
 import { makeVm, UUID } from './fixtures.js';
 
 test('profile openstack looks like Nova: product and asset tag OpenStack Nova, serial = uuid', () => {
   const s = resolveSmbios(makeVm());
   assert.deepEqual(s, {
-    type1: { manufacturer: 'OpenStack Foundation', product: 'OpenStack Nova', version: 'vmmeta', serial: UUID, uuid: UUID, family: 'Virtual Machine' },
+    type1: {
+      manufacturer: 'OpenStack Foundation',
+      product: 'OpenStack Nova',
+      version: 'vmmeta',
+      serial: UUID,
+      uuid: UUID,
+      family: 'Virtual Machine',
+    },
     type3: { asset: 'OpenStack Nova' },
   });
 });
 
 test('OpenStack Compute is selectable, and explicit fields win', () => {
-  const s = resolveSmbios(makeVm({ smbios: { product: 'OpenStack Compute', assetTag: 'OpenStack Compute', serial: 'S-1', chassisManufacturer: 'Acme' } }));
+  const s = resolveSmbios(
+    makeVm({
+      smbios: {
+        product: 'OpenStack Compute',
+        assetTag: 'OpenStack Compute',
+        serial: 'S-1',
+        chassisManufacturer: 'Acme',
+      },
+    }),
+  );
   assert.equal(s.type1.product, 'OpenStack Compute');
   assert.equal(s.type1.serial, 'S-1');
   assert.deepEqual(s.type3, { manufacturer: 'Acme', asset: 'OpenStack Compute' });
 });
 
 test('profile plain sets only uuid and serial, plus what the spec sets itself', () => {
-  assert.deepEqual(resolveSmbios(makeVm({ smbios: { profile: 'plain' } })), { type1: { serial: UUID, uuid: UUID }, type3: {} });
+  assert.deepEqual(resolveSmbios(makeVm({ smbios: { profile: 'plain' } })), {
+    type1: { serial: UUID, uuid: UUID },
+    type3: {},
+  });
   const s = resolveSmbios(makeVm({ smbios: { profile: 'plain', manufacturer: 'Acme', assetTag: 'OpenStack Nova' } }));
-  assert.deepEqual(s, { type1: { manufacturer: 'Acme', serial: UUID, uuid: UUID }, type3: { asset: 'OpenStack Nova' } });
+  assert.deepEqual(s, {
+    type1: { manufacturer: 'Acme', serial: UUID, uuid: UUID },
+    type3: { asset: 'OpenStack Nova' },
+  });
 });
 
 test('nocloud net: the serial carries the seed URL and OpenStack is not claimed unless asked for', () => {
@@ -31,11 +59,16 @@ test('nocloud net: the serial carries the seed URL and OpenStack is not claimed 
   assert.equal(s.type1.serial, 'ds=nocloud-net;s=http://169.254.169.254/nocloud/');
   assert.equal(s.type1.product, undefined);
   assert.equal(s.type3.asset, undefined);
-  const explicit = resolveSmbios(makeVm({ datasource: { nocloud: 'net' }, smbios: { product: 'OpenStack Nova' } }), { seedUrl: 'http://169.254.169.254/nocloud/' });
+  const explicit = resolveSmbios(makeVm({ datasource: { nocloud: 'net' }, smbios: { product: 'OpenStack Nova' } }), {
+    seedUrl: 'http://169.254.169.254/nocloud/',
+  });
   assert.equal(explicit.type1.product, 'OpenStack Nova');
   assert.throws(() => resolveSmbios(vm), UserError);
   assert.throws(() => resolveSmbios(vm, { seedUrl: 'http://x/a;b/' }), /trailing slash and no ";"/);
-  assert.throws(() => resolveSmbios(makeVm({ datasource: { nocloud: 'net' }, smbios: { serial: 'x' } }), { seedUrl: 'http://x/' }), /serial cannot be set/);
+  assert.throws(
+    () => resolveSmbios(makeVm({ datasource: { nocloud: 'net' }, smbios: { serial: 'x' } }), { seedUrl: 'http://x/' }),
+    /serial cannot be set/,
+  );
 });
 
 test('values are re-checked: control characters, more than 64 bytes, non-NFC text', () => {

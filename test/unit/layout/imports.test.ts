@@ -16,25 +16,36 @@ const LAYERS = ['errors.js', 'guest', 'spec', 'render', 'state', 'hypervisor', '
 const ZERO_DEPENDENCY = ['errors.js', join('state', 'layout.js')];
 
 function walk(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((e) => {
-    const p = join(dir, e);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.js') ? [p] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((e) => {
+      const p = join(dir, e);
+      return statSync(p).isDirectory() ? walk(p) : p.endsWith('.js') ? [p] : [];
+    });
 }
 
 function relativeImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)];
+  const specs = [
+    ...text.matchAll(
+      /^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+    ),
+  ];
   return specs.map((m) => (m[1] ?? m[2] ?? m[3])!).filter((s) => s.startsWith('.'));
 }
 
-const layerOf = (rel: string): number => LAYERS.indexOf((rel.includes(sep) ? rel.split(sep)[0] : rel) as (typeof LAYERS)[number]);
+const layerOf = (rel: string): number =>
+  LAYERS.indexOf((rel.includes(sep) ? rel.split(sep)[0] : rel) as (typeof LAYERS)[number]);
 
 // Every problem in one tree: an upward import, an import of a file outside the layers, a dependency of a
 // zero-dependency file, and each module cycle (as the list of its modules).
 function importProblems(root: string): string[] {
   const graph = new Map<string, string[]>();
-  for (const file of walk(root)) graph.set(relative(root, file), relativeImports(file).map((s) => relative(root, join(dirname(file), s))));
+  for (const file of walk(root))
+    graph.set(
+      relative(root, file),
+      relativeImports(file).map((s) => relative(root, join(dirname(file), s))),
+    );
   const problems: string[] = [];
   for (const [from, targets] of graph) {
     const own = layerOf(from);
@@ -93,8 +104,14 @@ test('the check fails on an upward import, a zero-dependency file that imports, 
   try {
     cpSync(DIST_SRC, scratch, { recursive: true });
     assert.deepEqual(importProblems(scratch), []);
-    writeFileSync(join(scratch, 'spec', 'upward.js'), "import { UserError } from '../cli/output.js';\nexport { UserError };\n");
-    writeFileSync(join(scratch, 'state', 'layout.js'), `import '../errors.js';\n${readFileSync(join(scratch, 'state', 'layout.js'), 'utf8')}`);
+    writeFileSync(
+      join(scratch, 'spec', 'upward.js'),
+      "import { UserError } from '../cli/output.js';\nexport { UserError };\n",
+    );
+    writeFileSync(
+      join(scratch, 'state', 'layout.js'),
+      `import '../errors.js';\n${readFileSync(join(scratch, 'state', 'layout.js'), 'utf8')}`,
+    );
     writeFileSync(join(scratch, 'render', 'cycle-a.js'), "import './cycle-b.js';\n");
     writeFileSync(join(scratch, 'render', 'cycle-b.js'), "export * from './cycle-a.js';\n");
     assert.deepEqual(importProblems(scratch), [

@@ -13,7 +13,8 @@ const lines = (b: Uint8Array | undefined) => text(b)!.split('\n');
 test('/ lists every version cloud-init probes, plus latest; never only latest', () => {
   const t = renderEc2Http(minimalVm());
   const versions = lines(t.get('/'));
-  for (const v of ['1.0', '2009-04-04', '2016-09-02', '2018-09-24', '2021-03-23', 'latest']) assert.ok(versions.includes(v), v);
+  for (const v of ['1.0', '2009-04-04', '2016-09-02', '2018-09-24', '2021-03-23', 'latest'])
+    assert.ok(versions.includes(v), v);
   for (const v of versions) assert.equal(text(lookup(t, `/${v}/meta-data/instance-id`)), EC2_ID, v);
 });
 
@@ -58,17 +59,31 @@ test('public keys are listed as i=name, with i/ listing openssh-key', () => {
 test('keys appear only from the version that introduced them', () => {
   const t = renderEc2Http(threeNicVm());
   const md = (v: string) => lines(t.get(`/${v}/meta-data/`));
-  assert.deepEqual(md('1.0'), ['ami-id', 'ami-launch-index', 'ami-manifest-path', 'hostname', 'instance-id', 'local-ipv4', 'public-keys/', 'reservation-id', 'security-groups']);
+  assert.deepEqual(md('1.0'), [
+    'ami-id',
+    'ami-launch-index',
+    'ami-manifest-path',
+    'hostname',
+    'instance-id',
+    'local-ipv4',
+    'public-keys/',
+    'reservation-id',
+    'security-groups',
+  ]);
   assert.ok(!md('1.0').includes('local-hostname') && md('2007-01-19').includes('local-hostname'));
   assert.ok(!md('2007-03-01').includes('instance-type') && md('2007-08-29').includes('instance-type'));
   assert.ok(!md('2007-10-10').includes('block-device-mapping/') && md('2007-12-15').includes('block-device-mapping/'));
   assert.ok(!md('2007-12-15').includes('placement/') && md('2008-02-01').includes('placement/'));
   assert.ok(!md('2008-02-01').includes('instance-action') && md('2008-09-01').includes('instance-action'));
-  assert.ok(!md('2009-04-04').includes('mac') && md('2016-09-02').includes('mac') && md('2016-09-02').includes('network/'));
+  assert.ok(
+    !md('2009-04-04').includes('mac') && md('2016-09-02').includes('mac') && md('2016-09-02').includes('network/'),
+  );
   assert.equal(text(t.get('/2008-09-01/')), 'meta-data/\nuser-data');
   assert.equal(text(t.get('/2009-04-04/')), 'dynamic/\nmeta-data/\nuser-data');
-  assert.deepEqual([...t].filter(([p]) => p.startsWith('/latest/')).map(([p, b]) => [p.replace('/latest/', ''), text(b)]),
-    [...t].filter(([p]) => p.startsWith('/2021-03-23/')).map(([p, b]) => [p.replace('/2021-03-23/', ''), text(b)]));
+  assert.deepEqual(
+    [...t].filter(([p]) => p.startsWith('/latest/')).map(([p, b]) => [p.replace('/latest/', ''), text(b)]),
+    [...t].filter(([p]) => p.startsWith('/2021-03-23/')).map(([p, b]) => [p.replace('/2021-03-23/', ''), text(b)]),
+  );
 });
 
 test('values: ids, hostname, placement, block devices, local-ipv4', () => {
@@ -86,16 +101,23 @@ test('values: ids, hostname, placement, block devices, local-ipv4', () => {
 
 test('network/interfaces/macs describes the NICs that are not bond members', () => {
   const vm = threeNicVm();
-  assert.deepEqual(ec2Nics(vm).map((l) => l.id), ['eth2']);
+  assert.deepEqual(
+    ec2Nics(vm).map((l) => l.id),
+    ['eth2'],
+  );
   const t = renderEc2Http(vm);
   assert.equal(text(t.get('/latest/meta-data/mac')), '52:54:00:00:00:03');
   assert.equal(text(t.get('/latest/meta-data/network/interfaces/macs/')), '52:54:00:00:00:03/');
   const two = resolve({
     name: 'two',
     network: {
-      links: [{ id: 'a', type: 'physical', mac: '52:54:00:00:00:0a' }, { id: 'b', type: 'physical', mac: '52:54:00:00:00:0b' }],
+      links: [
+        { id: 'a', type: 'physical', mac: '52:54:00:00:00:0a' },
+        { id: 'b', type: 'physical', mac: '52:54:00:00:00:0b' },
+      ],
       networks: [
-        { link: 'a', type: 'ipv4', address: '10.0.0.5/24' }, { link: 'a', type: 'ipv4', address: '10.0.0.6/24' },
+        { link: 'a', type: 'ipv4', address: '10.0.0.5/24' },
+        { link: 'a', type: 'ipv4', address: '10.0.0.6/24' },
         { link: 'b', type: 'ipv6', address: '2001:db8::5/64' },
       ],
     },
@@ -126,7 +148,16 @@ test('instance identity document is JSON ending in } (parsed as JSON by cloud-in
   assert.equal(t.has('/2008-09-01/dynamic/instance-identity/document'), false);
   const doc = text(t.get('/2009-04-04/dynamic/instance-identity/document'))!;
   assert.ok(doc.startsWith('{') && doc.endsWith('}'));
-  assert.deepEqual(JSON.parse(doc), { architecture: 'x86_64', availabilityZone: 'nova', imageId: 'ami-00000000', instanceId: EC2_ID, instanceType: 'vmmeta.custom', privateIp: '192.0.2.10', region: 'nova', version: '2017-09-30' });
+  assert.deepEqual(JSON.parse(doc), {
+    architecture: 'x86_64',
+    availabilityZone: 'nova',
+    imageId: 'ami-00000000',
+    instanceId: EC2_ID,
+    instanceType: 'vmmeta.custom',
+    privateIp: '192.0.2.10',
+    region: 'nova',
+    version: '2017-09-30',
+  });
   assert.equal(regionOf('us-east-1a'), 'us-east-1');
   assert.equal(regionOf('nova'), 'nova');
 });
@@ -142,5 +173,8 @@ test('ec2MetadataJson is the same tree as the HTTP leaves', () => {
   };
   walk(ec2MetadataJson(vm, '2009-04-04'), '/2009-04-04/meta-data/');
   walk(ec2MetadataJson(vm), '/latest/meta-data/');
-  assert.deepEqual((ec2MetadataJson(vm) as any)['public-keys'], { '0': { 'openssh-key': ED25519 }, '1': { 'openssh-key': RSA_KEY } });
+  assert.deepEqual((ec2MetadataJson(vm) as any)['public-keys'], {
+    '0': { 'openssh-key': ED25519 },
+    '1': { 'openssh-key': RSA_KEY },
+  });
 });

@@ -9,8 +9,19 @@ import { text } from '../../helpers/render-lookup.js';
 
 const json = (b: Uint8Array | undefined): Record<string, any> => JSON.parse(text(b)!);
 
-test('versions are Nova\'s, oldest first, and latest is the newest', () => {
-  assert.deepEqual(OPENSTACK_DATES, ['2012-08-10', '2013-04-04', '2013-10-17', '2015-10-15', '2016-06-30', '2016-10-06', '2017-02-22', '2018-08-27', '2020-10-14', '2025-04-04']);
+test("versions are Nova's, oldest first, and latest is the newest", () => {
+  assert.deepEqual(OPENSTACK_DATES, [
+    '2012-08-10',
+    '2013-04-04',
+    '2013-10-17',
+    '2015-10-15',
+    '2016-06-30',
+    '2016-10-06',
+    '2017-02-22',
+    '2018-08-27',
+    '2020-10-14',
+    '2025-04-04',
+  ]);
   assert.equal(OPENSTACK_LATEST, '2025-04-04');
   assert.ok(OPENSTACK_VERSIONS.every((v) => v.adds.length > 0));
 });
@@ -38,7 +49,13 @@ test('meta_data.json carries the spec values; hostname has no .novalocal suffix;
   assert.equal(md.launch_index, 0);
   assert.equal(md.availability_zone, 'nova');
   assert.deepEqual(Object.keys(md.public_keys as object), ['ops', 'backup']);
-  assert.deepEqual((md.keys as any[]).map((k) => [k.name, k.type]), [['ops', 'ssh'], ['backup', 'ssh']]);
+  assert.deepEqual(
+    (md.keys as any[]).map((k) => [k.name, k.type]),
+    [
+      ['ops', 'ssh'],
+      ['backup', 'ssh'],
+    ],
+  );
   assert.equal(Buffer.from(md.random_seed as string, 'base64').length, 512);
   assert.equal(openStackMetaData(minimalVm(), '2018-08-27').hostname, 'web-1');
 });
@@ -49,24 +66,34 @@ test('admin_pass appears only in the config drive copy', () => {
   assert.equal(openStackMetaData(vm, '2018-08-27', { configDrive: true }).admin_pass, 's3cr3t');
   const http = json(renderOpenStackHttp(vm).get('/openstack/latest/meta_data.json'));
   assert.equal(http.admin_pass, undefined);
-  assert.equal(json(renderOpenStackDisk(vm, { configDrive: true }).get('openstack/latest/meta_data.json')).admin_pass, 's3cr3t');
+  assert.equal(
+    json(renderOpenStackDisk(vm, { configDrive: true }).get('openstack/latest/meta_data.json')).admin_pass,
+    's3cr3t',
+  );
 });
 
-test('listings follow Nova\'s order, are newline-joined and have no trailing newline', () => {
+test("listings follow Nova's order, are newline-joined and have no trailing newline", () => {
   const t = renderOpenStackHttp(threeNicVm());
   assert.equal(text(t.get('/openstack/')), [...OPENSTACK_DATES, 'latest'].join('\n'));
   assert.equal(text(t.get('/openstack/2012-08-10/')), 'meta_data.json\nuser_data');
   assert.equal(text(t.get('/openstack/2013-04-04/')), 'meta_data.json\nuser_data\npassword');
   assert.equal(text(t.get('/openstack/2013-10-17/')), 'meta_data.json\nuser_data\npassword\nvendor_data.json');
-  assert.equal(text(t.get('/openstack/2015-10-15/')), 'meta_data.json\nuser_data\npassword\nvendor_data.json\nnetwork_data.json');
-  assert.equal(text(t.get('/openstack/latest/')), 'meta_data.json\nuser_data\npassword\nvendor_data.json\nnetwork_data.json\nvendor_data2.json');
+  assert.equal(
+    text(t.get('/openstack/2015-10-15/')),
+    'meta_data.json\nuser_data\npassword\nvendor_data.json\nnetwork_data.json',
+  );
+  assert.equal(
+    text(t.get('/openstack/latest/')),
+    'meta_data.json\nuser_data\npassword\nvendor_data.json\nnetwork_data.json\nvendor_data2.json',
+  );
   for (const [path, bytes] of t) if (path.endsWith('/')) assert.ok(!text(bytes)!.endsWith('\n'), path);
 });
 
 test('every listed file exists, and latest equals the newest version byte for byte', () => {
   const t = renderOpenStackHttp(threeNicVm());
   for (const dir of [...OPENSTACK_DATES, 'latest']) {
-    for (const name of text(t.get(`/openstack/${dir}/`))!.split('\n')) assert.ok(t.has(`/openstack/${dir}/${name}`), `${dir}/${name}`);
+    for (const name of text(t.get(`/openstack/${dir}/`))!.split('\n'))
+      assert.ok(t.has(`/openstack/${dir}/${name}`), `${dir}/${name}`);
   }
   const newest = [...t].filter(([p]) => p.startsWith(`/openstack/${OPENSTACK_LATEST}/`));
   for (const [p, b] of newest) assert.deepEqual(t.get(p.replace(OPENSTACK_LATEST, 'latest')), b, p);
@@ -87,18 +114,52 @@ test('no networks: network_data.json is neither rendered nor listed (a {} would 
   const t = renderOpenStackHttp(vm);
   assert.equal(t.has('/openstack/latest/network_data.json'), false);
   assert.ok(!text(t.get('/openstack/latest/'))!.includes('network_data.json'));
-  assert.equal([...renderOpenStackDisk(vm).keys()].some((p) => p.endsWith('network_data.json')), false);
+  assert.equal(
+    [...renderOpenStackDisk(vm).keys()].some((p) => p.endsWith('network_data.json')),
+    false,
+  );
 });
 
 test('network_data.json: links, networks, routes, DNS in both places', () => {
   const nd = openStackNetworkData(threeNicVm()) as any;
-  assert.deepEqual(nd.links.map((l: any) => [l.id, l.type]), [['eth0', 'phy'], ['eth1', 'phy'], ['bond0', 'bond'], ['vlan100', 'vlan'], ['eth2', 'phy']]);
+  assert.deepEqual(
+    nd.links.map((l: any) => [l.id, l.type]),
+    [
+      ['eth0', 'phy'],
+      ['eth1', 'phy'],
+      ['bond0', 'bond'],
+      ['vlan100', 'vlan'],
+      ['eth2', 'phy'],
+    ],
+  );
   assert.deepEqual(nd.links[0], { id: 'eth0', type: 'phy', ethernet_mac_address: '52:54:00:00:00:01', mtu: 9000 });
-  assert.deepEqual(nd.links[2], { id: 'bond0', type: 'bond', bond_mode: '802.3ad', bond_links: ['eth0', 'eth1'], bond_miimon: 100, bond_xmit_hash_policy: 'layer3+4', mtu: 9000 });
+  assert.deepEqual(nd.links[2], {
+    id: 'bond0',
+    type: 'bond',
+    bond_mode: '802.3ad',
+    bond_links: ['eth0', 'eth1'],
+    bond_miimon: 100,
+    bond_xmit_hash_policy: 'layer3+4',
+    mtu: 9000,
+  });
   // A bond MAC other than its first member's is kept.
-  const other = resolve({ name: 'b', network: { links: [{ id: 'a', type: 'physical', mac: '52:54:00:00:00:0a' }, { id: 'b0', type: 'bond', mac: '52:54:00:00:00:0b', mode: 'active-backup', members: ['a'] }] } });
+  const other = resolve({
+    name: 'b',
+    network: {
+      links: [
+        { id: 'a', type: 'physical', mac: '52:54:00:00:00:0a' },
+        { id: 'b0', type: 'bond', mac: '52:54:00:00:00:0b', mode: 'active-backup', members: ['a'] },
+      ],
+    },
+  });
   assert.equal((openStackNetworkData(other) as any).links[1].ethernet_mac_address, '52:54:00:00:00:0b');
-  assert.deepEqual(nd.links[3], { id: 'vlan100', type: 'vlan', vlan_id: 100, vlan_link: 'bond0', vlan_mac_address: '52:54:00:00:01:00' });
+  assert.deepEqual(nd.links[3], {
+    id: 'vlan100',
+    type: 'vlan',
+    vlan_id: 100,
+    vlan_link: 'bond0',
+    vlan_mac_address: '52:54:00:00:01:00',
+  });
   const [v4, v6, vlan, dhcp] = nd.networks;
   assert.deepEqual([v4.id, v6.id, vlan.id, dhcp.id], ['network0', 'network1', 'network2', 'network3']);
   assert.equal(v4.ip_address, '192.0.2.10');
@@ -108,14 +169,28 @@ test('network_data.json: links, networks, routes, DNS in both places', () => {
     { network: '198.51.100.0', netmask: '255.255.255.0', gateway: '192.0.2.254', metric: 50 },
   ]);
   // own resolvers first, then the VM-wide ones; as Nova's services and as cloud-init's dns_nameservers
-  assert.deepEqual(v4.services, [{ type: 'dns', address: '192.0.2.53' }, { type: 'dns', address: '9.9.9.9' }]);
+  assert.deepEqual(v4.services, [
+    { type: 'dns', address: '192.0.2.53' },
+    { type: 'dns', address: '9.9.9.9' },
+  ]);
   assert.deepEqual(v4.dns_nameservers, ['192.0.2.53', '9.9.9.9']);
   assert.deepEqual(v6.dns_nameservers, ['9.9.9.9']);
   assert.equal(v6.netmask, 'ffff:ffff:ffff:ffff::');
   assert.deepEqual(v6.routes, [{ network: '::', netmask: '::', gateway: '2001:db8:0:1::1' }]);
   assert.deepEqual(vlan.routes, [{ network: '10.200.0.0', netmask: '255.255.0.0', gateway: '10.100.0.1' }]);
-  assert.deepEqual(Object.keys(dhcp).sort(), ['dns_nameservers', 'dns_search', 'id', 'link', 'network_id', 'services', 'type']);
-  assert.deepEqual(nd.services, [{ type: 'dns', address: '9.9.9.9' }, { type: 'dns', address: '192.0.2.53' }]);
+  assert.deepEqual(Object.keys(dhcp).sort(), [
+    'dns_nameservers',
+    'dns_search',
+    'id',
+    'link',
+    'network_id',
+    'services',
+    'type',
+  ]);
+  assert.deepEqual(nd.services, [
+    { type: 'dns', address: '9.9.9.9' },
+    { type: 'dns', address: '192.0.2.53' },
+  ]);
   assert.deepEqual(v4.dns_search, ['example.net']);
   assert.equal(new Set(nd.networks.map((n: any) => n.network_id)).size, 4);
 });
@@ -140,7 +215,10 @@ test('the password endpoint is served empty over HTTP from 2013-04-04 on and nev
   const http = renderOpenStackHttp(minimalVm());
   assert.equal(http.has('/openstack/2012-08-10/password'), false);
   assert.equal(http.get('/openstack/2013-04-04/password')?.length, 0);
-  assert.equal([...renderOpenStackDisk(minimalVm()).keys()].some((p) => p.endsWith('/password')), false);
+  assert.equal(
+    [...renderOpenStackDisk(minimalVm()).keys()].some((p) => p.endsWith('/password')),
+    false,
+  );
 });
 
 test('rendering is deterministic and JSON has a trailing newline', () => {

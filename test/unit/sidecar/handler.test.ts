@@ -10,7 +10,12 @@ const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 function ctx(over: Partial<HandlerContext> = {}, stored?: string): HandlerContext {
   return { tree, imdsTokens: 'optional', tokenKey: TEST_KEY, password: { get: () => stored }, ...over };
 }
-function req(method: string, url: string, headers: Record<string, string> = {}, extra: Partial<SidecarRequest> = {}): SidecarRequest {
+function req(
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+  extra: Partial<SidecarRequest> = {},
+): SidecarRequest {
   return { method, url, headers, nowMs: NOW, ...extra };
 }
 function get(url: string, c = ctx(), headers: Record<string, string> = {}) {
@@ -116,20 +121,35 @@ test('IMDSv2: PUT issues a token (TTL echoed), reads accept it, expiry and forge
   const token = text(put.body);
   assert.match(token, /^[A-Za-z0-9_-]{32}$/);
   const required = ctx({ imdsTokens: 'required' });
-  const ok = handleRequest(req('GET', '/2009-04-04/meta-data/instance-id', { 'x-aws-ec2-metadata-token': token }), required);
+  const ok = handleRequest(
+    req('GET', '/2009-04-04/meta-data/instance-id', { 'x-aws-ec2-metadata-token': token }),
+    required,
+  );
   assert.equal(ok.status, 200);
   assert.equal(ok.tokenUsed, true);
   assert.equal(text(ok.body), 'i-v1');
   // Firecracker's header name works too.
   assert.equal(handleRequest(req('GET', '/latest/meta-data/', { 'x-metadata-token': token }), required).status, 200);
-  const late = handleRequest(req('GET', '/latest/meta-data/', { 'x-aws-ec2-metadata-token': token }, { nowMs: NOW + 60_000 }), required);
+  const late = handleRequest(
+    req('GET', '/latest/meta-data/', { 'x-aws-ec2-metadata-token': token }, { nowMs: NOW + 60_000 }),
+    required,
+  );
   assert.equal(late.status, 401);
-  const justInTime = handleRequest(req('GET', '/latest/meta-data/', { 'x-aws-ec2-metadata-token': token }, { nowMs: NOW + 59_999 }), required);
+  const justInTime = handleRequest(
+    req('GET', '/latest/meta-data/', { 'x-aws-ec2-metadata-token': token }, { nowMs: NOW + 59_999 }),
+    required,
+  );
   assert.equal(justInTime.status, 200);
   const otherKey = ctx({ imdsTokens: 'required', tokenKey: new Uint8Array(32).fill(8) });
-  assert.equal(handleRequest(req('GET', '/latest/meta-data/', { 'x-aws-ec2-metadata-token': token }), otherKey).status, 401);
+  assert.equal(
+    handleRequest(req('GET', '/latest/meta-data/', { 'x-aws-ec2-metadata-token': token }), otherKey).status,
+    401,
+  );
   const flipped = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
-  assert.equal(handleRequest(req('GET', '/latest/meta-data/', { 'x-aws-ec2-metadata-token': flipped }), required).status, 401);
+  assert.equal(
+    handleRequest(req('GET', '/latest/meta-data/', { 'x-aws-ec2-metadata-token': flipped }), required).status,
+    401,
+  );
 });
 
 test('IMDSv2 modes: required gates the EC2 tree only; a bad token is 401 even when optional', () => {
@@ -146,11 +166,16 @@ test('IMDSv2 modes: required gates the EC2 tree only; a bad token is 401 even wh
 
 test('IMDSv2 token PUT: TTL bounds, X-Forwarded-For, dated paths', () => {
   const put = (url: string, headers: Record<string, string>) => handleRequest(req('PUT', url, headers), ctx()).status;
-  for (const ttl of ['0', '21601', '-1', '1.5', 'abc', '', '99999999']) assert.equal(put('/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': ttl }), 400, ttl);
+  for (const ttl of ['0', '21601', '-1', '1.5', 'abc', '', '99999999'])
+    assert.equal(put('/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': ttl }), 400, ttl);
   assert.equal(put('/latest/api/token', {}), 400);
-  for (const ttl of ['1', '21600']) assert.equal(put('/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': ttl }), 200, ttl);
+  for (const ttl of ['1', '21600'])
+    assert.equal(put('/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': ttl }), 200, ttl);
   assert.equal(put('/latest/api/token', { 'x-metadata-token-ttl-seconds': '5' }), 200);
-  assert.equal(put('/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '5', 'x-forwarded-for': '10.0.0.1' }), 400);
+  assert.equal(
+    put('/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '5', 'x-forwarded-for': '10.0.0.1' }),
+    400,
+  );
   assert.equal(put('/2021-03-23/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '5' }), 403);
   assert.equal(put('/latest/api/token/', { 'x-aws-ec2-metadata-token-ttl-seconds': '5' }), 200);
 });
@@ -159,7 +184,8 @@ test('password: GET empty until set, POST stores once, 409 after, size and versi
   assert.equal(get('/openstack/latest/password').status, 200);
   assert.equal(get('/openstack/latest/password').body.byteLength, 0);
   assert.equal(text(get('/openstack/2018-08-27/password', ctx({}, 'secret')).body), 'secret');
-  const post = (url: string, body: Uint8Array, stored?: string) => handleRequest(req('POST', url, {}, { body }), ctx({}, stored));
+  const post = (url: string, body: Uint8Array, stored?: string) =>
+    handleRequest(req('POST', url, {}, { body }), ctx({}, stored));
   const first = post('/openstack/latest/password', Buffer.from('enc-pass'));
   assert.equal(first.status, 200);
   assert.equal(first.passwordToStore, 'enc-pass');
@@ -182,14 +208,31 @@ test('unknown paths are 404 with a short text body', () => {
 
 test('from the host (a loopback listener): no password POST, no token PUT; reads still answer', () => {
   const host = { origin: 'host' as const };
-  const post = handleRequest(req('POST', '/openstack/latest/password', {}, { body: new TextEncoder().encode('hijack'), ...host }), ctx());
+  const post = handleRequest(
+    req('POST', '/openstack/latest/password', {}, { body: new TextEncoder().encode('hijack'), ...host }),
+    ctx(),
+  );
   assert.equal(post.status, 403);
   assert.equal(post.passwordToStore, undefined);
   assert.match(text(post.body), /only the guest may do this/);
-  assert.equal(handleRequest(req('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '60' }, host), ctx()).status, 403);
+  assert.equal(
+    handleRequest(req('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '60' }, host), ctx())
+      .status,
+    403,
+  );
   assert.equal(handleRequest(req('GET', '/openstack/latest/meta_data.json', {}, host), ctx()).status, 200);
   // The guest's path: both work.
   const guest = { origin: 'guest' as const };
-  assert.equal(handleRequest(req('POST', '/openstack/latest/password', {}, { body: new TextEncoder().encode('pw'), ...guest }), ctx()).passwordToStore, 'pw');
-  assert.equal(handleRequest(req('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '60' }, guest), ctx()).status, 200);
+  assert.equal(
+    handleRequest(
+      req('POST', '/openstack/latest/password', {}, { body: new TextEncoder().encode('pw'), ...guest }),
+      ctx(),
+    ).passwordToStore,
+    'pw',
+  );
+  assert.equal(
+    handleRequest(req('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '60' }, guest), ctx())
+      .status,
+    200,
+  );
 });

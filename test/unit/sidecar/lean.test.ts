@@ -12,10 +12,20 @@ const distSrc = fileURLToPath(new URL('../../../src/', import.meta.url));
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)].map((m) => (m[1] ?? m[2])!);
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm),
+  ].map((m) => (m[1] ?? m[2])!);
 }
 
-const LEAN = new Set(['errors.js', join('render', 'tree.js'), join('state', 'atomic.js'), join('state', 'layout.js'), join('state', 'secure-dir.js'), join('state', 'secrets.js'), join('spec', 'listen.js')]);
+const LEAN = new Set([
+  'errors.js',
+  join('render', 'tree.js'),
+  join('state', 'atomic.js'),
+  join('state', 'layout.js'),
+  join('state', 'secure-dir.js'),
+  join('state', 'secrets.js'),
+  join('spec', 'listen.js'),
+]);
 
 test('vmmeta serve loads only node:* and src/sidecar/* (+ errors.js, render/tree.js, lean state/ files)', () => {
   const seen = new Set<string>();

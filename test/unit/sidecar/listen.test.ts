@@ -10,7 +10,11 @@ test('listen addresses: unix, IPv4, IPv6 with zone', () => {
   assert.deepEqual(parseListen('unix:/run/vm.sock', opts), { kind: 'unix', path: '/run/vm.sock' });
   assert.deepEqual(parseListen('127.0.0.1:0', opts), { kind: 'tcp', host: '127.0.0.1', port: 0 });
   assert.deepEqual(parseListen('169.254.169.254:80', opts), { kind: 'tcp', host: '169.254.169.254', port: 80 });
-  assert.deepEqual(parseListen('[fe80::a9fe:a9fe%br0]:80', opts), { kind: 'tcp', host: 'fe80::a9fe:a9fe%br0', port: 80 });
+  assert.deepEqual(parseListen('[fe80::a9fe:a9fe%br0]:80', opts), {
+    kind: 'tcp',
+    host: 'fe80::a9fe:a9fe%br0',
+    port: 80,
+  });
   assert.deepEqual(parseListen('[::1]:8775', opts), { kind: 'tcp', host: '::1', port: 8775 });
   assert.deepEqual(parseListen('0.0.0.0:80', { ...opts, allowAll: true }), { kind: 'tcp', host: '0.0.0.0', port: 80 });
 });
@@ -34,7 +38,12 @@ test('listen addresses: refused forms name the problem', () => {
 
 test('serve argv: flags in both forms, repeatable --listen, usage errors', () => {
   assert.deepEqual(parseServeArgs(['web', '--state-dir', '/s', '--listen', 'unix', '--listen=127.0.0.1:0']), {
-    vm: 'web', stateDir: '/s', listen: ['unix', '127.0.0.1:0'], allowAll: false, help: false, json: false,
+    vm: 'web',
+    stateDir: '/s',
+    listen: ['unix', '127.0.0.1:0'],
+    allowAll: false,
+    help: false,
+    json: false,
   });
   // The global flags are accepted as they are by every command.
   assert.equal(parseServeArgs(['web', '--json', '--no-color']).json, true);

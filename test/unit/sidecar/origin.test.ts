@@ -4,7 +4,8 @@ import { isLoopbackAddress, originOf, peerLabel, listenerLabel } from '../../../
 
 test('loopback addresses, v4, v6 and v4-mapped', () => {
   for (const a of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopbackAddress(a), true, a);
-  for (const a of ['169.254.169.254', '10.0.0.5', 'fe80::a9fe:a9fe', '::ffff:10.0.0.1', '128.0.0.1']) assert.equal(isLoopbackAddress(a), false, a);
+  for (const a of ['169.254.169.254', '10.0.0.5', 'fe80::a9fe:a9fe', '::ffff:10.0.0.1', '128.0.0.1'])
+    assert.equal(isLoopbackAddress(a), false, a);
 });
 
 test('origin: the socket is the guest; loopback listeners and host-local peers are the host', () => {

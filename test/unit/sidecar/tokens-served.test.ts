@@ -18,7 +18,8 @@ test('tokens: valid until expiry, bound to the key, bounded TTL', () => {
   assert.ok(!verifyToken(new Uint8Array(32), t, NOW));
   // a clock that jumped back more than the TTL limit cannot stretch a token's life
   assert.ok(!verifyToken(TEST_KEY, issueToken(TEST_KEY, TOKEN_TTL_MAX, NOW), NOW - 1000));
-  for (const bad of ['', 'x'.repeat(32), t + 'A', t.slice(1), t.replace(/^./, '+')]) assert.ok(!verifyToken(TEST_KEY, bad, NOW), bad);
+  for (const bad of ['', 'x'.repeat(32), t + 'A', t.slice(1), t.replace(/^./, '+')])
+    assert.ok(!verifyToken(TEST_KEY, bad, NOW), bad);
   assert.throws(() => issueToken(TEST_KEY, 0, NOW), RangeError);
   assert.throws(() => issueToken(TEST_KEY, TOKEN_TTL_MAX + 1, NOW), RangeError);
 });
@@ -45,13 +46,17 @@ test('served.json validation names the problem', () => {
     [{ ...good, imds: { tokens: 'sometimes' } }, /imds.tokens/],
     [{ ...good, blobs: ['***'] }, /blobs\[0\]: not base64/],
     [{ ...good, files: { '/a': 999 } }, /not an index/],
-    [{ ...good, files: { 'relative': 0 } }, /bad path/],
+    [{ ...good, files: { relative: 0 } }, /bad path/],
     [{ ...good, files: { '/a/../b': 0 } }, /bad path/],
     [{ ...good, files: {} }, /empty tree/],
     [{ ...good, vm: 3 }, /vm: expected a string/],
   ];
   for (const [doc, re] of cases) {
-    assert.throws(() => decodeServed(typeof doc === 'string' ? doc : JSON.stringify(doc)), (e: Error) => e instanceof ServedError && re.test(e.message), String(re));
+    assert.throws(
+      () => decodeServed(typeof doc === 'string' ? doc : JSON.stringify(doc)),
+      (e: Error) => e instanceof ServedError && re.test(e.message),
+      String(re),
+    );
   }
 });
 
@@ -59,7 +64,14 @@ test('secrets and sidecar.json formats', () => {
   assert.equal(decodeTokenKey(newSecrets()).length, 32);
   assert.throws(() => decodeTokenKey('{"tokenKey":"c2hvcnQ="}'), /shorter/);
   assert.throws(() => decodeTokenKey('{}'), /tokenKey/);
-  const info = { pid: 42, startedAt: '2026-01-01T00:00:00.000Z', listen: [{ kind: 'unix' as const, path: '/x.sock' }, { kind: 'tcp' as const, host: '127.0.0.1', port: 8775 }] };
+  const info = {
+    pid: 42,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    listen: [
+      { kind: 'unix' as const, path: '/x.sock' },
+      { kind: 'tcp' as const, host: '127.0.0.1', port: 8775 },
+    ],
+  };
   assert.deepEqual(decodeSidecarInfo(encodeSidecarInfo(info)), info);
   assert.throws(() => decodeSidecarInfo('{"pid":1}'));
 });

@@ -18,7 +18,9 @@ const dir = fromRepo('test', 'fixtures', 'specs', 'bad');
 const cases = (JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) as { cases: Record<string, Case> }).cases;
 
 test('the corpus and cases.json list the same files, at least 35 of them', () => {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   assert.deepEqual(Object.keys(cases).sort(), files);
   assert.ok(files.length >= 35, `${files.length} cases`);
 });
@@ -28,7 +30,8 @@ for (const [file, expected] of Object.entries(cases)) {
     const work = mkdtempSync(join(tmpdir(), 'vmmeta-bad-'));
     try {
       copyFileSync(join(dir, file), join(work, file));
-      for (const [name, size] of Object.entries(expected.generate ?? {})) writeFileSync(join(work, name), new Uint8Array(size));
+      for (const [name, size] of Object.entries(expected.generate ?? {}))
+        writeFileSync(join(work, name), new Uint8Array(size));
       let error: unknown;
       try {
         await loadSpecFile(join(work, file));

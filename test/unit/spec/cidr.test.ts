@@ -1,12 +1,33 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cidrProblem, formatIp, ipInSubnet, networkCidr, overlaps, parseCidr, parseIp, prefixToNetmask } from '../../../src/spec/cidr.js';
+import {
+  cidrProblem,
+  formatIp,
+  ipInSubnet,
+  networkCidr,
+  overlaps,
+  parseCidr,
+  parseIp,
+  prefixToNetmask,
+} from '../../../src/spec/cidr.js';
 
 test('IPv4 addresses parse to their 32-bit value; malformed ones are refused', () => {
   assert.deepEqual(parseIp('192.0.2.1'), { family: 4, value: 0xc0000201n });
   assert.deepEqual(parseIp('0.0.0.0'), { family: 4, value: 0n });
   assert.deepEqual(parseIp('255.255.255.255'), { family: 4, value: 0xffffffffn });
-  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1.2.3.-4', '1..3.4', ' 1.2.3.4', '1.2.3.4 ', 'a.b.c.d', '0x1.2.3.4']) {
+  for (const bad of [
+    '',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.0.0.1',
+    '01.2.3.4',
+    '1.2.3.-4',
+    '1..3.4',
+    ' 1.2.3.4',
+    '1.2.3.4 ',
+    'a.b.c.d',
+    '0x1.2.3.4',
+  ]) {
     assert.equal(parseIp(bad), null, bad);
   }
 });
@@ -18,7 +39,22 @@ test('IPv6 addresses parse with "::" compression and an embedded IPv4 tail', () 
   assert.deepEqual(parseIp('1:2:3:4:5:6:7:8'), parseIp('0001:0002:0003:0004:0005:0006:0007:0008'));
   assert.deepEqual(parseIp('::ffff:192.0.2.1'), { family: 6, value: (0xffffn << 32n) | 0xc0000201n });
   assert.deepEqual(parseIp('FE80::ABCD'), parseIp('fe80::abcd'));
-  for (const bad of [':', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::1', '1:2:3:4:5:6:7::8', '::1.2.3', 'fe80::1%eth0', '1.2.3.4::', ':1::', '1::2:', '[::1]']) {
+  for (const bad of [
+    ':',
+    ':::',
+    '1::2::3',
+    '1:2:3:4:5:6:7:8:9',
+    '1:2:3:4:5:6:7',
+    '12345::',
+    'g::1',
+    '1:2:3:4:5:6:7::8',
+    '::1.2.3',
+    'fe80::1%eth0',
+    '1.2.3.4::',
+    ':1::',
+    '1::2:',
+    '[::1]',
+  ]) {
     assert.equal(parseIp(bad), null, bad);
   }
 });

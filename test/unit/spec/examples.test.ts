@@ -28,13 +28,23 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
 test('three-nic: a bond of two NICs with VLAN 100, static v4 and v6, DNS and search domains', async () => {
   const { vm } = await loadSpecFile(`${dir}/three-nic.yaml`, { ids });
   const { links, networks, dns } = vm.network;
-  assert.deepEqual(links.filter((l) => l.type === 'physical').map((l) => l.id), ['eth0', 'eth1', 'eth2']);
+  assert.deepEqual(
+    links.filter((l) => l.type === 'physical').map((l) => l.id),
+    ['eth0', 'eth1', 'eth2'],
+  );
   const bond = links.find((l) => l.type === 'bond');
   assert.ok(bond && bond.type === 'bond' && bond.mode === 'active-backup');
   assert.deepEqual(bond.members, ['eth1', 'eth2']);
   const vlan = links.find((l) => l.type === 'vlan');
   assert.ok(vlan && vlan.type === 'vlan' && vlan.vlanId === 100 && vlan.parent === 'bond0');
-  assert.deepEqual(networks.map((n) => [n.link, n.type]), [['eth0', 'ipv4_dhcp'], ['vlan100', 'ipv4'], ['vlan100', 'ipv6']]);
+  assert.deepEqual(
+    networks.map((n) => [n.link, n.type]),
+    [
+      ['eth0', 'ipv4_dhcp'],
+      ['vlan100', 'ipv4'],
+      ['vlan100', 'ipv6'],
+    ],
+  );
   const v4 = networks[1]!;
   assert.ok(v4.type === 'ipv4' && v4.gateway === '192.0.2.1' && v4.routes.length === 1);
   assert.ok(dns.servers.length === 2 && dns.search.length === 2);
@@ -47,7 +57,10 @@ test('ec2-only: plain SMBIOS, no NoCloud CD, optional tokens, one DHCP NIC', asy
   assert.equal(vm.smbios.profile, 'plain');
   assert.equal(vm.datasource.nocloud, 'none');
   assert.equal(vm.imds.tokens, 'optional');
-  assert.deepEqual(vm.network.networks.map((n) => n.type), ['ipv4_dhcp']);
+  assert.deepEqual(
+    vm.network.networks.map((n) => n.type),
+    ['ipv4_dhcp'],
+  );
   assert.equal(vm.network.links.length, 1);
 });
 

@@ -11,7 +11,8 @@ const bond = (mac: string, extra: Record<string, unknown> = {}) => ({
     { id: 'bond0', type: 'bond', mac, mode: 'active-backup', members: ['eth1', 'eth2'], ...extra },
   ],
 });
-const at = (cloudInit: string, spec: Partial<SpecInput>) => generationWarnings(resolve({ name: 'g', guest: { cloudInit }, ...spec } as SpecInput));
+const at = (cloudInit: string, spec: Partial<SpecInput>) =>
+  generationWarnings(resolve({ name: 'g', guest: { cloudInit }, ...spec } as SpecInput));
 
 test('a bond MAC none of its members has: emptied on 20.4, dropped by NetworkManager everywhere', () => {
   const own = { network: bond('52:54:00:aa:00:0a') } as Partial<SpecInput>;
@@ -25,7 +26,19 @@ test('bond_xmit_hash_policy from 25.1, an IPv6 route on 20.4, nocloud-net from 2
   const xmit = { network: bond('52:54:00:aa:00:01', { xmitHashPolicy: 'layer3+4' }) } as Partial<SpecInput>;
   assert.deepEqual(at('22.4', xmit), []);
   assert.match(at('25.1', xmit).join('\n'), /drop bond_xmit_hash_policy/);
-  const v6 = { network: { links: [{ id: 'e0', type: 'physical', mac: '52:54:00:aa:00:01' }], networks: [{ link: 'e0', type: 'ipv6', address: '2001:db8::5/64', routes: [{ to: '2001:db8:999::/48', via: '2001:db8::1' }] }] } } as Partial<SpecInput>;
+  const v6 = {
+    network: {
+      links: [{ id: 'e0', type: 'physical', mac: '52:54:00:aa:00:01' }],
+      networks: [
+        {
+          link: 'e0',
+          type: 'ipv6',
+          address: '2001:db8::5/64',
+          routes: [{ to: '2001:db8:999::/48', via: '2001:db8::1' }],
+        },
+      ],
+    },
+  } as Partial<SpecInput>;
   assert.match(at('20.4', v6).join('\n'), /prefix\/mask/);
   assert.deepEqual(at('22.4', v6), []);
   const net = { datasource: { nocloud: 'net' } } as Partial<SpecInput>;

@@ -9,7 +9,9 @@ import { fromRepo } from './repo.js';
 
 const dir = fromRepo('test', 'fixtures', 'specs', 'good');
 const ids = { uuid: '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10', randomSeed: 'c2VlZA==' };
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 test('the good corpus has at least 10 specs', () => assert.ok(files.length >= 10, `${files.length}`));
 

@@ -23,7 +23,8 @@ const hex16 = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g)!.map
 test('uuidV4 sets the version and variant bits', () => {
   assert.equal(uuidV4(new Uint8Array(16)), '00000000-0000-4000-8000-000000000000');
   assert.equal(uuidV4(new Uint8Array(16).fill(255)), 'ffffffff-ffff-4fff-bfff-ffffffffffff');
-  for (let i = 0; i < 200; i++) assert.match(uuidV4(randomBytes(16)), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  for (let i = 0; i < 200; i++)
+    assert.match(uuidV4(randomBytes(16)), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 });
 
 test('a UUID starting ec2, or byte-swapped to ec2, is drawn again', () => {

@@ -76,7 +76,9 @@ test('the user-data limit is inclusive and names the size and the limit', async 
     const err = await loadError(join(dir, 'big.yaml'));
     assert.equal(err.exitCode, EXIT.invalid);
     assert.equal(err.message, `${join(dir, 'big.yaml')}: invalid spec (1 problem)`);
-    assert.deepEqual(err.details, ['userDataFile: big.bin is 49150 bytes; the limit is 49149 bytes (Nova stores at most 65535 base64 characters)']);
+    assert.deepEqual(err.details, [
+      'userDataFile: big.bin is 49150 bytes; the limit is 49149 bytes (Nova stores at most 65535 base64 characters)',
+    ]);
   });
 });
 
@@ -107,16 +109,24 @@ test('unreadable inputs are user errors with exit code 2', async () => {
     assert.deepEqual((await loadError(join(dir, 'latin1.yaml'))).details, ['not UTF-8 text']);
 
     await writeFile(join(dir, 'huge.yaml'), `name: a\n#${'x'.repeat(SPEC_MAX_BYTES)}\n`);
-    assert.deepEqual((await loadError(join(dir, 'huge.yaml'))).details, [`the file is ${SPEC_MAX_BYTES + 10} bytes; a spec is at most ${SPEC_MAX_BYTES}`]);
+    assert.deepEqual((await loadError(join(dir, 'huge.yaml'))).details, [
+      `the file is ${SPEC_MAX_BYTES + 10} bytes; a spec is at most ${SPEC_MAX_BYTES}`,
+    ]);
 
     await mkdir(join(dir, 'ud-dir'));
     await writeFile(join(dir, 'dir.yaml'), 'name: a\nuserDataFile: ud-dir\n');
-    assert.deepEqual((await loadError(join(dir, 'dir.yaml'))).details, ['userDataFile: ud-dir is a directory; userDataFile must be a regular file']);
+    assert.deepEqual((await loadError(join(dir, 'dir.yaml'))).details, [
+      'userDataFile: ud-dir is a directory; userDataFile must be a regular file',
+    ]);
 
     // An absolute path is refused before anything is opened (the spec's author must not read the applier's files).
     await writeFile(join(dir, 'abs.yaml'), `name: a\nuserDataFile: ${join(dir, 'absent')}\n`);
-    assert.deepEqual((await loadError(join(dir, 'abs.yaml'))).details, [`userDataFile: ${join(dir, 'absent')} is an absolute path; userDataFile is read relative to the spec's folder and stays inside it (pass --allow-user-data-outside to read files outside the spec's folder)`]);
-    assert.deepEqual((await loadError('/dev/zero')).details, [`the file is more than ${SPEC_MAX_BYTES} bytes; a spec is at most ${SPEC_MAX_BYTES}`]);
+    assert.deepEqual((await loadError(join(dir, 'abs.yaml'))).details, [
+      `userDataFile: ${join(dir, 'absent')} is an absolute path; userDataFile is read relative to the spec's folder and stays inside it (pass --allow-user-data-outside to read files outside the spec's folder)`,
+    ]);
+    assert.deepEqual((await loadError('/dev/zero')).details, [
+      `the file is more than ${SPEC_MAX_BYTES} bytes; a spec is at most ${SPEC_MAX_BYTES}`,
+    ]);
   });
 });
 
@@ -133,16 +143,30 @@ test('userDataFile stays in the spec folder: absolute, .., a symlink out are ref
     const issue = async (file: string) => (await loadError(file)).details;
     const OUT = "(pass --allow-user-data-outside to read files outside the spec's folder)";
 
-    assert.deepEqual(await issue(await spec('shadow', 'userDataFile: /etc/shadow')), [`userDataFile: /etc/shadow is an absolute path; userDataFile is read relative to the spec's folder and stays inside it ${OUT}`]);
-    assert.deepEqual(await issue(await spec('dotdot', 'userDataFile: ../secret')), [`userDataFile: ../secret leaves the spec's folder ${OUT}`]);
-    assert.deepEqual(await issue(await spec('dotdot2', 'userDataFile: sub/../../secret')), [`userDataFile: sub/../../secret leaves the spec's folder ${OUT}`]);
+    assert.deepEqual(await issue(await spec('shadow', 'userDataFile: /etc/shadow')), [
+      `userDataFile: /etc/shadow is an absolute path; userDataFile is read relative to the spec's folder and stays inside it ${OUT}`,
+    ]);
+    assert.deepEqual(await issue(await spec('dotdot', 'userDataFile: ../secret')), [
+      `userDataFile: ../secret leaves the spec's folder ${OUT}`,
+    ]);
+    assert.deepEqual(await issue(await spec('dotdot2', 'userDataFile: sub/../../secret')), [
+      `userDataFile: sub/../../secret leaves the spec's folder ${OUT}`,
+    ]);
     // `..` that stays inside is fine.
-    assert.equal(Buffer.from((await loadSpecFile(await spec('inside', 'userDataFile: sub/../sub/ud'))).vm.userData!).toString(), '#cloud-config\n');
+    assert.equal(
+      Buffer.from((await loadSpecFile(await spec('inside', 'userDataFile: sub/../sub/ud'))).vm.userData!).toString(),
+      '#cloud-config\n',
+    );
 
     await symlink(join(dir, 'secret'), join(specs, 'link'));
-    assert.deepEqual(await issue(await spec('link', 'userDataFile: link')), [`userDataFile: link is a symbolic link to ${join(dir, 'secret')}, outside the spec's folder ${OUT}`]);
+    assert.deepEqual(await issue(await spec('link', 'userDataFile: link')), [
+      `userDataFile: link is a symbolic link to ${join(dir, 'secret')}, outside the spec's folder ${OUT}`,
+    ]);
     await symlink(join(dir), join(specs, 'dirlink'));
-    assert.match((await issue(await spec('dirlink', 'userDataFile: dirlink/secret')))[0]!, /^userDataFile: dirlink\/secret is a symbolic link to .*\/secret, outside the spec's folder/);
+    assert.match(
+      (await issue(await spec('dirlink', 'userDataFile: dirlink/secret')))[0]!,
+      /^userDataFile: dirlink\/secret is a symbolic link to .*\/secret, outside the spec's folder/,
+    );
     // A link that stays inside the folder is followed.
     await symlink('sub/ud', join(specs, 'inlink'));
     assert.equal((await loadSpecFile(await spec('inlink', 'userDataFile: inlink'))).vm.userData!.length, 14);
@@ -150,14 +174,21 @@ test('userDataFile stays in the spec folder: absolute, .., a symlink out are ref
     // A FIFO with no writer would block a plain open forever; it is refused at once.
     assert.equal(spawnSync('mkfifo', [join(specs, 'fifo')]).status, 0);
     const t0 = Date.now();
-    assert.deepEqual(await issue(await spec('fifo', 'userDataFile: fifo')), ['userDataFile: fifo is a FIFO; userDataFile must be a regular file']);
+    assert.deepEqual(await issue(await spec('fifo', 'userDataFile: fifo')), [
+      'userDataFile: fifo is a FIFO; userDataFile must be a regular file',
+    ]);
     assert.ok(Date.now() - t0 < 2000);
 
     // Devices: refused even with the opt-in (a device is never user-data).
     const zero = await spec('zero', 'userDataFile: /dev/zero');
     assert.match((await issue(zero))[0]!, /\/dev\/zero is an absolute path/);
-    const optErr = await loadSpecFile(zero, { userDataOutside: true }).then(() => undefined, (e: UserError) => e);
-    assert.deepEqual(optErr?.details, ['userDataFile: /dev/zero is a character device; userDataFile must be a regular file']);
+    const optErr = await loadSpecFile(zero, { userDataOutside: true }).then(
+      () => undefined,
+      (e: UserError) => e,
+    );
+    assert.deepEqual(optErr?.details, [
+      'userDataFile: /dev/zero is a character device; userDataFile must be a regular file',
+    ]);
 
     // The explicit opt-in: absolute paths, `..` and links out are read.
     for (const name of ['dotdot', 'link', 'dirlink']) {

@@ -5,7 +5,8 @@ import { recordedIds } from '../../../src/spec/ids.js';
 import { SpecSchema, type SpecInput } from '../../../src/spec/schema.js';
 
 const ids = { uuid: '0d6f1c2a-5f3e-4b8e-9a51-3bd1a0c40f10', randomSeed: 'c2VlZA==' };
-const resolve = (input: SpecInput, userData?: Uint8Array) => normalizeSpec(SpecSchema.parse(input), userData ? { ids, userData } : { ids });
+const resolve = (input: SpecInput, userData?: Uint8Array) =>
+  normalizeSpec(SpecSchema.parse(input), userData ? { ids, userData } : { ids });
 
 test('defaults: hostname from name, instance id = uuid, ids from the context, empty network', () => {
   const vm = resolve({ name: 'web' });
@@ -19,7 +20,13 @@ test('defaults: hostname from name, instance id = uuid, ids from the context, em
 });
 
 test('values from the spec win over generated ones', () => {
-  const vm = resolve({ name: 'web', uuid: 'AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE', hostname: 'web.example.org', instanceId: 'i-0001', randomSeed: 'YWJj\nZGVm\n' });
+  const vm = resolve({
+    name: 'web',
+    uuid: 'AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE',
+    hostname: 'web.example.org',
+    instanceId: 'i-0001',
+    randomSeed: 'YWJj\nZGVm\n',
+  });
   assert.equal(vm.uuid, 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee');
   assert.equal(vm.hostname, 'web.example.org');
   assert.equal(vm.instanceId, 'i-0001');
@@ -32,7 +39,10 @@ test('instance id follows the spec uuid when only the uuid is given', () => {
 });
 
 test('user-data becomes exact bytes from each source, and the source fields are gone', () => {
-  assert.deepEqual(resolve({ name: 'a', userData: '#cloud-config\nhostname: é\n' }).userData, new TextEncoder().encode('#cloud-config\nhostname: é\n'));
+  assert.deepEqual(
+    resolve({ name: 'a', userData: '#cloud-config\nhostname: é\n' }).userData,
+    new TextEncoder().encode('#cloud-config\nhostname: é\n'),
+  );
   const gz = Uint8Array.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0x00]);
   const fromB64 = resolve({ name: 'a', userDataBase64: Buffer.from(gz).toString('base64') });
   assert.deepEqual(fromB64.userData, gz);
@@ -42,11 +52,23 @@ test('user-data becomes exact bytes from each source, and the source fields are 
     assert.equal('userDataFile' in vm, false);
     assert.equal('userDataBase64' in vm, false);
   }
-  assert.deepEqual(resolve({ name: 'a', userData: '' }).userData, new Uint8Array(0), 'empty user-data is still user-data');
+  assert.deepEqual(
+    resolve({ name: 'a', userData: '' }).userData,
+    new Uint8Array(0),
+    'empty user-data is still user-data',
+  );
 });
 
 test('everything else passes through untouched', () => {
-  const input: SpecInput = { name: 'a', meta: { k: 'v' }, smbios: { profile: 'plain' }, network: { links: [{ id: 'e', type: 'physical', mac: '52:54:00:AA:BB:CC' }], networks: [{ link: 'e', type: 'ipv6_slaac' }] } };
+  const input: SpecInput = {
+    name: 'a',
+    meta: { k: 'v' },
+    smbios: { profile: 'plain' },
+    network: {
+      links: [{ id: 'e', type: 'physical', mac: '52:54:00:AA:BB:CC' }],
+      networks: [{ link: 'e', type: 'ipv6_slaac' }],
+    },
+  };
   const spec = SpecSchema.parse(input);
   const vm = normalizeSpec(spec, { ids });
   assert.deepEqual(vm.meta, { k: 'v' });
@@ -59,7 +81,10 @@ test('links without networks: DHCPv4 on the first physical link (what the docs p
   const input: SpecInput = {
     name: 'a',
     network: {
-      links: [{ id: 'bond-member', type: 'physical', mac: '52:54:00:00:00:01' }, { id: 'second', type: 'physical', mac: '52:54:00:00:00:02' }],
+      links: [
+        { id: 'bond-member', type: 'physical', mac: '52:54:00:00:00:01' },
+        { id: 'second', type: 'physical', mac: '52:54:00:00:00:02' },
+      ],
       dns: { servers: ['192.0.2.53'], search: ['example.net'] },
     },
   };
@@ -75,8 +100,19 @@ test('EC2 instance-id: "i-" + 17 hex digits of the uuid by default, the recorded
   assert.equal(resolve({ name: 'web', instanceId: 'i-0001' }).ec2InstanceId, 'i-0001');
   // A VM created before the "i-" default served its uuid over EC2: update keeps that, a new id would be a new
   // instance to cloud-init (per-instance modules run again, host keys regenerated).
-  const old = recordedIds({ uuid: ids.uuid, randomSeed: ids.randomSeed, resolved: { name: 'web', uuid: ids.uuid, instanceId: ids.uuid } });
+  const old = recordedIds({
+    uuid: ids.uuid,
+    randomSeed: ids.randomSeed,
+    resolved: { name: 'web', uuid: ids.uuid, instanceId: ids.uuid },
+  });
   assert.equal(normalizeSpec(SpecSchema.parse({ name: 'web' }), { ids: old }).ec2InstanceId, ids.uuid);
-  const recorded = recordedIds({ uuid: ids.uuid, randomSeed: ids.randomSeed, resolved: { instanceId: ids.uuid, ec2InstanceId: 'i-0d6f1c2a5f3e4b8e9' } });
-  assert.equal(normalizeSpec(SpecSchema.parse({ name: 'web' }), { ids: recorded }).ec2InstanceId, 'i-0d6f1c2a5f3e4b8e9');
+  const recorded = recordedIds({
+    uuid: ids.uuid,
+    randomSeed: ids.randomSeed,
+    resolved: { instanceId: ids.uuid, ec2InstanceId: 'i-0d6f1c2a5f3e4b8e9' },
+  });
+  assert.equal(
+    normalizeSpec(SpecSchema.parse({ name: 'web' }), { ids: recorded }).ec2InstanceId,
+    'i-0d6f1c2a5f3e4b8e9',
+  );
 });

@@ -31,12 +31,20 @@ test('YAML 1.2 core schema: "no", "on" and dates stay strings', () => {
 
 test('YAML errors carry line and column', () => {
   assert.deepEqual(issues('name: a\nhostname: x\nhostname: y\n'), ['line 3, column 1: duplicate key "hostname"']);
-  assert.deepEqual(issues('name: a\nsmbios:\n  "profile": plain\n  "profile": openstack\n'), ['line 4, column 3: duplicate key "profile"']);
+  assert.deepEqual(issues('name: a\nsmbios:\n  "profile": plain\n  "profile": openstack\n'), [
+    'line 4, column 3: duplicate key "profile"',
+  ]);
   assert.deepEqual(issues('name: a\nmeta: {1: x, "1": y}\n'), ['line 2, column 14: duplicate key "1"']);
-  assert.deepEqual(issues('name: a\n---\nname: b\n'), ['line 2, column 1: a second YAML document ("---"); a spec is one document']);
-  assert.deepEqual(issues('name: a\nmeta:\n  ? [x]\n  : y\n'), ['line 3, column 5: a mapping key must be a plain value, not a collection']);
+  assert.deepEqual(issues('name: a\n---\nname: b\n'), [
+    'line 2, column 1: a second YAML document ("---"); a spec is one document',
+  ]);
+  assert.deepEqual(issues('name: a\nmeta:\n  ? [x]\n  : y\n'), [
+    'line 3, column 5: a mapping key must be a plain value, not a collection',
+  ]);
   assert.deepEqual(issues('name: !foo a\n'), ['line 1, column 7: unresolved tag: !foo']);
-  assert.deepEqual(issues('name: *nope\n'), ['YAML aliases: Unresolved alias (the anchor must be set before the alias): nope']);
+  assert.deepEqual(issues('name: *nope\n'), [
+    'YAML aliases: Unresolved alias (the anchor must be set before the alias): nope',
+  ]);
   assert.deepEqual(issues('name: "unterminated\n'), ['line 2, column 1: missing closing "quote']);
 });
 
@@ -67,7 +75,11 @@ test('zod issues become operator messages, sorted by path in natural order', () 
     'sshKeys: {}',
     'network:',
     '  links:',
-    ...Array.from({ length: 11 }, (_, i) => `    - {id: e${i}, type: physical, mac: "52:54:00:00:00:${String(i).padStart(2, '0')}"${i === 2 || i === 10 ? ', mtu: "big"' : ''}}`),
+    ...Array.from(
+      { length: 11 },
+      (_, i) =>
+        `    - {id: e${i}, type: physical, mac: "52:54:00:00:00:${String(i).padStart(2, '0')}"${i === 2 || i === 10 ? ', mtu: "big"' : ''}}`,
+    ),
     'smbios: {profile: x}',
     'availabilityZone: ""',
     'sidecar: {listen: []}',
@@ -90,28 +102,43 @@ test('zod issues become operator messages, sorted by path in natural order', () 
 
 test('unknown keys get a suggestion only from the keys allowed there', () => {
   assert.deepEqual(issues('name: a\nuser-data: x\n'), ['unknown key "user-data" (did you mean "userData"?)']);
-  assert.deepEqual(issues('name: a\nnetwork: {links: [{id: b, type: bond, mac: "52:54:00:00:00:01", mode: active-backup, members: [], memebrs: []}]}\n'), [
-    'network.links[0]: unknown key "memebrs"',
-    'network.links[0].members: a bond needs at least one member',
-  ]);
-  assert.deepEqual(issues('name: a\nnetwork: {links: [{id: v, type: vlan, mac: "52:54:00:00:00:01", vlan_id: 3, parent: x}]}\n'), [
-    'network.links[0]: unknown key "vlan_id" (did you mean "vlanId"?)',
-    'network.links[0].vlanId: missing (expected a number)',
-  ]);
+  assert.deepEqual(
+    issues(
+      'name: a\nnetwork: {links: [{id: b, type: bond, mac: "52:54:00:00:00:01", mode: active-backup, members: [], memebrs: []}]}\n',
+    ),
+    ['network.links[0]: unknown key "memebrs"', 'network.links[0].members: a bond needs at least one member'],
+  );
+  assert.deepEqual(
+    issues('name: a\nnetwork: {links: [{id: v, type: vlan, mac: "52:54:00:00:00:01", vlan_id: 3, parent: x}]}\n'),
+    [
+      'network.links[0]: unknown key "vlan_id" (did you mean "vlanId"?)',
+      'network.links[0].vlanId: missing (expected a number)',
+    ],
+  );
   assert.deepEqual(issues('name: a\nzzzzzz: 1\n'), ['unknown key "zzzzzz"']);
   assert.deepEqual(issues('name: a\n__proto__: {x: 1}\n'), ['line 2, column 1: "__proto__" cannot be used as a key']);
-  assert.deepEqual(issues('name: a\nvendorData:\n  x: {"__proto__": {polluted: true}}\n'), ['line 3, column 7: "__proto__" cannot be used as a key']);
+  assert.deepEqual(issues('name: a\nvendorData:\n  x: {"__proto__": {polluted: true}}\n'), [
+    'line 3, column 7: "__proto__" cannot be used as a key',
+  ]);
 });
 
 test('rules run after the schema and are sorted with it', () => {
   assert.deepEqual(
-    issues('name: a\nnetwork:\n  dns: {servers: [x]}\n  links: [{id: e, type: physical, mac: "52:54:00:00:00:01"}, {id: e, type: physical, mac: "52:54:00:00:00:01"}]\n'),
-    ['network.dns.servers[0]: "x" is not an IP address', 'network.links[1].id: duplicates network.links[0].id ("e")', 'network.links[1].mac: duplicates network.links[0].mac (52:54:00:00:00:01)'],
+    issues(
+      'name: a\nnetwork:\n  dns: {servers: [x]}\n  links: [{id: e, type: physical, mac: "52:54:00:00:00:01"}, {id: e, type: physical, mac: "52:54:00:00:00:01"}]\n',
+    ),
+    [
+      'network.dns.servers[0]: "x" is not an IP address',
+      'network.links[1].id: duplicates network.links[0].id ("e")',
+      'network.links[1].mac: duplicates network.links[0].mac (52:54:00:00:00:01)',
+    ],
   );
 });
 
 test('big inputs are bounded: size limit, at most MAX_ISSUES lines, linear duplicate-key check', () => {
-  assert.deepEqual(issues(`name: a\n#${'x'.repeat(SPEC_MAX_BYTES)}\n`), [`the file is ${SPEC_MAX_BYTES + 10} bytes; a spec is at most ${SPEC_MAX_BYTES}`]);
+  assert.deepEqual(issues(`name: a\n#${'x'.repeat(SPEC_MAX_BYTES)}\n`), [
+    `the file is ${SPEC_MAX_BYTES + 10} bytes; a spec is at most ${SPEC_MAX_BYTES}`,
+  ]);
   const many = issues(`name: a\n${Array.from({ length: 70 }, (_, i) => `k${i}: 1`).join('\n')}\n`);
   assert.equal(many.length, MAX_ISSUES + 1);
   assert.equal(many[MAX_ISSUES], `… and ${70 - MAX_ISSUES} more problems`);
@@ -125,7 +152,10 @@ test('paths and their order', () => {
   assert.equal(formatPath(['network', 'links', 2, 'mac']), 'network.links[2].mac');
   assert.equal(formatPath(['meta', 'a b']), 'meta["a b"]');
   assert.equal(formatPath([0]), '[0]');
-  assert.deepEqual(['b', 'a[10]', 'a[2]', '', 'a[2].x'].sort(comparePaths), ['', 'a[10]', 'a[2]', 'a[2].x', 'b'].sort(comparePaths));
+  assert.deepEqual(
+    ['b', 'a[10]', 'a[2]', '', 'a[2].x'].sort(comparePaths),
+    ['', 'a[10]', 'a[2]', 'a[2].x', 'b'].sort(comparePaths),
+  );
   assert.ok(comparePaths('a[2]', 'a[10]') < 0);
 });
 
@@ -142,8 +172,38 @@ function prng(seed: number): () => number {
 }
 
 test('parseSpecText never throws: mutated examples and random text', () => {
-  const seeds = ['minimal', 'three-nic', 'ec2-only'].map((n) => readFileSync(fromRepo('templates', 'examples', `${n}.yaml`), 'utf8'));
-  const alphabet = [':', ' ', '\n', '-', '[', ']', '{', '}', '"', "'", '&a', '*a', '!!binary', '? ', '#', '\t', '0', 'x', '.inf', '~', '|', '>', '\u0000', '\uFFFD', '::', '/', '999999999999999999999'];
+  const seeds = ['minimal', 'three-nic', 'ec2-only'].map((n) =>
+    readFileSync(fromRepo('templates', 'examples', `${n}.yaml`), 'utf8'),
+  );
+  const alphabet = [
+    ':',
+    ' ',
+    '\n',
+    '-',
+    '[',
+    ']',
+    '{',
+    '}',
+    '"',
+    "'",
+    '&a',
+    '*a',
+    '!!binary',
+    '? ',
+    '#',
+    '\t',
+    '0',
+    'x',
+    '.inf',
+    '~',
+    '|',
+    '>',
+    '\u0000',
+    '\uFFFD',
+    '::',
+    '/',
+    '999999999999999999999',
+  ];
   const rand = prng(20240601);
   let failures = 0;
   for (let i = 0; i < 3000; i++) {
@@ -157,10 +217,16 @@ test('parseSpecText never throws: mutated examples and random text', () => {
       else if (op < 0.8) text = text.slice(0, at) + alphabet[Math.floor(rand() * alphabet.length)]! + text.slice(at);
       else text = text.slice(0, at) + String.fromCharCode(Math.floor(rand() * 0x3000)) + text.slice(at);
     }
-    if (i % 10 === 0) text = Array.from({ length: Math.floor(rand() * 200) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+    if (i % 10 === 0)
+      text = Array.from(
+        { length: Math.floor(rand() * 200) },
+        () => alphabet[Math.floor(rand() * alphabet.length)],
+      ).join('');
     try {
       const r = parseSpecText(text, 'fuzz.yaml');
-      if (!r.ok) for (const issue of r.issues) assert.ok(!issue.message.includes('\n'), `one-line messages: ${JSON.stringify(issue)}`);
+      if (!r.ok)
+        for (const issue of r.issues)
+          assert.ok(!issue.message.includes('\n'), `one-line messages: ${JSON.stringify(issue)}`);
     } catch (err) {
       failures++;
       assert.fail(`iteration ${i} threw ${(err as Error).stack}\ninput: ${JSON.stringify(text)}`);
@@ -169,6 +235,14 @@ test('parseSpecText never throws: mutated examples and random text', () => {
   assert.equal(failures, 0);
   assert.doesNotThrow(() => parseSpecText('['.repeat(50_000), 'deep.yaml'));
   assert.doesNotThrow(() => parseSpecText('a:\n' + '  '.repeat(1) + '- '.repeat(20_000) + 'x\n', 'deep.yaml'));
-  const bomb = 'a: &a [x,x,x,x,x,x,x,x,x]\n' + Array.from({ length: 9 }, (_, k) => `b${k}: &b${k} [${Array(9).fill(k ? `*b${k - 1}` : '*a').join(',')}]`).join('\n');
+  const bomb =
+    'a: &a [x,x,x,x,x,x,x,x,x]\n' +
+    Array.from(
+      { length: 9 },
+      (_, k) =>
+        `b${k}: &b${k} [${Array(9)
+          .fill(k ? `*b${k - 1}` : '*a')
+          .join(',')}]`,
+    ).join('\n');
   assert.deepEqual(issues(bomb), ['YAML aliases: Excessive alias count indicates a resource exhaustion attack']);
 });

@@ -33,7 +33,10 @@ test('malformed keys are named precisely', () => {
   const [, blob] = KEYS.ed25519.split(' ');
   assert.equal(sshKeyProblem(''), 'not an OpenSSH public key ("<type> <base64> [comment]")');
   assert.equal(sshKeyProblem(blob!), 'not an OpenSSH public key ("<type> <base64> [comment]")');
-  assert.equal(sshKeyProblem(`ssh-rsa ${blob}`), 'key type "ssh-rsa" does not match the key data, which holds a "ssh-ed25519" key');
+  assert.equal(
+    sshKeyProblem(`ssh-rsa ${blob}`),
+    'key type "ssh-rsa" does not match the key data, which holds a "ssh-ed25519" key',
+  );
   assert.equal(sshKeyProblem(`ssh-ed25519 ${blob!.slice(0, -4)}`), 'key data is truncated');
   const wire = (...parts: Uint8Array[]): Uint8Array =>
     Uint8Array.from(parts.flatMap((p) => [0, 0, p.length >> 8, p.length & 255, ...p]));
@@ -41,8 +44,14 @@ test('malformed keys are named precisely', () => {
   assert.equal(sshKeyProblem(`ssh-ed25519 ${short}`), 'key data is truncated (an ed25519 key is 32 bytes)');
   assert.equal(sshKeyProblem(`ssh-ed25519 ${blob!.slice(0, 20)}`), 'key data is truncated');
   assert.equal(sshKeyProblem(`ssh-ed25519 ${blob!.slice(1)}`), 'key data is not valid base64');
-  assert.equal(sshKeyProblem(`ssh-foo ${blob}`), 'unknown key type "ssh-foo" (expected one of ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com)');
-  assert.equal(sshKeyProblem(`no-pty,command="x" ${KEYS.ed25519}`), 'not an OpenSSH public key: options or a missing key type before the base64 blob');
+  assert.equal(
+    sshKeyProblem(`ssh-foo ${blob}`),
+    'unknown key type "ssh-foo" (expected one of ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com)',
+  );
+  assert.equal(
+    sshKeyProblem(`no-pty,command="x" ${KEYS.ed25519}`),
+    'not an OpenSSH public key: options or a missing key type before the base64 blob',
+  );
   assert.equal(sshKeyProblem(`${KEYS.ed25519}\n${KEYS.rsa}`), 'contains a line break (one key per entry)');
   assert.match(sshKeyProblem('ssh-dss AAAAB3NzaC1kc3MAAACBAP x')!, /^ssh-dss \(DSA\) keys are refused/);
 });

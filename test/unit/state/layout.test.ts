@@ -4,7 +4,14 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { FILES } from '../../../src/state/paths.js';
-import { SIDECAR_FILES, isVmName, resolveStateRoot, sidecarPaths, socketPathProblem, UNIX_PATH_MAX } from '../../../src/state/layout.js';
+import {
+  SIDECAR_FILES,
+  isVmName,
+  resolveStateRoot,
+  sidecarPaths,
+  socketPathProblem,
+  UNIX_PATH_MAX,
+} from '../../../src/state/layout.js';
 
 test('the state root: --state-dir, then $VMMETA_STATE_DIR, /var/lib/vmmeta as root, $XDG_STATE_HOME, ~/.local/state', () => {
   assert.equal(resolveStateRoot({ flag: '/f', env: { VMMETA_STATE_DIR: '/e' }, uid: 0 }), '/f');
@@ -15,9 +22,17 @@ test('the state root: --state-dir, then $VMMETA_STATE_DIR, /var/lib/vmmeta as ro
   assert.equal(resolveStateRoot({ flag: 'rel', env: {}, uid: 1000 }), `${process.cwd()}/rel`, 'made absolute once');
 });
 
-test('the sidecar\'s files have the names docs/cli.md gives, and state/paths.ts uses the same ones', () => {
-  assert.deepEqual(SIDECAR_FILES, { served: 'served.json', secrets: 'secrets.json', password: 'password', sidecarJson: 'sidecar.json', sidecarSock: 'sidecar.sock', accessLog: 'access.ndjson' });
-  for (const [key, name] of Object.entries(SIDECAR_FILES)) assert.equal((FILES as Record<string, string>)[key], name, key);
+test("the sidecar's files have the names docs/cli.md gives, and state/paths.ts uses the same ones", () => {
+  assert.deepEqual(SIDECAR_FILES, {
+    served: 'served.json',
+    secrets: 'secrets.json',
+    password: 'password',
+    sidecarJson: 'sidecar.json',
+    sidecarSock: 'sidecar.sock',
+    accessLog: 'access.ndjson',
+  });
+  for (const [key, name] of Object.entries(SIDECAR_FILES))
+    assert.equal((FILES as Record<string, string>)[key], name, key);
   assert.equal(sidecarPaths('/r', 'vm1').sidecarSock, '/r/vm1/sidecar.sock');
 });
 

@@ -27,7 +27,12 @@ test('withVmLock holds the lock with our pid while fn runs and releases it after
 
 test('the lock is released when fn throws', async () => {
   const dir = vmDir();
-  await assert.rejects(withVmLock(dir, async () => { throw new Error('boom'); }), /boom/);
+  await assert.rejects(
+    withVmLock(dir, async () => {
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
   assert.ok(!existsSync(join(dir, 'lock')));
 });
 
@@ -40,7 +45,11 @@ test('a live owner makes the command fail with exit 4 naming the pid and the VM'
     assert.ok(err instanceof UserError);
     assert.equal(err.exitCode, 4);
     assert.equal(err.message, `another vmmeta command (pid ${child.pid}) holds vm1`);
-    assert.equal(readFileSync(join(dir, 'lock'), 'utf8'), `${child.pid} ${processStartTime(child.pid!)}\n`, 'the owner keeps its lock');
+    assert.equal(
+      readFileSync(join(dir, 'lock'), 'utf8'),
+      `${child.pid} ${processStartTime(child.pid!)}\n`,
+      'the owner keeps its lock',
+    );
     assert.equal(await lockOwner(dir), child.pid);
   } finally {
     child.kill('SIGKILL');
@@ -73,7 +82,7 @@ test('nested use in one process does not deadlock and the outer scope keeps the 
   assert.ok(!existsSync(join(dir, 'lock')));
 });
 
-test('releaseLock leaves someone else\'s lock alone', async () => {
+test("releaseLock leaves someone else's lock alone", async () => {
   const dir = vmDir();
   writeFileSync(join(dir, 'lock'), '1\n');
   await releaseLock(dir);

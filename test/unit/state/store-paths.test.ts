@@ -4,13 +4,29 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FILES, GENERATED, vmPaths, parseLeftover, isSensitiveDocument, stagingDir, resolveStateRoot } from '../../../src/state/paths.js';
+import {
+  FILES,
+  GENERATED,
+  vmPaths,
+  parseLeftover,
+  isSensitiveDocument,
+  stagingDir,
+  resolveStateRoot,
+} from '../../../src/state/paths.js';
 import { SIDECAR_FILES } from '../../../src/state/layout.js';
-import { checkVmName, decodeResolved, encodeResolved, listVmNames, readState, removeLeftovers, requireVm } from '../../../src/state/store.js';
+import {
+  checkVmName,
+  decodeResolved,
+  encodeResolved,
+  listVmNames,
+  readState,
+  removeLeftovers,
+  requireVm,
+} from '../../../src/state/store.js';
 import { UserError } from '../../../src/errors.js';
 import type { ResolvedVm } from '../../../src/spec/schema.js';
 
-test('vmPaths names every file of the folder, and agrees with the sidecar\'s names', () => {
+test("vmPaths names every file of the folder, and agrees with the sidecar's names", () => {
   const p = vmPaths('/r', 'vm1');
   assert.equal(p.dir, '/r/vm1');
   assert.equal(p.state, '/r/vm1/state.json');
@@ -25,12 +41,25 @@ test('staging and deleting folders are recognised and can never be VM names', ()
   assert.deepEqual(parseLeftover('vm1.deleting-9'), { name: 'vm1', kind: 'deleting', pid: 9 });
   assert.equal(parseLeftover('vm1'), undefined);
   assert.equal(stagingDir('/r', 'a', 5), '/r/a.tmp-5');
-  assert.throws(() => checkVmName('vm1.tmp-5'), (e: unknown) => e instanceof UserError && e.exitCode === 2);
+  assert.throws(
+    () => checkVmName('vm1.tmp-5'),
+    (e: unknown) => e instanceof UserError && e.exitCode === 2,
+  );
 });
 
 test('documents with user-data, vendor-data, passwords or the seed are sensitive', () => {
-  for (const p of ['openstack/latest/user_data', 'user-data', 'latest/user-data', 'vendor_data2.json', 'vendor-data', 'openstack/2012-08-10/meta_data.json', 'password']) assert.ok(isSensitiveDocument(p), p);
-  for (const p of ['network-config', 'openstack/latest/network_data.json', 'latest/meta-data/hostname']) assert.ok(!isSensitiveDocument(p), p);
+  for (const p of [
+    'openstack/latest/user_data',
+    'user-data',
+    'latest/user-data',
+    'vendor_data2.json',
+    'vendor-data',
+    'openstack/2012-08-10/meta_data.json',
+    'password',
+  ])
+    assert.ok(isSensitiveDocument(p), p);
+  for (const p of ['network-config', 'openstack/latest/network_data.json', 'latest/meta-data/hostname'])
+    assert.ok(!isSensitiveDocument(p), p);
 });
 
 test('state root: flag > env > /var/lib/vmmeta for root > XDG > ~/.local/state', () => {
@@ -55,17 +84,29 @@ test('user-data bytes survive the state.json round trip exactly', () => {
 
 test('readState re-checks state.json: damaged or foreign versions are a clear error, a missing VM is exit 3', async () => {
   const root = mkdtempSync(join(tmpdir(), 'store-'));
-  await assert.rejects(requireVm(root, 'nope'), (e: unknown) => e instanceof UserError && e.exitCode === 3 && /no VM named nope/.test(e.message));
+  await assert.rejects(
+    requireVm(root, 'nope'),
+    (e: unknown) => e instanceof UserError && e.exitCode === 3 && /no VM named nope/.test(e.message),
+  );
   mkdirSync(join(root, 'vm1'));
   writeFileSync(join(root, 'vm1', 'state.json'), JSON.stringify({ version: 2 }));
-  await assert.rejects(readState(vmPaths(root, 'vm1')), (e: unknown) => e instanceof UserError && e.exitCode === 1 && /damaged or from another vmmeta version/.test(e.message) && e.details.some((d) => d.startsWith('version')));
+  await assert.rejects(
+    readState(vmPaths(root, 'vm1')),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.exitCode === 1 &&
+      /damaged or from another vmmeta version/.test(e.message) &&
+      e.details.some((d) => d.startsWith('version')),
+  );
   writeFileSync(join(root, 'vm1', 'state.json'), '{"half');
   await assert.rejects(readState(vmPaths(root, 'vm1')), /damaged/);
 });
 
 test('listVmNames lists only VM folders; removeLeftovers removes only folders of dead commands', async () => {
   const root = mkdtempSync(join(tmpdir(), 'store-'));
-  const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());
+  const dead = Number(
+    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString(),
+  );
   for (const d of ['a', 'b', `a.tmp-${dead}`, `a.tmp-${process.pid}`, `b.deleting-${dead}`, 'Not_A_VM']) {
     mkdirSync(join(root, d));
     writeFileSync(join(root, d, 'state.json'), '{}');

@@ -31,14 +31,22 @@ test('names, marks and the sidecar listeners of a tap', () => {
   assert.equal(tableName('web'), 'vmmeta-web');
   assert.equal(vmMark(8801), '0x566d2261');
   assert.equal(vmMark(1), '0x566d0001');
-  assert.deepEqual(tapListen({ device: 'tap-web', bridge: 'br0', port: 8801 }), ['169.254.169.254:8801', '[fe80::a9fe:a9fe%br0]:8801']);
-  assert.deepEqual(tapListen({ device: 'tap-web', port: 8801 }), ['169.254.169.254:8801', '[fe80::a9fe:a9fe%tap-web]:8801']);
+  assert.deepEqual(tapListen({ device: 'tap-web', bridge: 'br0', port: 8801 }), [
+    '169.254.169.254:8801',
+    '[fe80::a9fe:a9fe%br0]:8801',
+  ]);
+  assert.deepEqual(tapListen({ device: 'tap-web', port: 8801 }), [
+    '169.254.169.254:8801',
+    '[fe80::a9fe:a9fe%tap-web]:8801',
+  ]);
 });
 
 test('QEMU tap NIC: a plain tap netdev carrying the MAC, nothing for QEMU to script', () => {
   assert.deepEqual(tapNicArgs({ id: 'vmmeta0', mac: '52:54:00:12:34:56', device: 'tap-web' }), [
-    '-netdev', 'tap,id=vmmeta0,ifname=tap-web,script=no,downscript=no',
-    '-device', 'virtio-net-pci,netdev=vmmeta0,mac=52:54:00:12:34:56',
+    '-netdev',
+    'tap,id=vmmeta0,ifname=tap-web,script=no,downscript=no',
+    '-device',
+    'virtio-net-pci,netdev=vmmeta0,mac=52:54:00:12:34:56',
   ]);
   assert.throws(() => tapNicArgs({ id: 'vmmeta0', mac: '52:54:00:12:34:56', device: 'tap,script=/x' }), /bad tap name/);
 });

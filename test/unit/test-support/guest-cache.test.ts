@@ -29,11 +29,17 @@ test('cachedDir builds an artefact on a cache root whose parents do not exist, t
   assert.ok(existsSync(join(dir, '.complete')));
   assert.equal(await cachedDir(dir, build), dir);
   assert.equal(builds, 1, 'a complete artefact is not built again');
-  assert.deepEqual(readdirSync(join(coldRoot, 'guest', 'images')), ['bookworm-0123456789ab'], 'no scratch folder or lock left');
+  assert.deepEqual(
+    readdirSync(join(coldRoot, 'guest', 'images')),
+    ['bookworm-0123456789ab'],
+    'no scratch folder or lock left',
+  );
 });
 
 test('a nested artefact folder (initramfs/<hash>) is built from nothing too', async () => {
-  const dir = await cachedDir(guestCache('initramfs', 'deep', 'f00d'), async (tmp) => writeFileSync(join(tmp, 'initrd.gz'), 'x'));
+  const dir = await cachedDir(guestCache('initramfs', 'deep', 'f00d'), async (tmp) =>
+    writeFileSync(join(tmp, 'initrd.gz'), 'x'),
+  );
   assert.ok(existsSync(join(dir, 'initrd.gz')));
 });
 
@@ -47,7 +53,10 @@ test('a failed build leaves neither the artefact nor its scratch folder, and rel
     /debootstrap exited 1/,
   );
   assert.equal(existsSync(target), false);
-  assert.deepEqual(readdirSync(guestCache('images')).filter((e) => e.startsWith('trixie-')), []);
+  assert.deepEqual(
+    readdirSync(guestCache('images')).filter((e) => e.startsWith('trixie-')),
+    [],
+  );
   assert.equal(await withBuildLock('images_trixie-badbadbadbad', async () => 'free', 2_000), 'free');
 });
 
@@ -60,6 +69,9 @@ test('a scratch folder and a lock left by a killed builder are taken over', asyn
   writeFileSync(join(lock, 'pid'), String(deadPid));
   const dir = await cachedDir(target, async (tmp) => writeFileSync(join(tmp, 'disk.raw'), 'fresh'));
   assert.equal(readFileSync(join(dir, 'disk.raw'), 'utf8'), 'fresh');
-  assert.deepEqual(readdirSync(guestCache('images')).filter((e) => e.startsWith('bullseye-')), ['bullseye-aaaaaaaaaaaa']);
+  assert.deepEqual(
+    readdirSync(guestCache('images')).filter((e) => e.startsWith('bullseye-')),
+    ['bullseye-aaaaaaaaaaaa'],
+  );
   assert.equal(existsSync(lock), false);
 });

@@ -8,7 +8,19 @@ import { parseLines } from '../../../src/vm/access-log.js';
 import { applyOverrides, mergeOverrides } from '../../../src/vm/overrides.js';
 import type { ResolvedVm } from '../../../src/spec/schema.js';
 
-function view(over: { cdrom?: boolean; listen?: string[]; guestfwd?: string | null; arch?: string; userData?: number; sidecar?: VmView['sidecar']['state']; answering?: boolean; product?: string; listenFrom?: 'flag' | 'spec' | 'default' } = {}): VmView {
+function view(
+  over: {
+    cdrom?: boolean;
+    listen?: string[];
+    guestfwd?: string | null;
+    arch?: string;
+    userData?: number;
+    sidecar?: VmView['sidecar']['state'];
+    answering?: boolean;
+    product?: string;
+    listenFrom?: 'flag' | 'spec' | 'default';
+  } = {},
+): VmView {
   const vm = {
     name: 'vm1',
     uuid: 'u',
@@ -34,20 +46,46 @@ function view(over: { cdrom?: boolean; listen?: string[]; guestfwd?: string | nu
     sidecar: { state, ...(state === 'stopped' ? {} : { pid: 42 }) },
     probes: over.answering === false ? [{ address: '127.0.0.1:1', ok: false, ms: 1, error: 'ECONNREFUSED' }] : [],
     answering: over.answering ?? state === 'running',
-    verdict: { dsIdentify: {} as never, winner: over.cdrom ? 'NoCloud' : 'OpenStackLocal', reasons: [], warnings: [] } as unknown as VmView['verdict'],
+    verdict: {
+      dsIdentify: {} as never,
+      winner: over.cdrom ? 'NoCloud' : 'OpenStackLocal',
+      reasons: [],
+      warnings: [],
+    } as unknown as VmView['verdict'],
   };
 }
-const call: LogEntry = { time: 't', method: 'GET', path: '/openstack', status: 200, bytes: 10, ms: 1, listener: 'unix:/s/sidecar.sock', peer: 'unix', token: false, probe: false, raw: '' };
-const codes = (v: VmView, calls: LogEntry[] = [call], leftovers: string[] = []) => inspectWarnings(v, calls, leftovers).map((w) => w.code);
+const call: LogEntry = {
+  time: 't',
+  method: 'GET',
+  path: '/openstack',
+  status: 200,
+  bytes: 10,
+  ms: 1,
+  listener: 'unix:/s/sidecar.sock',
+  peer: 'unix',
+  token: false,
+  probe: false,
+  raw: '',
+};
+const codes = (v: VmView, calls: LogEntry[] = [call], leftovers: string[] = []) =>
+  inspectWarnings(v, calls, leftovers).map((w) => w.code);
 
 test('a healthy VM that the guest called has no warnings', () => {
   assert.deepEqual(codes(view()), []);
 });
 
 test('each usual mistake gives its own warning', () => {
-  assert.deepEqual(codes(view({ cdrom: true, listenFrom: 'spec' })), ['nocloud-cd-with-openstack'], 'listen addresses set up for a service the guest never asks');
+  assert.deepEqual(
+    codes(view({ cdrom: true, listenFrom: 'spec' })),
+    ['nocloud-cd-with-openstack'],
+    'listen addresses set up for a service the guest never asks',
+  );
   assert.deepEqual(codes(view({ cdrom: true, listenFrom: 'flag' })), ['nocloud-cd-with-openstack']);
-  assert.deepEqual(codes(view({ cdrom: true, product: 'Standard PC', listenFrom: 'spec' })), [], 'a plain NoCloud VM with its CD is fine');
+  assert.deepEqual(
+    codes(view({ cdrom: true, product: 'Standard PC', listenFrom: 'spec' })),
+    [],
+    'a plain NoCloud VM with its CD is fine',
+  );
   assert.deepEqual(codes(view({ sidecar: 'dead' })), ['sidecar-dead']);
   assert.deepEqual(codes(view({ sidecar: 'stopped' })), ['sidecar-stopped']);
   assert.deepEqual(codes(view({ answering: false })), ['sidecar-not-answering']);
@@ -57,7 +95,11 @@ test('each usual mistake gives its own warning', () => {
   assert.deepEqual(codes(view({ userData: 16384 })), []);
   assert.deepEqual(codes(view({ userData: 16385 })), ['ec2-user-data-too-big']);
   assert.deepEqual(codes(view(), []), ['guest-never-called']);
-  assert.deepEqual(codes(view({ sidecar: 'stopped' }), []), ['sidecar-stopped'], 'a stopped sidecar cannot have been called: one warning is enough');
+  assert.deepEqual(
+    codes(view({ sidecar: 'stopped' }), []),
+    ['sidecar-stopped'],
+    'a stopped sidecar cannot have been called: one warning is enough',
+  );
   assert.deepEqual(codes(view(), [call], ['vm1.tmp-9']), ['leftover']);
 });
 
@@ -73,13 +115,29 @@ test('the dead-sidecar warning names the pid and how to start it again', () => {
 });
 
 test('access log: vmmeta probes are told apart, broken lines skipped', () => {
-  const lines = parseLines(['{"time":"a","method":"GET","path":"/openstack?vmmeta=probe","status":200,"bytes":1,"ms":1,"client":"unix","token":false}', '{"time":"b","method":"GET","path":"/openstack?x=vmmeta=probe","status":200,"bytes":1,"ms":1,"client":"unix","token":false}', '{"half', ''].join('\n'));
-  assert.deepEqual(lines.map((l) => l.probe), [true, false]);
+  const lines = parseLines(
+    [
+      '{"time":"a","method":"GET","path":"/openstack?vmmeta=probe","status":200,"bytes":1,"ms":1,"client":"unix","token":false}',
+      '{"time":"b","method":"GET","path":"/openstack?x=vmmeta=probe","status":200,"bytes":1,"ms":1,"client":"unix","token":false}',
+      '{"half',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    lines.map((l) => l.probe),
+    [true, false],
+  );
 });
 
-test('command-line overrides: --suppress-nocloud drops only a CD, --listen replaces the spec\'s addresses', () => {
-  const vm = { datasource: { nocloud: 'cd', configDrive: false }, sidecar: { listen: ['unix'] } } as unknown as ResolvedVm;
-  const o = applyOverrides(vm, mergeOverrides({}, { suppressNocloud: true, configDrive: true, listen: ['127.0.0.1:0'] }, vm));
+test("command-line overrides: --suppress-nocloud drops only a CD, --listen replaces the spec's addresses", () => {
+  const vm = {
+    datasource: { nocloud: 'cd', configDrive: false },
+    sidecar: { listen: ['unix'] },
+  } as unknown as ResolvedVm;
+  const o = applyOverrides(
+    vm,
+    mergeOverrides({}, { suppressNocloud: true, configDrive: true, listen: ['127.0.0.1:0'] }, vm),
+  );
   assert.deepEqual([o.datasource, o.sidecar], [{ nocloud: 'none', configDrive: true }, { listen: ['127.0.0.1:0'] }]);
   const netVm = { ...vm, datasource: { nocloud: 'net', configDrive: false } } as ResolvedVm;
   const net = applyOverrides(netVm, mergeOverrides({}, { suppressNocloud: true }, netVm));

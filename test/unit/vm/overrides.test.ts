@@ -8,16 +8,30 @@ import { UserError } from '../../../src/errors.js';
 import type { ResolvedVm } from '../../../src/spec/schema.js';
 import type { VmOutputs } from '../../../src/state/store.js';
 
-const vm = { datasource: { nocloud: 'cd', configDrive: false }, sidecar: { listen: ['unix', '127.0.0.1:0'] } } as unknown as ResolvedVm;
+const vm = {
+  datasource: { nocloud: 'cd', configDrive: false },
+  sidecar: { listen: ['unix', '127.0.0.1:0'] },
+} as unknown as ResolvedVm;
 
 test('recorded flags are kept by a command line without them, changed by the opposite, forgotten by --from-spec', () => {
   const first = mergeOverrides({}, { suppressNocloud: true, configDrive: true, listen: ['unix'] }, vm);
   assert.deepEqual(first, { nocloud: 'none', configDrive: true, listen: ['unix'] });
   assert.deepEqual(mergeOverrides(first, {}, vm), first, 'no flags: everything kept');
-  assert.deepEqual(mergeOverrides(first, { nocloud: 'cd', configDrive: false }, vm), { nocloud: 'cd', configDrive: false, listen: ['unix'] });
+  assert.deepEqual(mergeOverrides(first, { nocloud: 'cd', configDrive: false }, vm), {
+    nocloud: 'cd',
+    configDrive: false,
+    listen: ['unix'],
+  });
   assert.deepEqual(mergeOverrides(first, { fromSpec: ['listen', 'config-drive'] }, vm), { nocloud: 'none' });
-  assert.deepEqual(mergeOverrides(first, { fromSpec: ['all'], listen: ['127.0.0.1:0'] }, vm), { listen: ['127.0.0.1:0'] }, 'forget, then this command line');
-  assert.throws(() => mergeOverrides(first, { fromSpec: ['cdrom'] }, vm), (e: unknown) => e instanceof UserError && e.exitCode === 2 && /unknown setting "cdrom"/.test(e.message));
+  assert.deepEqual(
+    mergeOverrides(first, { fromSpec: ['all'], listen: ['127.0.0.1:0'] }, vm),
+    { listen: ['127.0.0.1:0'] },
+    'forget, then this command line',
+  );
+  assert.throws(
+    () => mergeOverrides(first, { fromSpec: ['cdrom'] }, vm),
+    (e: unknown) => e instanceof UserError && e.exitCode === 2 && /unknown setting "cdrom"/.test(e.message),
+  );
   assert.deepEqual(overrideFlags(first), ['--nocloud none', '--config-drive', '--listen unix']);
 });
 
@@ -39,20 +53,33 @@ test('each setting says where it came from: flag, spec or default', () => {
 });
 
 test('bootChanges names a CD removed, a verdict changed and new listen addresses; nothing when nothing changed', () => {
-  const before: VmOutputs = { nocloud: 'cd', cdrom: { path: '/s/vm1/cidata.iso', bus: 'ide' }, configDrive: null, listen: ['unix', '127.0.0.1:0'], guestfwd: 'g', seedUrl: null };
+  const before: VmOutputs = {
+    nocloud: 'cd',
+    cdrom: { path: '/s/vm1/cidata.iso', bus: 'ide' },
+    configDrive: null,
+    listen: ['unix', '127.0.0.1:0'],
+    guestfwd: 'g',
+    seedUrl: null,
+  };
   const after: VmOutputs = { ...before, nocloud: 'none', cdrom: null, listen: ['unix'] };
   const c = bootChanges({ outputs: before, predicted: 'NoCloud' }, { outputs: after, predicted: 'OpenStackLocal' });
-  assert.deepEqual(c.map((x) => [x.setting, x.from, x.to]), [
-    ['cdrom', '/s/vm1/cidata.iso', null],
-    ['nocloud', 'cd', 'none'],
-    ['listen', ['unix', '127.0.0.1:0'], ['unix']],
-    ['datasource', 'NoCloud', 'OpenStackLocal'],
-  ]);
+  assert.deepEqual(
+    c.map((x) => [x.setting, x.from, x.to]),
+    [
+      ['cdrom', '/s/vm1/cidata.iso', null],
+      ['nocloud', 'cd', 'none'],
+      ['listen', ['unix', '127.0.0.1:0'], ['unix']],
+      ['datasource', 'NoCloud', 'OpenStackLocal'],
+    ],
+  );
   assert.match(c[0]!.message, /NoCloud CD removed/);
-  assert.deepEqual(bootChanges({ outputs: before, predicted: 'NoCloud' }, { outputs: { ...before }, predicted: 'NoCloud' }), []);
+  assert.deepEqual(
+    bootChanges({ outputs: before, predicted: 'NoCloud' }, { outputs: { ...before }, predicted: 'NoCloud' }),
+    [],
+  );
 });
 
-test('--listen goes through the spec\'s grammar: the same message, exit 2, allowed by sidecar.allowAllInterfaces', () => {
+test("--listen goes through the spec's grammar: the same message, exit 2, allowed by sidecar.allowAllInterfaces", () => {
   const err = (() => {
     try {
       mergeOverrides({}, { listen: ['unix', '0.0.0.0:8080'] }, vm);
@@ -63,9 +90,17 @@ test('--listen goes through the spec\'s grammar: the same message, exit 2, allow
   })();
   assert.ok(err instanceof UserError);
   assert.equal(err.exitCode, 2);
-  assert.equal(err.message, '--listen "0.0.0.0:8080": refusing every interface (one VM\'s metadata would be open to every network the host is on); set sidecar.allowAllInterfaces: true in the spec (vmmeta serve: --allow-all-interfaces) if that is really meant');
-  assert.throws(() => mergeOverrides({}, { listen: ['[fe80::1%no/slash]:80'] }, vm), /--listen "\[fe80::1%no\/slash\]:80": bad IPv6 zone/);
-  assert.deepEqual(mergeOverrides({}, { listen: ['[fe80::a9fe:a9fe%br0]:80'] }, vm), { listen: ['[fe80::a9fe:a9fe%br0]:80'] });
+  assert.equal(
+    err.message,
+    '--listen "0.0.0.0:8080": refusing every interface (one VM\'s metadata would be open to every network the host is on); set sidecar.allowAllInterfaces: true in the spec (vmmeta serve: --allow-all-interfaces) if that is really meant',
+  );
+  assert.throws(
+    () => mergeOverrides({}, { listen: ['[fe80::1%no/slash]:80'] }, vm),
+    /--listen "\[fe80::1%no\/slash\]:80": bad IPv6 zone/,
+  );
+  assert.deepEqual(mergeOverrides({}, { listen: ['[fe80::a9fe:a9fe%br0]:80'] }, vm), {
+    listen: ['[fe80::a9fe:a9fe%br0]:80'],
+  });
   const open = { ...vm, sidecar: { ...vm.sidecar, allowAllInterfaces: true } };
   assert.deepEqual(mergeOverrides({}, { listen: ['0.0.0.0:8080'] }, open), { listen: ['0.0.0.0:8080'] });
 });

@@ -14,7 +14,10 @@ function plan(input: SpecInput, overrides = {}): Plan {
 }
 
 const minimal: SpecInput = { name: 'web-1', sshKeys: [{ name: 'ops', key: ED25519 }] };
-const modes = (p: Plan) => Object.fromEntries([...p.files].filter(([f]) => !f.startsWith('meta/')).map(([f, { mode }]) => [f, mode.toString(8)]));
+const modes = (p: Plan) =>
+  Object.fromEntries(
+    [...p.files].filter(([f]) => !f.startsWith('meta/')).map(([f, { mode }]) => [f, mode.toString(8)]),
+  );
 
 test('the default plan: OpenStack SMBIOS, the cidata CD, a guestfwd NIC on the VM socket, secrets 0600', () => {
   const p = plan(minimal);
@@ -32,8 +35,16 @@ test('the default plan: OpenStack SMBIOS, the cidata CD, a guestfwd NIC on the V
   assert.ok(sensitive.length > 0);
   for (const [f, { mode }] of sensitive) assert.equal(mode, 0o600, `${f} is readable by others`);
   assert.equal(p.vm.uuid, FIXED_UUID);
-  assert.ok(p.qemuArgs.some((a) => a.startsWith('type=1,') && a.includes('product=OpenStack Nova') && a.includes(`uuid=${FIXED_UUID}`)), p.qemuArgs.join(' '));
-  assert.ok(p.qemuArgs.some((a) => a.includes(`file=${paths.cidataIso}`)), 'the CD is attached');
+  assert.ok(
+    p.qemuArgs.some(
+      (a) => a.startsWith('type=1,') && a.includes('product=OpenStack Nova') && a.includes(`uuid=${FIXED_UUID}`),
+    ),
+    p.qemuArgs.join(' '),
+  );
+  assert.ok(
+    p.qemuArgs.some((a) => a.includes(`file=${paths.cidataIso}`)),
+    'the CD is attached',
+  );
   assert.deepEqual(p.outputs.cdrom, { path: paths.cidataIso, bus: 'ide' });
   assert.ok(p.outputs.guestfwd?.includes(paths.sidecarSock), `guestfwd: ${p.outputs.guestfwd}`);
   assert.ok(p.qemuArgs.includes(`unix:${paths.qmpSock},server=on,wait=off`), 'a QMP socket for nic add/remove');
@@ -63,14 +74,20 @@ test('the same input plans the same bytes; an override changes the plan and its 
 test('tap mode: a plain tap NIC with the first MAC, the metadata addresses on the recorded port, no user-mode NIC', () => {
   const input: SpecInput = {
     ...minimal,
-    network: { links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:12:34:56' }], networks: [{ link: 'eth0', type: 'ipv4_dhcp' }] },
+    network: {
+      links: [{ id: 'eth0', type: 'physical', mac: '52:54:00:12:34:56' }],
+      networks: [{ link: 'eth0', type: 'ipv4_dhcp' }],
+    },
     sidecar: { path: 'tap', tap: { device: 'tap-web', bridge: 'br0', port: 8801 } },
   } as SpecInput;
   const p = plan(input);
   assert.deepEqual(p.outputs.tap, { device: 'tap-web', bridge: 'br0', port: 8801 });
   assert.equal(p.outputs.guestfwd, null);
   assert.ok(p.outputs.listen.includes('169.254.169.254:8801'), `listen: ${p.outputs.listen.join(' ')}`);
-  assert.ok(p.qemuArgs.some((a) => /^tap,id=vmmeta0,ifname=tap-web,script=no,downscript=no/.test(a)), p.qemuArgs.join(' '));
+  assert.ok(
+    p.qemuArgs.some((a) => /^tap,id=vmmeta0,ifname=tap-web,script=no,downscript=no/.test(a)),
+    p.qemuArgs.join(' '),
+  );
   assert.ok(p.qemuArgs.some((a) => a.includes('netdev=vmmeta0') && a.includes('mac=52:54:00:12:34:56')));
   assert.ok(!p.qemuArgs.some((a) => a.startsWith('user,')), 'no user-mode NIC');
   const xml = String(p.files.get('domain.xml')!.data);
