@@ -118,7 +118,7 @@ function imageKey(suite: Suite): string {
   const h = createHash('sha256').update(suite).update(COMMON.join(',')).update(PER_SUITE[suite].join(','));
   for (const f of ['report.sh', 'vmmeta-report.service']) h.update(readFileSync(join(SCRIPTS_DIR, f)));
   h.update(String(IMAGE_REVISION));
-  if (suite === 'sid') h.update('dracut -N');
+  if (suite === 'sid') h.update('dracut -N --add-drivers virtio_net');
   return h.digest('hex').slice(0, 12);
 }
 
@@ -161,12 +161,19 @@ export async function debianImage(suite: Suite): Promise<DebianImage> {
     configure(root, suite);
     await run('chroot', [root, 'locale-gen'], log);
     // sid builds its initrd with dracut, host-only in the chroot: without the build host's virtio_blk the initrd
-    // waits for /dev/vda for ever. A generic (-N) initrd carries every storage driver.
+    // waits for /dev/vda for ever. A generic (-N) initrd carries every storage driver, but no NIC driver: virtio_net
+    // then loads from the root file system, on TCG after cloud-init's local stage has looked for a NIC ("Did not
+    // find a fallback interface", so OpenStackLocal has no DHCP and fails). The other suites' initramfs-tools
+    // initrds have their NICs named before cloud-init looks; with the driver in it, so does this one.
     if (suite === 'sid') {
       const kver = readdirSync(join(root, 'boot'))
         .find((f) => f.startsWith('vmlinuz-'))!
         .slice('vmlinuz-'.length);
-      await run('chroot', [root, 'dracut', '-N', '--force', `/boot/initrd.img-${kver}`, kver], log);
+      await run(
+        'chroot',
+        [root, 'dracut', '-N', '--add-drivers', 'virtio_net', '--force', `/boot/initrd.img-${kver}`, kver],
+        log,
+      );
     }
     const boot = readdirSync(join(root, 'boot'));
     const vmlinuz = boot.find((f) => f.startsWith('vmlinuz-'));

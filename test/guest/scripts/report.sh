@@ -32,7 +32,7 @@ section keys sh -c 'for f in /root/.ssh/authorized_keys /home/*/.ssh/authorized_
 section addresses ip -color=never -o addr
 section links sh -c 'for n in /sys/class/net/*; do echo "$(basename $n) $(cat $n/address) $(cat $n/operstate)"; done'
 section network_config sh -c 'cat /etc/network/interfaces.d/50-cloud-init /etc/netplan/50-cloud-init.yaml 2>/dev/null; true'
-section warnings sh -c 'grep -E "WARNING|ERROR|Traceback" /var/log/cloud-init.log | head -n 30; true'
+section warnings sh -c 'grep -E "WARNING|DEPRECAT|ERROR|Traceback" /var/log/cloud-init.log | head -n 40; true'
 section uptime cut -d' ' -f1 /proc/uptime
 echo "=== GUEST DONE ==="
 sync
