@@ -91,12 +91,19 @@ if (layers.some((l) => l.name === 'guest') && process.env.VMMETA_GUEST_PREFETCH 
   prefetch.on('error', () => {});
   console.log(`(building guest images ${suites.join(', ')} in the background; log in ${relative(repo, log)})`);
 }
-process.on('exit', () => {
+// Its own process group (detached), so debootstrap and dpkg under it go too, on exit or on ^C / SIGTERM.
+const stopPrefetch = () => {
   if (prefetch && prefetch.exitCode === null)
     try {
       process.kill(-prefetch.pid, 'SIGTERM');
     } catch {}
-});
+};
+process.on('exit', stopPrefetch);
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    stopPrefetch();
+    process.exit(130);
+  });
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const skips = [];
 const layerSeconds = [];

@@ -1,7 +1,8 @@
 // Where guest builds live: outside the repository (they are hundreds of megabytes), shared by every run, each
 // artefact built once behind a lock and published by rename so a half-built one is never seen.
 import { mkdir, rm, readFile, writeFile, stat, rename, readdir } from 'node:fs/promises';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_CACHE } from '../../helpers/cloud-init.js';
@@ -65,6 +66,17 @@ export async function withBuildLock<T>(name: string, fn: () => Promise<T>, timeo
   }
 }
 
+// A debootstrap killed mid-build leaves its target's /proc, /sys and /dev/pts mounted: unmount them (deepest
+// first) before the scratch folder is removed, so rm never walks into a live kernel file system.
+function unmountBelow(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m === dir || m.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
+}
+
 const timingKind = (dir: string): TimingKind => (dir.includes('/initramfs/') ? 'initramfs-build' : 'image-build');
 
 // Builds `dir` once: `build(tmp)` fills a scratch folder, which is renamed into place with a `.complete` stamp.
@@ -78,7 +90,10 @@ export async function cachedDir(dir: string, build: (tmp: string) => Promise<voi
     await mkdir(dirname(dir), { recursive: true });
     const base = dir.split('/').pop()!;
     for (const e of await readdir(dirname(dir)))
-      if (e.startsWith(`${base}.tmp-`)) await rm(join(dirname(dir), e), { recursive: true, force: true });
+      if (e.startsWith(`${base}.tmp-`)) {
+        unmountBelow(join(dirname(dir), e));
+        await rm(join(dirname(dir), e), { recursive: true, force: true });
+      }
     await mkdir(tmp, { recursive: true });
     try {
       await timed(timingKind(dir), dir.slice(guestCache().length + 1), () => build(tmp));
@@ -86,6 +101,7 @@ export async function cachedDir(dir: string, build: (tmp: string) => Promise<voi
       await rm(dir, { recursive: true, force: true });
       await rename(tmp, dir);
     } catch (e) {
+      unmountBelow(tmp);
       await rm(tmp, { recursive: true, force: true });
       throw e;
     }
