@@ -3,8 +3,11 @@
 import * as assert from 'node:assert/strict';
 import type { BootResult } from './qemu.js';
 
-// eslint-disable-next-line no-control-regex
-const TERMINAL_CODES = /\x1b(?:\[[0-9;?!]*[ -\/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>])/g;
+// CSI, OSC, and the string sequences (DCS, APC, PM, SOS) that sid's systemd sends to query the terminal, then the
+// two-byte ones (charset, keypad mode, save/restore cursor).
+const TERMINAL_CODES =
+  // eslint-disable-next-line no-control-regex
+  /\x1b(?:\[[0-9;?!]*[ -\/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[P_^X][^\x1b]*\x1b\\|[()][0-9A-Za-z]|[=>78])/g;
 export function stripTerminalCodes(text: string): string {
   return text.replace(TERMINAL_CODES, '');
 }
