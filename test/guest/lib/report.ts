@@ -17,8 +17,17 @@ export function sections(log: string): Map<string, string> {
   const re = /^=== BEGIN ([\w.-]+) ===\n([\s\S]*?)^=== END \1 ===$/gm;
   // trixie's systemd resets the console (CSI and OSC sequences) and its iproute2 colours output on a terminal.
   const plain = stripTerminalCodes(log.replaceAll('\r\n', '\n'));
-  for (const m of plain.matchAll(re)) out.set(m[1]!, m[2]!.replace(/\n$/, ''));
+  for (const m of plain.matchAll(re)) out.set(m[1]!, withoutConsoleNoise(m[2]!).replace(/\n$/, ''));
   return out;
+}
+
+// The report shares the serial console with systemd's status lines and the kernel's messages, which can land in the
+// middle of a section (sid's "[FAILED] Failed to start netplan-configure…" inside cloud_id). No report line
+// looks like them.
+const CONSOLE_NOISE =
+  /^(?:\[\s*(?:OK|FAILED|DEPEND|TIME|WARN|\*+)\s*\] .*|\s+(?:Starting|Stopping|Mounting|Unmounting|Activating|Deactivating|Reloading|Finished) .*|\[\s*\d+\.\d+\] .*)\n/gm;
+function withoutConsoleNoise(text: string): string {
+  return text.replace(CONSOLE_NOISE, '');
 }
 
 // key=value lines of one section.
