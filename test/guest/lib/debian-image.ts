@@ -65,7 +65,8 @@ function run(cmd: string, args: string[], log: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' },
+      // TMPDIR: the runner's scratch folder does not exist inside the chroot (sid's dracut refuses to start).
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C', TMPDIR: '/tmp' },
     });
     const sink = (d: Buffer) => appendFileSync(log, d);
     child.stdout!.on('data', sink);
