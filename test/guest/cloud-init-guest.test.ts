@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import { SUITES, SUITE_CLOUD_INIT, type Suite } from '../helpers/cloud-init.js';
 import { debianImage, REPORT_DEADLINE, type DebianImage } from './lib/debian-image.js';
 import { boot, killAllGuests } from './lib/qemu.js';
+import { cloudInitComplaints } from './lib/cloud-init-complaints.js';
 import { parseCloudInitReport, nicByMac, type CloudInitReport } from './lib/cloud-init-report.js';
 import { createVm, destroyVm, removeRoot, stateRoot, accessLog, type CreatedVm } from './lib/vmmeta.js';
 import { PINNED, guestSpec, ec2OnlySpec, staticStanza, SECOND_NIC, KEY } from './lib/cloud-init-setups.js';
@@ -60,6 +61,8 @@ for (const [suite, setups] of selection) {
         console.log(
           `# ${result.name}: ${(result.durationMs / 1000).toFixed(1)} s wall, guest uptime ${report.uptime} s, ${report.datasourceLine || 'no datasource'}; serial log ${result.logPath}`,
         );
+        // No vmmeta mode may make cloud-init warn or deprecate anything (the image's own OpenSSH lines aside).
+        assert.deepEqual(cloudInitComplaints(report), [], `cloud-init complained${report.report.where()}`);
         return report;
       };
 

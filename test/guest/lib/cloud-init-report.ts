@@ -22,6 +22,7 @@ export interface CloudInitReport {
   nics: NicState[]; // without lo
   networkConfig: string;
   warnings: string;
+  status: string; // cloud-init status --long
   uptime: number; // guest seconds when the report was printed
 }
 
@@ -52,6 +53,7 @@ export function parseCloudInitReport(boot: BootResult): CloudInitReport {
     nics,
     networkConfig: report.section('network_config'),
     warnings: report.section('warnings'),
+    status: report.section('status'),
     uptime: Number(report.section('uptime').trim()),
   };
 }
