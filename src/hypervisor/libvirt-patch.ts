@@ -126,7 +126,9 @@ function patchCdrom(xml: string, root: XmlElement, cdrom: PatchOptions['cdrom'],
     throw invalid('the domain has no <devices> element to attach the cidata CD-ROM to');
   }
   const disks = devices.children.filter((c) => c.name === 'disk');
-  for (const d of disks.filter(isOurs)) {
+  // Our CD from an earlier patch is replaced where it stands, so patching again moves nothing.
+  const [keep, ...rest] = disks.filter(isOurs);
+  for (const d of cdrom ? rest : disks.filter(isOurs)) {
     const [from, to] = lineSpan(xml, d);
     splices.push({ from, to, text: '' });
   }
@@ -136,6 +138,15 @@ function patchCdrom(xml: string, root: XmlElement, cdrom: PatchOptions['cdrom'],
     d.children.filter((c) => c.name === 'target').map((t) => t.attrs.get('dev') ?? ''),
   );
   const machine = child(child(root, 'os') as XmlElement, 'type')?.attrs.get('machine') ?? '';
+  if (keep) {
+    const indent = lineIndent(xml, keep.start);
+    splices.push({
+      from: keep.start,
+      to: keep.end,
+      text: cdromDiskElement(cdrom, { machine, indent, takenDevs: taken }),
+    });
+    return;
+  }
   const last = others[others.length - 1];
   if (last) {
     const indent = lineIndent(xml, last.start);

@@ -53,6 +53,28 @@ test('patch is idempotent and touches nothing outside the edited elements', () =
   assert.equal((once.match(/<sysinfo /g) ?? []).length, 1);
 });
 
+test('a domain with no disk and no NIC of its own (virt-install --disk none --network none) patches the same twice', () => {
+  // The shape Debian's virt-install 4.1 prints: double quotes, devices with only a console and a serial port.
+  const bare = `<domain type="qemu">
+  <name>web1</name>
+  <uuid>${UUID}</uuid>
+  <os>
+    <type arch="x86_64" machine="q35">hvm</type>
+  </os>
+  <devices>
+    <serial type="file">
+      <source path="/var/log/libvirt/qemu/web1-serial.log"/>
+    </serial>
+  </devices>
+</domain>
+`;
+  const tap = { device: 'tap-web1', bridge: 'br0', mac: '52:54:00:12:34:56' };
+  const once = patchDomainXml(bare, { ...OPTS, tap });
+  assert.match(once, /<target dev='tap-web1'\/>/);
+  assert.match(once, /cidata\.iso/);
+  assert.equal(patchDomainXml(once, { ...OPTS, tap }), once);
+});
+
 test('removing the CD and the NIC restores the original bytes apart from sysinfo and the namespace', () => {
   const once = patchDomainXml(HAND, OPTS);
   const back = patchDomainXml(once, { ...OPTS, cdrom: null, metadataNic: null });
