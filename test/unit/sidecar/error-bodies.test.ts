@@ -161,12 +161,16 @@ const CASES: Case[] = [
   },
 ];
 
+function answer(c: Case, method = c.req.method ?? 'GET') {
+  return handleRequest(
+    { headers: {}, nowMs: NOW, ...c.req, method },
+    { tree, imdsTokens: c.tokens ?? 'optional', tokenKey: TEST_KEY, password: { get: () => c.stored } },
+  );
+}
+
 test('every error status, body and Allow header is pinned', () => {
   for (const c of CASES) {
-    const res = handleRequest(
-      { method: 'GET', headers: {}, nowMs: NOW, ...c.req },
-      { tree, imdsTokens: c.tokens ?? 'optional', tokenKey: TEST_KEY, password: { get: () => c.stored } },
-    );
+    const res = answer(c);
     assert.equal(res.status, c.status, c.what);
     assert.equal(Buffer.from(res.body).toString('utf8'), c.body, c.what);
     assert.equal(res.headers['content-type'], 'text/plain', c.what);
@@ -177,10 +181,7 @@ test('every error status, body and Allow header is pinned', () => {
 
 test('HEAD gets the same status and headers with an empty body', () => {
   for (const c of CASES.filter((k) => (k.req.method ?? 'GET') === 'GET')) {
-    const res = handleRequest(
-      { headers: {}, nowMs: NOW, ...c.req, method: 'HEAD' },
-      { tree, imdsTokens: c.tokens ?? 'optional', tokenKey: TEST_KEY, password: { get: () => c.stored } },
-    );
+    const res = answer(c, 'HEAD');
     assert.equal(res.status, c.status, c.what);
     assert.equal(res.body.byteLength, 0, c.what);
     assert.equal(res.headers['content-length'], String(Buffer.byteLength(c.body)), c.what);
