@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { openStackNetworkData } from '../../src/render/openstack-network.js';
 import { stableJson } from '../../src/render/tree.js';
-import { cloudInitClient, suiteAtLeast, type CloudInitClient, type Suite } from '../helpers/cloud-init.js';
+import {
+  cloudInitClient,
+  suiteAtLeast,
+  type CloudInitClient,
+  type Suite,
+  cloudInitEnv,
+} from '../helpers/cloud-init.js';
 import { loadExample } from '../helpers/render-io.js';
 
 const SUITES_HERE: Suite[] = ['bookworm', 'trixie', 'sid'];
@@ -48,13 +54,7 @@ function netConvert(client: CloudInitClient, input: string, output: string, dist
       cwd: '/',
       encoding: 'utf8',
       timeout: 60_000,
-      env: {
-        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-        HOME: '/root',
-        LANG: 'C.UTF-8',
-        PYTHONPATH: client.pythonPath,
-        PYTHONDONTWRITEBYTECODE: '1',
-      },
+      env: cloudInitEnv(client),
     },
   );
   assert.equal(res.status, 0, `${client.suite} ${output} ${distro}: ${res.stderr}`);

@@ -13,7 +13,7 @@ import { loadSpecFile } from '../../src/spec/load.js';
 import { openStackNetworkData } from '../../src/render/openstack-network.js';
 import { renderNoCloud } from '../../src/render/nocloud.js';
 import { stableJson } from '../../src/render/tree.js';
-import { cloudInitClient, SUITES, type CloudInitClient } from '../helpers/cloud-init.js';
+import { cloudInitClient, SUITES, type CloudInitClient, cloudInitEnv } from '../helpers/cloud-init.js';
 
 const MAC = '52:54:00:12:34:01';
 const SPEC = `name: fb\nnetwork:\n  links:\n    - {id: eth0, type: physical, mac: "${MAC}"}\n  dns: {servers: [192.0.2.53], search: [example.net]}\n`;
@@ -56,13 +56,7 @@ function netConvert(
       cwd: '/',
       encoding: 'utf8',
       timeout: 60_000,
-      env: {
-        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-        HOME: '/root',
-        LANG: 'C.UTF-8',
-        PYTHONPATH: client.pythonPath,
-        PYTHONDONTWRITEBYTECODE: '1',
-      },
+      env: cloudInitEnv(client),
     },
   );
   let text = '';

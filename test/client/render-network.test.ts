@@ -18,6 +18,7 @@ import {
   runCloudInitPython,
   SUITES,
   type CloudInitClient,
+  cloudInitEnv,
 } from '../helpers/cloud-init.js';
 import { loadExample } from '../helpers/render-io.js';
 
@@ -133,13 +134,7 @@ function netConvert(
       cwd: '/',
       encoding: 'utf8',
       timeout: 60_000,
-      env: {
-        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-        HOME: '/root',
-        LANG: 'C.UTF-8',
-        PYTHONPATH: client.pythonPath,
-        PYTHONDONTWRITEBYTECODE: '1',
-      },
+      env: cloudInitEnv(client),
     },
   );
   const files: string[] = [];

@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderNoCloud } from '../../src/render/nocloud.js';
 import { renderOpenStackDisk } from '../../src/render/openstack.js';
-import { cloudInitClient, suiteAtLeast, SUITES, type CloudInitClient, type Suite } from '../helpers/cloud-init.js';
+import {
+  cloudInitClient,
+  suiteAtLeast,
+  SUITES,
+  type CloudInitClient,
+  type Suite,
+  cloudInitEnv,
+} from '../helpers/cloud-init.js';
 import { EXAMPLE_NAMES, loadExample } from '../helpers/render-io.js';
 
 // Pinned: 20.4 has the validator under `cloud-init devel schema`; 22.4, 25.1 and 26.2 under `cloud-init schema`.
@@ -34,13 +41,7 @@ function schema(client: CloudInitClient, file: string): { status: number | null;
       cwd: '/',
       encoding: 'utf8',
       timeout: 60_000,
-      env: {
-        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-        HOME: '/root',
-        LANG: 'C.UTF-8',
-        PYTHONPATH: client.pythonPath,
-        PYTHONDONTWRITEBYTECODE: '1',
-      },
+      env: cloudInitEnv(client),
     },
   );
   return { status: res.status, out: `${res.stdout}${res.stderr}` };
@@ -95,13 +96,7 @@ for (const suite of SUITES) {
           cwd: '/',
           encoding: 'utf8',
           timeout: 60_000,
-          env: {
-            PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-            HOME: '/root',
-            LANG: 'C.UTF-8',
-            PYTHONPATH: client.pythonPath,
-            PYTHONDONTWRITEBYTECODE: '1',
-          },
+          env: cloudInitEnv(client),
         },
       );
     try {

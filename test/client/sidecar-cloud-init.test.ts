@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { loadSpecFile } from '../../src/spec/load.js';
 import { renderHttpTree } from '../../src/render/http.js';
 import type { ResolvedVm } from '../../src/spec/schema.js';
-import { cloudInitClient, runCloudInitPython, SUITES } from '../helpers/cloud-init.js';
+import { cloudInitClient, runCloudInitPython, SUITES, cloudInitEnv } from '../helpers/cloud-init.js';
 import { spawnServe, spawnSocketBridge, writeVmState, VMMETA_BIN, type ServeProcess } from '../helpers/sidecar.js';
 
 // The Python side: cloud-init hard-codes http://169.254.169.254 in places; the harness points it at the sidecar
@@ -125,13 +125,7 @@ function pythonAsync(
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/python3', ['-c', HARNESS, base, mode, ...extra], {
       cwd: '/',
-      env: {
-        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-        HOME: '/root',
-        LANG: 'C.UTF-8',
-        PYTHONPATH: client.pythonPath,
-        PYTHONDONTWRITEBYTECODE: '1',
-      },
+      env: cloudInitEnv(client),
     });
     let out = '';
     let err = '';

@@ -63,6 +63,18 @@ export function cloudInitClient(suite: Suite = 'bookworm'): CloudInitClient {
   return { suite, version, root, dsIdentify, pythonPath: dist };
 }
 
+// The environment every run of a suite's cloud-init gets: a plain PATH and locale, and only that suite's
+// cloudinit package importable (no bytecode written into the cache).
+export function cloudInitEnv(client: CloudInitClient): Record<string, string> {
+  return {
+    PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    LANG: 'C.UTF-8',
+    PYTHONPATH: client.pythonPath,
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
+}
+
 // Runs a Python snippet with the suite's cloudinit package importable. The script gets argv and returns stdout.
 // Runs from a scratch cwd so a stray warnings.py or cloudinit/ folder cannot shadow the real modules.
 export function runCloudInitPython(
@@ -75,14 +87,7 @@ export function runCloudInitPython(
     cwd: '/',
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 120_000,
-    env: {
-      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-      HOME: '/root',
-      LANG: 'C.UTF-8',
-      PYTHONPATH: client.pythonPath,
-      PYTHONDONTWRITEBYTECODE: '1',
-      ...opts.env,
-    },
+    env: { ...cloudInitEnv(client), ...opts.env },
   });
   return { stdout: res.stdout, stderr: res.stderr, status: res.status };
 }
