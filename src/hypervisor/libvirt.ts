@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { ResolvedVm } from '../spec/schema.js';
 import type { Smbios } from './smbios.js';
-import { metadataNicArgs } from './qemu-args.js';
+import { DEFAULT_ROOT_PORTS, metadataNicArgs } from './qemu-args.js';
 import type { CdromBus } from './qemu-args.js';
 import { escapeXml } from './xml-spans.js';
 
@@ -159,7 +159,7 @@ export interface DomainOptions {
   cdrom: { path: string; bus: CdromBus } | null;
   metadataNic?: MetadataNic | null; // the guestfwd NIC (needs the sidecar socket's connector); absent: no <qemu:commandline>
   tap?: TapNic | null; // tap mode: the metadata NIC as an <interface> (metadataNic is then ignored)
-  machine?: 'q35' | 'pc'; // default q35
+  machine?: 'q35' | 'pc'; // default: the spec's hotplug.machine, else q35
   diskPath?: string;
   memoryMiB?: number;
   vcpus?: number;
@@ -175,7 +175,7 @@ export function domainXml(vm: ResolvedVm, opts: DomainOptions): string {
   const physical = vm.network.links.filter((l) => l.type === 'physical');
   const tap = opts.tap ?? null;
   const nic = tap ? null : (opts.metadataNic ?? null);
-  const machine = opts.machine ?? 'q35';
+  const machine = opts.machine ?? vm.hotplug?.machine ?? 'q35';
   // The metadata NIC already carries the first physical MAC (qemu-args); the other links become libvirt NICs.
   const first = tap?.mac ?? nic?.mac;
   const others = first ? physical.filter((l) => l.mac !== first) : physical;
@@ -190,6 +190,12 @@ export function domainXml(vm: ResolvedVm, opts: DomainOptions): string {
   const cdrom = opts.cdrom
     ? `    ${cdromDiskElement(opts.cdrom, { machine, indent: '    ', takenDevs: ['vda'] })}\n`
     : '';
+  // libvirt gives q35 only the root ports its devices need, and q35's root bus does not hot-plug, so without spare
+  // ports `vmmeta nic add --libvirt` has nowhere to go (virt-install adds spares for the same reason).
+  const spare = machine === 'q35' ? (vm.hotplug?.rootPorts ?? DEFAULT_ROOT_PORTS) : 0;
+  const controllers = Array.from({ length: spare }, () => `    <controller type='pci' model='pcie-root-port'/>\n`).join(
+    '',
+  );
   const commandline = nic
     ? `${SPAWN_NOTE}  <qemu:commandline>\n${qemuArgElements(nic, '    ', machine).join('\n')}\n  </qemu:commandline>\n`
     : '';
@@ -204,6 +210,12 @@ export function domainXml(vm: ResolvedVm, opts: DomainOptions): string {
       vcpus: String(opts.vcpus ?? 1),
       diskPath: opts.diskPath ?? `/var/lib/libvirt/images/${vm.name}.qcow2`,
     },
-    { sysinfo: sysinfoElement(opts.smbios, '  '), cdrom, interfaces: ifaces, qemuCommandline: commandline },
+    {
+      sysinfo: sysinfoElement(opts.smbios, '  '),
+      cdrom,
+      interfaces: ifaces,
+      controllers,
+      qemuCommandline: commandline,
+    },
   );
 }

@@ -182,3 +182,16 @@ test('an empty <qemu:commandline/> is filled instead of adding a second one', ()
   assert.equal((once.match(/<qemu:commandline/g) ?? []).length, 1);
   assert.equal(patchDomainXml(once, OPTS), once);
 });
+
+test("the starter domain's machine is the spec's hotplug.machine, and q35 carries spare root ports for nic add", () => {
+  const ports = (xml: string) => (xml.match(/<controller type='pci' model='pcie-root-port'\/>/g) ?? []).length;
+  const opts = { smbios: OPTS.smbios, cdrom: null };
+  const plain = domainXml(makeVm({}), opts);
+  assert.match(plain, /machine='q35'/);
+  assert.equal(ports(plain), 4, 'no hotplug section: q35 with the default spare ports');
+  const pc = domainXml(makeVm({ hotplug: { network: true, machine: 'pc' } }), opts);
+  assert.match(pc, /machine='pc'/);
+  assert.equal(ports(pc), 0, 'pc hot-plugs on its root bus');
+  assert.equal(ports(domainXml(makeVm({ hotplug: { network: true, machine: 'q35', rootPorts: 7 } }), opts)), 7);
+  assert.equal(ports(domainXml(makeVm({ hotplug: { network: true, machine: 'q35', rootPorts: 0 } }), opts)), 0);
+});
