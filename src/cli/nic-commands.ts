@@ -22,6 +22,15 @@ function formatNic(r: NicResult, _o: FormatOptions): string {
   return `${r.nic.id} (${r.nic.mac}, ${addrs}) ${verb} in ${r.ms.hypervisor} ms; ${docs}; ${sidecar}. instance-id ${r.instanceId} unchanged.\n`;
 }
 
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(n > 0) || n > 3600)
+    throw new UserError(`--timeout expects seconds between 0 and 3600, got ${JSON.stringify(v)}`, {
+      exitCode: EXIT.invalid,
+    });
+  return n;
+}
+
 function mtu(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n))
@@ -98,12 +107,7 @@ ${examples(
     )
     .argument('<vm>', 'the VM name')
     .argument('<id>', 'the link id given to nic add')
-    .option(
-      '--timeout <s>',
-      'how long to wait for the guest to release the device',
-      (v: string) => Number(v) * 1000,
-      30_000,
-    )
+    .option('--timeout <s>', 'how long to wait for the guest to release the device, in seconds', seconds, 30)
     .addHelpText(
       'after',
       `
@@ -119,7 +123,7 @@ ${examples('vmmeta nic remove vm1 data0', 'vmmeta nic remove --json vm1 data0 --
             root: ctx.root,
             vm: vm!,
             id: id!,
-            timeoutMs: o.timeout as number,
+            timeoutMs: (o.timeout as number) * 1000,
           }),
         formatNic,
       ),

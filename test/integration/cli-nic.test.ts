@@ -201,6 +201,12 @@ test('remove: a guest that never releases the device keeps the link (exit 1); a 
   assert.equal(s.code, 2, s.stderr);
   const n = await vmmeta(['nic', 'remove', '--json', 'nicup', 'nope'], { root });
   assert.equal(n.code, 3, n.stderr);
+  // --timeout is seconds: a value that is not a positive number is refused before anything runs.
+  for (const bad of ['abc', '0', '-5', '30s']) {
+    const t = await vmmeta(['nic', 'remove', '--json', 'nicup', 'data0', '--timeout', bad], { root });
+    assert.equal(t.code, 2, `--timeout ${bad}: ${t.stderr}`);
+    assert.match(json<{ error: { message: string } }>(t).error.message, /--timeout expects seconds/);
+  }
   assert.deepEqual(await served('nicup'), before);
 });
 
