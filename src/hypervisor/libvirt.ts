@@ -193,9 +193,11 @@ export function domainXml(vm: ResolvedVm, opts: DomainOptions): string {
   // libvirt gives q35 only the root ports its devices need, and q35's root bus does not hot-plug, so without spare
   // ports `vmmeta nic add --libvirt` has nowhere to go (virt-install adds spares for the same reason).
   const spare = machine === 'q35' ? (vm.hotplug?.rootPorts ?? DEFAULT_ROOT_PORTS) : 0;
-  const controllers = Array.from({ length: spare }, () => `    <controller type='pci' model='pcie-root-port'/>\n`).join(
-    '',
-  );
+  // The PCI root comes first: libvirt numbers controllers in order, and index 0 must be q35's pcie-root.
+  const controllers = spare
+    ? `    <controller type='pci' index='0' model='pcie-root'/>\n` +
+      `    <controller type='pci' model='pcie-root-port'/>\n`.repeat(spare)
+    : '';
   const commandline = nic
     ? `${SPAWN_NOTE}  <qemu:commandline>\n${qemuArgElements(nic, '    ', machine).join('\n')}\n  </qemu:commandline>\n`
     : '';

@@ -189,6 +189,8 @@ test("the starter domain's machine is the spec's hotplug.machine, and q35 carrie
   const plain = domainXml(makeVm({}), opts);
   assert.match(plain, /machine='q35'/);
   assert.equal(ports(plain), 4, 'no hotplug section: q35 with the default spare ports');
+  // A real libvirtd refuses root ports listed before the root ("index='0' must be model='pcie-root'").
+  assert.ok(plain.indexOf("model='pcie-root'/>") < plain.indexOf("model='pcie-root-port'/>"), 'pcie-root comes first');
   const pc = domainXml(makeVm({ hotplug: { network: true, machine: 'pc' } }), opts);
   assert.match(pc, /machine='pc'/);
   assert.equal(ports(pc), 0, 'pc hot-plugs on its root bus');
