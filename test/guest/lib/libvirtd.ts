@@ -4,7 +4,16 @@
 // and domains exist only there; stop() destroys every domain, stops the daemons, kills whatever is left in the
 // namespace and removes it, also after a failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  chmodSync,
+  existsSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export interface Run {
@@ -36,6 +45,8 @@ for d in ${MOUNTS.join(' ')}; do
   mount -t tmpfs -o mode=0755 tmpfs "$d"
   tar -C "$d" -xpf "$1/skel.tar"
 done
+# /dev/kvm: an empty file nobody may open (see namespaces above); the domains are type='qemu'.
+if [ -e /dev/kvm ]; then : > "$1/no-kvm"; chmod 000 "$1/no-kvm"; mount --bind "$1/no-kvm" /dev/kvm; fi
 ip link set lo up
 virtlogd -d
 libvirtd -d
@@ -55,6 +66,12 @@ export async function startLibvirtd(o: { name: string; hook?: string }): Promise
   const auto = join(dir, 'etc', 'qemu', 'networks', 'autostart');
   if (existsSync(auto)) for (const f of readdirSync(auto)) rmSync(join(auto, f));
   if (o.hook !== undefined) writeFileSync(join(dir, 'etc', 'hooks', 'qemu'), o.hook, { mode: 0o755 });
+  // The one change to Debian's qemu.conf, for speed, not for vmmeta: /dev/kvm opens on these hosts (QEMU's probe
+  // finds KVM) but is root's alone (no udev), so libvirt 9.0 finds its cached QEMU capabilities stale at every API
+  // call and probes QEMU again, 2-4 s per virsh call. INNER hides /dev/kvm in the daemon's mount namespace, and
+  // libvirt's per-domain /dev namespace cannot carry that bind mount over, so it is off. The QEMU user, dynamic
+  // ownership and the seccomp sandbox stay Debian's.
+  appendFileSync(join(dir, 'etc', 'qemu.conf'), '\n# vmmeta test lab (test/guest/lib/libvirtd.ts)\nnamespaces = []\n');
   spawnSync('ip', ['netns', 'del', netns]); // a leftover from a killed run of this same test
   const made = spawnSync('ip', ['netns', 'add', netns], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`ip netns add ${netns}: ${made.stderr}`);
