@@ -53,6 +53,37 @@ fetch meta_data /openstack/latest/meta_data.json
 fetch network_data /openstack/latest/network_data.json
 fetch instance_id /latest/meta-data/instance-id
 
+# Hot-plug phase, only when the kernel command line names a MAC (vmmeta.hotplug_mac=…): the test plugs a NIC with
+# it once hotplug_added has begun, and unplugs it once hotplug_network_data has ended. Each wait is bounded.
+hp_mac=$(sed -n 's/.*vmmeta\.hotplug_mac=\([0-9a-f:]*\).*/\1/p' /proc/cmdline)
+if [ -n "$hp_mac" ]; then
+  section hotplug_added
+  i=0; hp_dev=
+  while [ -z "$hp_dev" ] && [ $i -lt 1200 ]; do
+    hp_dev=$(grep -l "^$hp_mac\$" /sys/class/net/*/address 2>/dev/null | head -n 1 | cut -d/ -f5)
+    [ -n "$hp_dev" ] || sleep 0.5
+    i=$((i + 1))
+  done
+  echo "added=$hp_dev"
+  endsection hotplug_added
+  # As cloud-init's hotplug hook does, read network_data.json again until it lists the new MAC: vmmeta adds the
+  # link once the hypervisor has attached the device, so the guest may see the device a moment first.
+  section hotplug_network_data
+  i=0
+  while [ $i -lt 60 ]; do
+    nd=$(timeout 15 wget -q -O - "http://169.254.169.254/openstack/latest/network_data.json")
+    case "$nd" in *"$hp_mac"*) break ;; esac
+    sleep 1; i=$((i + 1))
+  done
+  echo "$nd"
+  endsection hotplug_network_data
+  section hotplug_removed
+  i=0
+  while [ -n "$hp_dev" ] && [ -e "/sys/class/net/$hp_dev" ] && [ $i -lt 1200 ]; do sleep 0.5; i=$((i + 1)); done
+  [ -n "$hp_dev" ] && [ ! -e "/sys/class/net/$hp_dev" ] && echo "removed=$hp_dev" || echo "removed="
+  endsection hotplug_removed
+fi
+
 section uptime
 cut -d' ' -f1 /proc/uptime
 endsection uptime
