@@ -1,8 +1,9 @@
-// A real libvirtd (Debian's packages, Debian's qemu.conf) that lives only inside a private network namespace
-// (vmm14-…) and a private mount namespace: a copy of /etc/libvirt with its own hooks folder is bind-mounted over
-// the host's, and tmpfs covers libvirt's runtime, state, log and cache folders. Bridges, taps, dnsmasq, sidecars
-// and domains exist only there; stop() destroys every domain, stops the daemons, kills whatever is left in the
-// namespace and removes it, also after a failure.
+// A real libvirtd (Debian's packages; Debian's qemu.conf but for `namespaces = []`, below) that lives only inside
+// a private network namespace (vmm14-…) and a private mount namespace: a copy of /etc/libvirt with its own hooks
+// folder is bind-mounted over the host's, and tmpfs covers libvirt's runtime, state, log and cache folders.
+// Bridges, taps, dnsmasq, sidecars and domains exist only there; stop() destroys every domain, stops the daemons,
+// kills whatever is left in the namespace and removes it, also after a failure. One lab at a time: virtlogd's
+// pidfile (/run/virtlogd.pid) is outside the private folders.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   appendFileSync,
