@@ -9,37 +9,27 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SUITE_CLOUD_INIT } from '../helpers/cloud-init.js';
 import { debianImage, REPORT_DEADLINE, type DebianImage } from './lib/debian-image.js';
 import { parseCloudInitReport, nicByMac } from './lib/cloud-init-report.js';
 import { cloudInitComplaints } from './lib/cloud-init-complaints.js';
-import { KEY } from './lib/cloud-init-setups.js';
+import { KEY, SECOND_NIC, guestSpec } from './lib/cloud-init-setups.js';
 import { accessLog, type CreatedVm } from './lib/vmmeta.js';
 import { libvirtLab, assertStockDefaults, type LibvirtLab } from './lib/libvirt-lab.js';
 import { forTest } from './lib/libvirt-domain.js';
 
 const SUITE = 'bookworm';
 const BRIDGE = 'vmm14cbr';
-const SECOND = { mac: '52:54:00:14:03:02', cidr: '10.96.0.10/24' };
+// The plain-QEMU OpenStack guest's spec (two links: DHCP on the first, a static address on the second), on this
+// test's tap and bridge, with its own name and uuid.
 const spec = {
+  ...guestSpec(SUITE, 'suppressed'),
   name: 'lv-debian',
   uuid: '7c1e2f3a-4b5c-4d6e-8f70-000000000301',
   hostname: 'vmmeta-libvirt-bookworm',
-  sshKeys: [{ name: 'ops', key: KEY }],
-  guest: { cloudInit: SUITE_CLOUD_INIT[SUITE] },
   datasource: { nocloud: 'none' },
   sidecar: { path: 'tap', tap: { device: 'tap-lv-deb', bridge: BRIDGE, port: 18830 } },
-  network: {
-    links: [
-      { id: 'eth0', type: 'physical', mac: '52:54:00:14:03:01' },
-      { id: 'eth1', type: 'physical', mac: SECOND.mac },
-    ],
-    networks: [
-      { link: 'eth0', type: 'ipv4_dhcp' },
-      { link: 'eth1', type: 'ipv4', address: SECOND.cidr },
-    ],
-  },
 };
+const SECOND = SECOND_NIC;
 
 describe(`libvirt: a Debian ${SUITE} cloud-init guest from vmmeta's starter domain`, { timeout: 15 * 60_000 }, () => {
   let lab: LibvirtLab;
