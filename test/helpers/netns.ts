@@ -56,10 +56,15 @@ export function makeNetns(purpose: string): Netns {
 }
 
 // The host half of docs/sidecar.md "Tap mode", as `vmmeta host-setup` would do it, inside the namespace.
+// A bridge without an address of its own takes its lowest port's MAC, and takes a new one whenever a lower port
+// joins: a guest's cached gateway MAC then leads nowhere and its SYNs are flooded to the other ports instead of
+// reaching the host (tap-mode.test.ts lost one in four runs this way once a second veth joined). Set, it stays.
+export const BRIDGE_MAC = '02:56:6d:00:00:01';
+
 export function hostSide(ns: Netns, bridge = 'br0', cidr = '192.0.2.1/24'): void {
   ns.sh(`ip link set lo up
 ip addr add 169.254.169.254/32 dev lo
-ip link add ${bridge} type bridge
+ip link add ${bridge} address ${BRIDGE_MAC} type bridge
 ip link set ${bridge} up
 ip addr add ${cidr} dev ${bridge}
 ip addr add fe80::a9fe:a9fe/64 dev ${bridge} nodad`);

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BRIDGE_MAC } from '../../helpers/netns.js';
 
 export const BRIDGE_TOOLS = ['ip', 'nft', 'dnsmasq'].every(
   (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0,
@@ -37,7 +38,7 @@ export async function bridgeHost(taps: string[]): Promise<BridgeHost> {
   try {
     sh(`ip link set lo up
 ip addr add 169.254.169.254/32 dev lo
-ip link add br0 type bridge
+ip link add br0 address ${BRIDGE_MAC} type bridge
 ip link set br0 up
 ip addr add 192.0.2.1/24 dev br0
 ip addr add fe80::a9fe:a9fe/64 dev br0 nodad

@@ -4,10 +4,11 @@
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Libvirtd } from './libvirtd.js';
+import { BRIDGE_MAC } from '../../helpers/netns.js';
 
 export function bridgeUp(lv: Libvirtd, bridge: string): ChildProcess {
   for (const cmd of [
-    ['ip', 'link', 'add', bridge, 'type', 'bridge'],
+    ['ip', 'link', 'add', bridge, 'address', BRIDGE_MAC, 'type', 'bridge'],
     ['ip', 'addr', 'add', '169.254.169.1/24', 'dev', bridge],
     ['ip', 'link', 'set', bridge, 'up'],
   ]) {
