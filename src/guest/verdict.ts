@@ -71,7 +71,16 @@ function predictOne(input: VerdictInput): Omit<Verdict, 'byGeneration'> {
   );
   explainChecks(input, di, reasons);
 
-  const nocloudNet = /^ds=nocloud-net;/.test(input.dmi.serial.trim());
+  const seed = serialSeed(input);
+  const nocloudNet = seed !== null;
+  if (seed === 'deprecated')
+    warnings.push(
+      `The serial names the datasource nocloud-net, deprecated since cloud-init 24.1: ${GENERATION_NAME[gen]} logs DEPRECATED and \`cloud-init status\` exits 2; ds=nocloud;s=<url> is read the same way from 24.1 on.`,
+    );
+  if (seed === 'local-mode')
+    warnings.push(
+      `${GENERATION_NAME[gen]} reads ds=nocloud with an http seed as dsmode=local: DataSourceNoCloudNet fetches it in init-network, and init-network then exits ("datasource … in local mode") without configuring the guest. Before 24.1 the serial must say ds=nocloud-net.`,
+    );
   if (nocloudNet && input.disks.cidata)
     warnings.push(
       "Both a nocloud-net serial and a cidata CD: the serial's seed URL is fetched in init-network and merged over the CD.",
@@ -159,8 +168,20 @@ function pythonOpenStackDetect(input: VerdictInput, list: string[]): boolean {
   );
 }
 
+// An http(s) seed in the serial, as each generation reads it (test/client/dsidentify-nocloud-net-stages.test.ts
+// runs the real datasources): `ds=nocloud-net` everywhere (deprecated from 24.1), `ds=nocloud` from 24.1 only;
+// earlier, `ds=nocloud` sets dsmode=local and init-network gives up on it. null: no http seed in the serial.
+function serialSeed(input: VerdictInput): 'ok' | 'deprecated' | 'local-mode' | null {
+  const m = /^ds=(nocloud|nocloud-net);(?:.*;)?s(?:eedfrom)?=https?:/.exec(input.dmi.serial.trim());
+  if (!m) return null;
+  const from241 = atLeast(input.cloudInit, '25.1');
+  if (m[1] === 'nocloud-net') return from241 ? 'deprecated' : 'ok';
+  return from241 ? 'ok' : 'local-mode';
+}
+
 function walkStages(input: VerdictInput, list: string[], reasons: string[]): string {
-  const nocloudNet = /^ds=nocloud-net;s=https?:/.test(input.dmi.serial.trim());
+  const seed = serialSeed(input);
+  const nocloudNet = seed === 'ok' || seed === 'deprecated';
   const sidecarNoCloud = input.sidecar.nocloud ?? input.sidecar.openstack;
   const platform = ec2Platform(input.cloudInit, input.dmi);
   // init-local: DataSourceNoCloud, DataSourceConfigDrive, DataSourceOpenStackLocal, DataSourceEc2Local.

@@ -37,16 +37,24 @@ function invalidValue(field: string, value: string, why: string): UserError {
   });
 }
 
-// `ds=nocloud-net;s=<url>`: DataSourceNoCloudNet fetches <url>meta-data, user-data, vendor-data (and
-// network-config on newer clients). ds-identify finds NoCloud from any serial starting `ds=nocloud`.
-export function nocloudSerial(seedUrl: string): string {
+// `ds=<name>;s=<url>`: DataSourceNoCloudNet fetches <url>meta-data, user-data, vendor-data (and network-config
+// on newer clients) in init-network; ds-identify finds NoCloud from any serial starting `ds=nocloud`. The name
+// follows the generation, as each real client reads it (test/client/dsidentify-nocloud-net-stages.test.ts):
+// cloud-init 24.1 deprecated `nocloud-net` (a DEPRECATED log line, `cloud-init status` exits 2) and reads
+// `ds=nocloud` with an http seed in init-network; before 24.1 that form means dsmode=local, and init-network
+// then exits without running ("datasource … in local mode"), so 20.4 and 22.4 keep `nocloud-net`.
+export function nocloudSerial(seedUrl: string, cloudInit: ResolvedVm['guest']['cloudInit']): string {
   if (!/^https?:\/\/[^\s;]+\/$/.test(seedUrl)) {
     throw new UserError(
       `NoCloud seed URL ${JSON.stringify(seedUrl)} must be http(s)://…/ with a trailing slash and no ";" or blanks`,
       { exitCode: EXIT.invalid },
     );
   }
-  return `ds=nocloud-net;s=${seedUrl}`;
+  return `${nocloudSeedName(cloudInit)};s=${seedUrl}`;
+}
+
+export function nocloudSeedName(cloudInit: ResolvedVm['guest']['cloudInit']): 'ds=nocloud' | 'ds=nocloud-net' {
+  return cloudInit === '20.4' || cloudInit === '22.4' ? 'ds=nocloud-net' : 'ds=nocloud';
 }
 
 // Profile `openstack` presents a Nova instance (product and asset tag `OpenStack Nova` unless the spec picks
@@ -69,7 +77,7 @@ export function resolveSmbios(vm: ResolvedVm, opts: { seedUrl?: string } = {}): 
   }
   const explicit = (value: string | undefined, schemaDefault: string): string | undefined =>
     plain && value === schemaDefault ? undefined : value;
-  const serial = nocloudNet ? nocloudSerial(opts.seedUrl as string) : (s.serial ?? vm.uuid);
+  const serial = nocloudNet ? nocloudSerial(opts.seedUrl as string, vm.guest.cloudInit) : (s.serial ?? vm.uuid);
   if (nocloudNet && s.serial !== undefined) {
     throw new UserError(
       'smbios.serial cannot be set when datasource.nocloud is "net" (the serial carries the seed URL)',

@@ -1,6 +1,6 @@
 // The NoCloud seed (DataSourceNoCloud.py): meta-data and user-data (both required, either may be empty),
 // vendor-data and network-config (optional). The same files go on the `cidata` CD and, under /nocloud/, to a
-// guest whose SMBIOS serial says ds=nocloud-net;s=<sidecar>/nocloud/.
+// guest whose SMBIOS serial holds the seed URL <sidecar>/nocloud/ (hypervisor/smbios.ts nocloudSerial).
 import { stringify } from 'yaml';
 import type { ResolvedVm } from '../spec/schema.js';
 import { noCloudNetworkConfig } from './nocloud-network.js';

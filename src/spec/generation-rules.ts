@@ -46,9 +46,17 @@ export function generationWarnings(vm: ResolvedVm): string[] {
       }
     }
   }
-  if (vm.datasource.nocloud === 'net' && atLeast(gen, '25.1')) {
+  // vmmeta's own serial (datasource.nocloud: net) already takes the form this generation reads without a
+  // deprecation (hypervisor/smbios.ts nocloudSerial); a serial the spec writes by hand may not.
+  const serial = vm.smbios.serial?.trim() ?? '';
+  if (/^ds=nocloud-net;/.test(serial) && atLeast(gen, '25.1')) {
     out.push(
-      `datasource.nocloud net: the serial says ds=nocloud-net, a datasource name deprecated since cloud-init 24.1 (cloud-init ${gen} logs DEPRECATED and \`cloud-init status\` exits 2); the CD (nocloud: cd) or the metadata service (nocloud: none) carry no deprecation`,
+      `smbios.serial: ds=nocloud-net is a datasource name deprecated since cloud-init 24.1 (cloud-init ${gen} logs DEPRECATED and \`cloud-init status\` exits 2); say ds=nocloud;s=…, or use datasource.nocloud: net, which writes the serial in the form each generation reads`,
+    );
+  }
+  if (/^ds=nocloud;(?:.*;)?s(?:eedfrom)?=https?:/.test(serial) && !atLeast(gen, '25.1')) {
+    out.push(
+      `smbios.serial: cloud-init ${gen} reads ds=nocloud with an http seed as dsmode=local, and its init-network stage then exits without configuring the guest; before 24.1 it must say ds=nocloud-net (datasource.nocloud: net writes the right form)`,
     );
   }
   return out;

@@ -209,7 +209,8 @@ export const datasourceSchema = z
   .object({
     // cd: attach the cidata ISO (NoCloud wins while it is there: today's behaviour, the compatible default).
     // none: suppress the CD so the OpenStack (or EC2) metadata service wins.
-    // net: no CD; the SMBIOS serial says ds=nocloud-net;s=<sidecar>/nocloud/ and the sidecar serves the seed.
+    // net: no CD; the SMBIOS serial says ds=nocloud-net;s=<sidecar>/nocloud/ (ds=nocloud;s=… from cloud-init 24.1)
+    // and the sidecar serves the seed.
     nocloud: z.enum(['cd', 'none', 'net']).default('cd'),
     // Also build a config-2 ISO (for hosts where the guest cannot reach a sidecar).
     configDrive: z.boolean().default(false),

@@ -71,6 +71,20 @@ test('nocloud-net serial: NoCloudNet in init-network; with an OpenStack product 
   assert.equal(both.winner, 'OpenStackLocal');
 });
 
+test('the seed name per generation: nocloud-net deprecated from 24.1, ds=nocloud with an http seed only from 24.1', () => {
+  const url = 's=http://169.254.169.254/nocloud/';
+  const at = (cloudInit: '22.4' | '25.1', serial: string) =>
+    predictDatasource(base({ cloudInit, dmi: { ...PLAIN, serial } }));
+  assert.equal(at('25.1', `ds=nocloud;${url}`).winner, 'NoCloudNet');
+  // The other generations are compared too: 20.4 and 22.4 would not take this serial (their outcome differs).
+  assert.ok(!at('25.1', `ds=nocloud;${url}`).warnings.some((w) => /deprecated|local mode/.test(w)));
+  assert.ok(at('25.1', `ds=nocloud-net;${url}`).warnings.some((w) => /deprecated since cloud-init 24\.1/.test(w)));
+  assert.ok(!at('22.4', `ds=nocloud-net;${url}`).warnings.some((w) => /deprecated|local mode/.test(w)));
+  const early = at('22.4', `ds=nocloud;${url}`);
+  assert.notEqual(early.winner, 'NoCloudNet');
+  assert.ok(early.warnings.some((w) => /in local mode/.test(w)));
+});
+
 test('OpenStack DMI but no sidecar: DataSourceNone, with a warning', () => {
   const v = predictDatasource(base({ sidecar: { openstack: false, ec2: false } }));
   assert.equal(v.winner, 'None');

@@ -56,7 +56,18 @@ test('profile plain sets only uuid and serial, plus what the spec sets itself', 
 test('nocloud net: the serial carries the seed URL and OpenStack is not claimed unless asked for', () => {
   const vm = makeVm({ datasource: { nocloud: 'net' } });
   const s = resolveSmbios(vm, { seedUrl: 'http://169.254.169.254/nocloud/' });
-  assert.equal(s.type1.serial, 'ds=nocloud-net;s=http://169.254.169.254/nocloud/');
+  assert.equal(s.type1.serial, 'ds=nocloud-net;s=http://169.254.169.254/nocloud/', 'the default generation, 22.4');
+  // From 24.1 the deprecated name gives way to ds=nocloud, which init-network reads the same way there.
+  const serialFor = (cloudInit: '20.4' | '22.4' | '25.1' | '26.2') =>
+    resolveSmbios(makeVm({ datasource: { nocloud: 'net' }, guest: { cloudInit } }), {
+      seedUrl: 'http://169.254.169.254/nocloud/',
+    }).type1.serial;
+  assert.deepEqual((['20.4', '22.4', '25.1', '26.2'] as const).map(serialFor), [
+    'ds=nocloud-net;s=http://169.254.169.254/nocloud/',
+    'ds=nocloud-net;s=http://169.254.169.254/nocloud/',
+    'ds=nocloud;s=http://169.254.169.254/nocloud/',
+    'ds=nocloud;s=http://169.254.169.254/nocloud/',
+  ]);
   assert.equal(s.type1.product, undefined);
   assert.equal(s.type3.asset, undefined);
   const explicit = resolveSmbios(makeVm({ datasource: { nocloud: 'net' }, smbios: { product: 'OpenStack Nova' } }), {

@@ -41,7 +41,18 @@ test('bond_xmit_hash_policy from 25.1, an IPv6 route on 20.4, nocloud-net from 2
   } as Partial<SpecInput>;
   assert.match(at('20.4', v6).join('\n'), /prefix\/mask/);
   assert.deepEqual(at('22.4', v6), []);
+  // vmmeta's own nocloud-net serial takes each generation's form, so it never warns; a hand-written one may.
   const net = { datasource: { nocloud: 'net' } } as Partial<SpecInput>;
   assert.deepEqual(at('22.4', net), []);
-  assert.match(at('26.2', net).join('\n'), /deprecated since cloud-init 24\.1/);
+  assert.deepEqual(at('26.2', net), []);
+  const old = { smbios: { serial: 'ds=nocloud-net;s=http://192.0.2.9/seed/' } } as Partial<SpecInput>;
+  assert.deepEqual(at('22.4', old), []);
+  assert.match(
+    at('26.2', old).join('\n'),
+    /smbios\.serial: ds=nocloud-net is a datasource name deprecated since cloud-init 24\.1/,
+  );
+  const modern = { smbios: { serial: 'ds=nocloud;s=http://192.0.2.9/seed/' } } as Partial<SpecInput>;
+  assert.deepEqual(at('25.1', modern), []);
+  assert.match(at('20.4', modern).join('\n'), /dsmode=local/);
+  assert.deepEqual(at('20.4', { smbios: { serial: 'ds=nocloud;s=file:///seed/' } } as Partial<SpecInput>), []);
 });
