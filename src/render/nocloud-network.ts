@@ -67,9 +67,12 @@ export function noCloudNetworkConfig(vm: ResolvedVm): Json | null {
   for (const link of links) {
     if (link.type === 'physical') {
       // Matched by MAC and named after the link id: cloud-init renames the NIC to the v2 name on every renderer.
+      // Not with the seed in the serial (nocloud: net): it arrives in init-network, after init-local brought the
+      // fallback NIC up, and renaming a NIC that is up fails ("[busy] Error renaming", a WARNING; trixie guest).
+      // There the NICs keep the kernel's names, matched by MAC, as with network_data.json.
       ethernets[link.id] = {
         match: { macaddress: link.mac },
-        'set-name': link.id,
+        ...(vm.datasource.nocloud === 'net' ? {} : { 'set-name': link.id }),
         ...mtuOf(link),
         ...addressing(vm, link),
       };

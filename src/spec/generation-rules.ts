@@ -46,6 +46,11 @@ export function generationWarnings(vm: ResolvedVm): string[] {
       }
     }
   }
+  if (vm.datasource.nocloud === 'net' && !atLeast(gen, '25.1')) {
+    out.push(
+      `datasource.nocloud net: cloud-init ${gen}'s NoCloudNet fetches meta-data, user-data and vendor-data but not network-config, so only the fallback NIC comes up (DHCP) and the others stay unconfigured, and init-network logs a WARNING re-running ifup on it (22.4 guest); the CD (nocloud: cd) or the metadata service (nocloud: none) configure every NIC`,
+    );
+  }
   // vmmeta's own serial (datasource.nocloud: net) already takes the form this generation reads without a
   // deprecation (hypervisor/smbios.ts nocloudSerial); a serial the spec writes by hand may not.
   const serial = vm.smbios.serial?.trim() ?? '';

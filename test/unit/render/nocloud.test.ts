@@ -49,6 +49,17 @@ test('vendor-data carries only a string "cloud-init" payload; the CD omits it ot
   assert.equal(renderNoCloud(resolve({ name: 'x', vendorData: { other: 1 } })).has('vendor-data'), false);
 });
 
+test('network-config for nocloud: net: NICs matched by MAC but not renamed, since the fallback NIC is already up', () => {
+  const vm = threeNicVm();
+  const net = yaml11(renderNoCloud({ ...vm, datasource: { ...vm.datasource, nocloud: 'net' } }).get('network-config'));
+  assert.deepEqual(net.ethernets.eth0, { match: { macaddress: '52:54:00:00:00:01' }, mtu: 9000 });
+  assert.ok(
+    Object.values(net.ethernets).every((e) => !('set-name' in (e as object))),
+    JSON.stringify(net.ethernets),
+  );
+  assert.deepEqual(net.bonds.bond0.interfaces, ['eth0', 'eth1'], 'members still by their v2 ids');
+});
+
 test('network-config: v2 without a network: key; ethernets by MAC, bonds, vlans, addresses, routes, DNS', () => {
   const net = yaml11(renderNoCloud(threeNicVm()).get('network-config'));
   assert.equal(net.network, undefined);
