@@ -31,11 +31,16 @@ export interface GuestSpec {
   [k: string]: unknown;
 }
 
-export function guestSpec(suite: Suite, variant: 'cd' | 'suppressed'): GuestSpec {
+// The OpenStack-shaped guest, per way of handing it its documents: the cidata CD, the metadata service alone
+// (CD suppressed), the nocloud seed URL in the SMBIOS serial, or a config-2 drive.
+const VARIANTS = { cd: 0, suppressed: 1, net: 2, drive: 3 } as const;
+type Variant = keyof typeof VARIANTS;
+
+export function guestSpec(suite: Suite, variant: Variant): GuestSpec {
   return {
     name: `ci-${suite}-${variant}`,
     // One uuid per VM: create refuses a uuid another VM in the root has (libvirt and cloud-init would confuse them).
-    uuid: variant === 'cd' ? UUIDS[suite] : UUIDS[suite].replace(/3c0(\d)$/, '3c1$1'),
+    uuid: UUIDS[suite].replace(/3c0(\d)$/, `3c${VARIANTS[variant]}$1`),
     hostname: `vmmeta-${suite}-${variant}`,
     sshKeys: [{ name: 'ops', key: KEY }],
     guest: { cloudInit: SUITE_CLOUD_INIT[suite] },
@@ -70,6 +75,10 @@ export function ec2OnlySpec(suite: Suite): GuestSpec {
 
 export interface Pinned {
   nocloudDetail: string; // the bracketed part after DataSourceNoCloud
+  // datasource.nocloud: net. Before 24.1 NoCloudNet fetches no network-config: the fallback (DHCP on the first NIC)
+  // stays, the second NIC is left unconfigured, and init-network re-runs ifup on the fallback NIC, which ifupdown
+  // answers with a line cloud-init logs as a WARNING. Both are pinned, so a change in either fails the test.
+  nocloudNet: { detail: string; secondNic: boolean; complaints: RegExp[] };
   renderer: 'eni' | 'netplan'; // how cloud-init wrote the network configuration
   vendorData2: boolean; // whether an OpenStack boot asks for vendor_data2.json
   ec2Only: {
@@ -82,30 +91,45 @@ export interface Pinned {
   };
 }
 
+const IFUP_AGAIN =
+  /^WARNING: Running \['ifup', '\w+'\] resulted in stderr output: ifup: interface \w+ already configured$/;
+
 // Nothing found: ds-identify disables cloud-init; the NIC stays down and the sidecar gets no request.
 const DISABLED = { enabled: 'disabled', datasource: null, hostname: 'unconfigured-image', ipv4: [], requests: 0 };
 
 export const PINNED: Record<Suite, Pinned> = {
   // 20.4's cloud-id has no "disabled" answer: it fails on the missing instance-data.json.
   bullseye: {
+    nocloudNet: {
+      detail: '[seed=dmi,http://169.254.169.254/nocloud/][dsmode=net]',
+      secondNic: false,
+      complaints: [IFUP_AGAIN],
+    },
     nocloudDetail: '[seed=/dev/sr0][dsmode=net]',
     renderer: 'eni',
     vendorData2: false,
     ec2Only: { ...DISABLED, cloudId: /^ERROR: File not found '\/run\/cloud-init\/instance-data\.json'/ },
   },
   bookworm: {
+    nocloudNet: {
+      detail: '[seed=dmi,http://169.254.169.254/nocloud/][dsmode=net]',
+      secondNic: false,
+      complaints: [IFUP_AGAIN],
+    },
     nocloudDetail: '[seed=/dev/sr0][dsmode=net]',
     renderer: 'eni',
     vendorData2: true,
     ec2Only: { ...DISABLED, cloudId: /^disabled$/ },
   },
   trixie: {
+    nocloudNet: { detail: '[seed=dmi,http://169.254.169.254/nocloud/]', secondNic: true, complaints: [] },
     nocloudDetail: '[seed=/dev/sr0]',
     renderer: 'netplan',
     vendorData2: true,
     ec2Only: { ...DISABLED, cloudId: /^disabled$/ },
   },
   sid: {
+    nocloudNet: { detail: '[seed=dmi,http://169.254.169.254/nocloud/]', secondNic: true, complaints: [] },
     nocloudDetail: '[seed=/dev/sr0]',
     renderer: 'netplan',
     vendorData2: true,
