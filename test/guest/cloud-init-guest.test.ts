@@ -83,6 +83,21 @@ for (const [suite, setups] of selection) {
         return report;
       };
 
+      // The metadata reached the guest: its hostname set, the spec's key installed.
+      const assertIdentity = (r: CloudInitReport, hostname: string) => {
+        assert.equal(r.hostname, hostname, `hostname${r.report.where()}`);
+        assert.ok(
+          r.keys.some((k) => k.endsWith(KEY)),
+          `ssh key not installed: ${r.keys.join(' | ')}${r.report.where()}`,
+        );
+      };
+
+      // What `vmmeta create --json` predicted (datasource.predicted) is the datasource the guest used.
+      const assertPredicted = (vm: CreatedVm, r: CloudInitReport) => {
+        const predicted = (vm.output as { datasource?: { predicted?: string } }).datasource?.predicted;
+        assert.equal(`DataSource${predicted}`, r.datasource, 'vmmeta predicted');
+      };
+
       const guestRequests = async (vm: CreatedVm) =>
         (await accessLog(vm)).filter((r) => !String(r.path).includes('vmmeta=probe'));
 
@@ -112,11 +127,7 @@ for (const [suite, setups] of selection) {
           assert.equal(r.datasource, 'DataSourceNoCloud', `datasource: ${r.datasourceLine}${r.report.where()}`);
           assert.equal(r.datasourceDetail, pin.nocloudDetail, `NoCloud detail${r.report.where()}`);
           assert.equal(r.cloudId, 'nocloud', `cloud-id${r.report.where()}`);
-          assert.equal(r.hostname, spec.hostname, `hostname${r.report.where()}`);
-          assert.ok(
-            r.keys.some((k) => k.endsWith(KEY)),
-            `ssh key not installed: ${r.keys.join(' | ')}${r.report.where()}`,
-          );
+          assertIdentity(r, spec.hostname);
           const paths = (await guestRequests(vm)).map((q) => q.path);
           assert.deepEqual(paths, [], `the metadata service was asked: ${paths.join(' ')}`);
           // vmmeta's NoCloud network-config (v2) describes the second NIC too, and its set-name renames the NICs to
@@ -153,11 +164,7 @@ for (const [suite, setups] of selection) {
           );
           assert.equal(r.datasourceDetail, '[net,ver=2]', `OpenStack detail${r.report.where()}`);
           assert.equal(r.cloudId, 'openstack', `cloud-id${r.report.where()}`);
-          assert.equal(r.hostname, spec.hostname, `hostname${r.report.where()}`);
-          assert.ok(
-            r.keys.some((k) => k.endsWith(KEY)),
-            `ssh key not installed: ${r.keys.join(' | ')}${r.report.where()}`,
-          );
+          assertIdentity(r, spec.hostname);
           const second = nicByMac(r, SECOND_NIC.mac);
           assert.deepEqual(
             second?.ipv4,
@@ -190,8 +197,7 @@ for (const [suite, setups] of selection) {
             `# ${suite} OpenStack boot: ${paths.length} requests to the sidecar: ${[...counts].map(([p, n]) => (n > 1 ? `${p} x${n}` : p)).join(', ')}`,
           );
           // vmmeta's verdict names the stage too; with the sidecar up before the boot the local stage wins.
-          const predicted = (vm.output as { datasource?: { predicted?: string } }).datasource?.predicted;
-          assert.equal(`DataSource${predicted}`, r.datasource, 'vmmeta predicted');
+          assertPredicted(vm, r);
         },
       );
 
@@ -236,11 +242,7 @@ for (const [suite, setups] of selection) {
           assert.equal(r.datasource, 'DataSourceNoCloudNet', `datasource: ${r.datasourceLine}${r.report.where()}`);
           assert.equal(r.datasourceDetail, pin.nocloudNet.detail, `NoCloudNet detail${r.report.where()}`);
           assert.equal(r.cloudId, 'nocloud', `cloud-id${r.report.where()}`);
-          assert.equal(r.hostname, spec.hostname, `hostname${r.report.where()}`);
-          assert.ok(
-            r.keys.some((k) => k.endsWith(KEY)),
-            `ssh key not installed: ${r.keys.join(' | ')}${r.report.where()}`,
-          );
+          assertIdentity(r, spec.hostname);
           const paths = (await guestRequests(vm)).map((q) => String(q.path));
           for (const f of ['meta-data', 'user-data'])
             assert.ok(paths.includes(`/nocloud/${f}`), `/nocloud/${f} not asked: ${paths.join(' ')}`);
@@ -256,8 +258,7 @@ for (const [suite, setups] of selection) {
           );
           if (pin.nocloudNet.secondNic)
             assert.doesNotMatch(r.networkConfig, /set-name/, `no rename in nocloud: net${r.report.where()}`);
-          const predicted = (vm.output as { datasource?: { predicted?: string } }).datasource?.predicted;
-          assert.equal(`DataSource${predicted}`, r.datasource, 'vmmeta predicted');
+          assertPredicted(vm, r);
         },
       );
 
@@ -277,11 +278,7 @@ for (const [suite, setups] of selection) {
           ];
           const r = await run(vm, 'config-drive', [...SECOND_NIC.args, ...drive]);
           assert.equal(r.datasource, 'DataSourceConfigDrive', `datasource: ${r.datasourceLine}${r.report.where()}`);
-          assert.equal(r.hostname, spec.hostname, `hostname${r.report.where()}`);
-          assert.ok(
-            r.keys.some((k) => k.endsWith(KEY)),
-            `ssh key not installed: ${r.keys.join(' | ')}${r.report.where()}`,
-          );
+          assertIdentity(r, spec.hostname);
           const second = nicByMac(r, SECOND_NIC.mac);
           assert.deepEqual(
             second?.ipv4,
@@ -291,8 +288,7 @@ for (const [suite, setups] of selection) {
           const paths = (await guestRequests(vm)).map((q) => String(q.path));
           assert.deepEqual(paths, [], `the metadata service was asked: ${paths.join(' ')}`);
           console.log(`# ${suite} config-drive boot: ${r.datasourceLine}; cloud-id ${r.cloudId}`);
-          const predicted = (vm.output as { datasource?: { predicted?: string } }).datasource?.predicted;
-          assert.equal(`DataSource${predicted}`, r.datasource, 'vmmeta predicted');
+          assertPredicted(vm, r);
         },
       );
     },
