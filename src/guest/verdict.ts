@@ -11,6 +11,7 @@ import {
   GENERATIONS,
 } from './ds-identify-model.js';
 import type { CloudInitGeneration, DmiInput, DsIdentifyResult } from './ds-identify-model.js';
+import { classifySerialSeed } from './nocloud-serial.js';
 
 export type { CloudInitGeneration, DmiInput, DsIdentifyResult, Policy } from './ds-identify-model.js';
 
@@ -71,7 +72,7 @@ function predictOne(input: VerdictInput): Omit<Verdict, 'byGeneration'> {
   );
   explainChecks(input, di, reasons);
 
-  const seed = serialSeed(input);
+  const seed = classifySerialSeed(input.dmi.serial, input.cloudInit);
   const nocloudNet = seed !== null;
   if (seed === 'deprecated')
     warnings.push(
@@ -168,19 +169,8 @@ function pythonOpenStackDetect(input: VerdictInput, list: string[]): boolean {
   );
 }
 
-// An http(s) seed in the serial, as each generation reads it (test/client/dsidentify-nocloud-net-stages.test.ts
-// runs the real datasources): `ds=nocloud-net` everywhere (deprecated from 24.1), `ds=nocloud` from 24.1 only;
-// earlier, `ds=nocloud` sets dsmode=local and init-network gives up on it. null: no http seed in the serial.
-function serialSeed(input: VerdictInput): 'ok' | 'deprecated' | 'local-mode' | null {
-  const m = /^ds=(nocloud|nocloud-net);(?:.*;)?s(?:eedfrom)?=https?:/.exec(input.dmi.serial.trim());
-  if (!m) return null;
-  const from241 = atLeast(input.cloudInit, '25.1');
-  if (m[1] === 'nocloud-net') return from241 ? 'deprecated' : 'ok';
-  return from241 ? 'ok' : 'local-mode';
-}
-
 function walkStages(input: VerdictInput, list: string[], reasons: string[]): string {
-  const seed = serialSeed(input);
+  const seed = classifySerialSeed(input.dmi.serial, input.cloudInit);
   const nocloudNet = seed === 'ok' || seed === 'deprecated';
   const sidecarNoCloud = input.sidecar.nocloud ?? input.sidecar.openstack;
   const platform = ec2Platform(input.cloudInit, input.dmi);

@@ -2,10 +2,8 @@
 // each generation's own net-convert (test/client/render-*.test.ts) or named in the upstream ChangeLog. The spec
 // stays valid: another image of the same VM may read it fine. Pure.
 import type { ResolvedVm } from './schema.js';
-
-const ORDER = ['20.4', '22.4', '25.1', '26.2'] as const;
-const atLeast = (gen: string, min: (typeof ORDER)[number]): boolean =>
-  ORDER.indexOf(gen as (typeof ORDER)[number]) >= ORDER.indexOf(min);
+import { atLeast } from '../guest/ds-identify-model.js';
+import { classifySerialSeed } from '../guest/nocloud-serial.js';
 
 export function generationWarnings(vm: ResolvedVm): string[] {
   const gen = vm.guest.cloudInit;
@@ -54,12 +52,13 @@ export function generationWarnings(vm: ResolvedVm): string[] {
   // vmmeta's own serial (datasource.nocloud: net) already takes the form this generation reads without a
   // deprecation (hypervisor/smbios.ts nocloudSerial); a serial the spec writes by hand may not.
   const serial = vm.smbios.serial?.trim() ?? '';
-  if (/^ds=nocloud-net;/.test(serial) && atLeast(gen, '25.1')) {
+  const seed = classifySerialSeed(serial, gen);
+  if (seed === 'deprecated') {
     out.push(
       `smbios.serial: ds=nocloud-net is a datasource name deprecated since cloud-init 24.1 (cloud-init ${gen} logs DEPRECATED and \`cloud-init status\` exits 2); say ds=nocloud;s=…, or use datasource.nocloud: net, which writes the serial in the form each generation reads`,
     );
   }
-  if (/^ds=nocloud;(?:.*;)?s(?:eedfrom)?=https?:/.test(serial) && !atLeast(gen, '25.1')) {
+  if (seed === 'local-mode') {
     out.push(
       `smbios.serial: cloud-init ${gen} reads ds=nocloud with an http seed as dsmode=local, and its init-network stage then exits without configuring the guest; before 24.1 it must say ds=nocloud-net (datasource.nocloud: net writes the right form)`,
     );
