@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Routes `vmmeta serve` straight to the sidecar so each per-VM process loads only what serving needs
-// (no commander, zod or chalk); everything else goes to the full CLI.
+// Routes `vmmeta serve` straight to the sidecar, and `vmmeta host` to the host-mode process, so the long-running
+// processes load only what serving needs (no commander, zod or chalk); everything else goes to the full CLI.
 import { existsSync } from 'node:fs';
 
 const dist = new URL('../dist/src/', import.meta.url);
@@ -11,6 +11,9 @@ if (!existsSync(new URL('cli/main.js', dist))) {
 if (process.argv[2] === 'serve') {
   const { serveMain } = await import(new URL('sidecar/main.js', dist).href);
   await serveMain(process.argv.slice(3));
+} else if (process.argv[2] === 'host') {
+  const { hostMain } = await import(new URL('sidecar/host-main.js', dist).href);
+  await hostMain(process.argv.slice(3));
 } else {
   const { main } = await import(new URL('cli/main.js', dist).href);
   await main(process.argv);

@@ -14,7 +14,14 @@ import { formatPatch } from './format/libvirt-patch.js';
 import { EXIT } from '../errors.js';
 import { registerNicCommands } from './nic-commands.js';
 import { formatHostSetup } from './format/host-setup.js';
-import { SERVE_EXAMPLES, SERVE_OPTIONS } from '../sidecar/usage.js';
+import {
+  HOST_ABOUT,
+  HOST_EXAMPLES,
+  HOST_OPTIONS,
+  SERVE_ABOUT,
+  SERVE_EXAMPLES,
+  SERVE_OPTIONS,
+} from '../sidecar/usage.js';
 
 export function registerCommands(program: Command, io: Io): void {
   program
@@ -199,10 +206,7 @@ export function registerCommands(program: Command, io: Io): void {
     );
   libvirt.exitOverride();
 
-  const serve = program
-    .command('serve')
-    .description("run a VM's metadata sidecar in the foreground (create starts it detached; the systemd unit runs it)")
-    .argument('<vm>', 'the VM name');
+  const serve = program.command('serve').description(SERVE_ABOUT).argument('<vm>', 'the VM name');
   // The same rows `vmmeta serve --help` prints (sidecar/usage.ts); --state-dir is the global one here.
   for (const o of SERVE_OPTIONS) {
     if (o.flags.startsWith('--listen'))
@@ -225,4 +229,17 @@ export function registerCommands(program: Command, io: Io): void {
         ...(o.allowAllInterfaces ? ['--allow-all-interfaces'] : []),
       ]);
     });
+
+  const host = program.command('host').description(HOST_ABOUT);
+  for (const o of HOST_OPTIONS)
+    if (!/--state-dir|--help|--json|--no-color/.test(o.flags)) host.option(o.flags, o.about);
+  host.addHelpText('after', examples(...HOST_EXAMPLES)).action(async (_o: unknown, cmd: Command) => {
+    // As for serve: bin/vmmeta.js routes `host` before commander loads.
+    const { hostMain } = await import('../sidecar/host-main.js');
+    const globals = cmd.optsWithGlobals() as { stateDir?: string; json?: boolean };
+    await hostMain([
+      ...(globals.stateDir ? ['--state-dir', globals.stateDir] : []),
+      ...(globals.json ? ['--json'] : []),
+    ]);
+  });
 }

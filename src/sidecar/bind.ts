@@ -1,7 +1,6 @@
-// Binding one listener: a Unix socket created 0600 (after making sure no live sidecar owns the path), or a TCP
+// Binding one listener (an HTTP server's, or the host's control socket): a Unix socket created 0600 (after making sure no live sidecar owns the path), or a TCP
 // address, with errors turned into one clear sentence ("cannot listen on 127.0.0.1:8775: address already in use").
-import type { Server } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { chmod, lstat, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { ListenAddress } from './files.js';

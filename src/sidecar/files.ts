@@ -10,10 +10,19 @@ export interface SidecarInfo {
   pid: number;
   startedAt: string; // ISO 8601
   listen: ListenAddress[];
+  // Served by the state root's `vmmeta host` (pid is the host's): stop and reload go through its control socket,
+  // and no signal is ever sent to that pid on this VM's behalf.
+  host?: true;
 }
 
 export function encodeSidecarInfo(info: SidecarInfo): string {
-  return JSON.stringify({ listen: info.listen, pid: info.pid, startedAt: info.startedAt }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      { ...(info.host ? { host: true } : {}), listen: info.listen, pid: info.pid, startedAt: info.startedAt },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 // The one check of a sidecar.json document, for the sidecar (its own file) and the CLI (status, probes).
@@ -29,7 +38,8 @@ export function asSidecarInfo(value: unknown): SidecarInfo | undefined {
       (l) =>
         (l?.kind === 'unix' && typeof l.path === 'string') ||
         (l?.kind === 'tcp' && typeof l.host === 'string' && Number.isInteger(l.port)),
-    );
+    ) &&
+    (doc.host === undefined || doc.host === true);
   return ok ? (doc as SidecarInfo) : undefined;
 }
 

@@ -108,6 +108,11 @@ async function load(paths: SidecarPaths, vm: string): Promise<Served> {
     );
   }
   if (served.vm !== vm) throw new ServeError(`${paths.served} belongs to VM "${served.vm}", not "${vm}"`);
+  // Two processes serving one VM would fight over its socket and each hold its own password.
+  if (served.host)
+    throw new ServeError(
+      `${vm} is in host mode (sidecar.mode: host): the state root's \`vmmeta host\` serves it; start it with vmmeta start ${vm}`,
+    );
   return served;
 }
 

@@ -18,6 +18,7 @@ export interface ServedMeta {
   // The spec's sidecar.listen: used when `vmmeta serve` gets no --listen.
   listen?: string[];
   allowAllInterfaces?: boolean; // the spec's sidecar.allowAllInterfaces: its listen may hold 0.0.0.0 / [::]
+  host?: boolean; // the spec's sidecar.mode is host: the state root's `vmmeta host` serves it, not `vmmeta serve`
 }
 
 export interface Served extends ServedMeta {
@@ -53,6 +54,7 @@ export function encodeServed(tree: FileTree, meta: ServedMeta): string {
   };
   if (meta.listen) doc.listen = [...meta.listen];
   if (meta.allowAllInterfaces) doc.allowAllInterfaces = true;
+  if (meta.host) doc.host = true;
   return stableJson(doc);
 }
 
@@ -93,6 +95,7 @@ export function decodeServed(data: string | Uint8Array): Served {
   const served: Served = { vm, uuid, imds: { tokens }, tree: sortedTree(entries) };
   if (listen) served.listen = listen;
   if (o.allowAllInterfaces === true) served.allowAllInterfaces = true;
+  if (o.host === true) served.host = true;
   return served;
 }
 

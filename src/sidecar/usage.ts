@@ -1,4 +1,4 @@
-// The options of `vmmeta serve`, in one place for both entries: bin/vmmeta.js routes `serve` to sidecar/main.ts
+// The options of `vmmeta serve` (and of `vmmeta host`, routed the same way), in one place for both entries: bin/vmmeta.js routes `serve` to sidecar/main.ts
 // before commander loads (so `vmmeta serve --help` prints SERVE_HELP), while `vmmeta help serve` goes through
 // commander (cli/program.ts declares the same rows). Plain data, no imports, so the sidecar stays lean.
 export const SERVE_OPTIONS: ReadonlyArray<{ flags: string; about: string }> = [
@@ -32,18 +32,51 @@ export const SERVE_EXAMPLES = [
   'systemctl start vmmeta-sidecar@vm1',
 ];
 
-export function serveHelp(): string {
-  const w = Math.max(...SERVE_OPTIONS.map((o) => o.flags.length));
+// The layout commander gives every other command's --help.
+function helpText(usage: string, about: string[], options: typeof SERVE_OPTIONS, examples: string[]): string {
+  const w = Math.max(...options.map((o) => o.flags.length));
   return [
-    SERVE_USAGE,
+    usage,
     '',
-    "run a VM's metadata sidecar in the foreground (create starts it detached; the systemd unit runs it)",
+    ...about,
     '',
     'Options:',
-    ...SERVE_OPTIONS.map((o) => `  ${o.flags.padEnd(w)}  ${o.about}`),
+    ...options.map((o) => `  ${o.flags.padEnd(w)}  ${o.about}`),
     '',
     'Examples:',
-    ...SERVE_EXAMPLES.map((e) => `  $ ${e}`),
+    ...examples.map((e) => `  $ ${e}`),
     '',
   ].join('\n');
+}
+
+export const SERVE_ABOUT =
+  "run a VM's metadata sidecar in the foreground (create starts it detached; the systemd unit runs it)";
+
+export function serveHelp(): string {
+  return helpText(SERVE_USAGE, [SERVE_ABOUT], SERVE_OPTIONS, SERVE_EXAMPLES);
+}
+
+export const HOST_USAGE = 'usage: vmmeta host [--state-dir DIR]';
+
+export const HOST_OPTIONS: ReadonlyArray<{ flags: string; about: string }> = [
+  {
+    flags: '--state-dir <dir>',
+    about: 'state root (default: $VMMETA_STATE_DIR, /var/lib/vmmeta as root, else $XDG_STATE_HOME/vmmeta)',
+  },
+  { flags: '--json', about: 'a failure is one JSON document on stdout; events are JSON lines either way' },
+  { flags: '--no-color', about: 'accepted as for every command (host prints no colour)' },
+  { flags: '-h, --help', about: 'print this help' },
+];
+
+export const HOST_EXAMPLES = [
+  'vmmeta host',
+  'vmmeta host --state-dir /var/lib/vmmeta',
+  'systemctl enable --now vmmeta-host',
+];
+
+export const HOST_ABOUT =
+  "serve every host-mode VM of the state root (spec: sidecar.mode: host) from one process, each VM on listeners of its own; create, update, start, stop and delete of those VMs talk to it over the root's 0600 host.sock";
+
+export function hostHelp(): string {
+  return helpText(HOST_USAGE, [HOST_ABOUT], HOST_OPTIONS, HOST_EXAMPLES);
 }

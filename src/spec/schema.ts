@@ -244,6 +244,11 @@ export const sidecarSchema = z
     // dials the socket. 'tap': the VM's own tap NIC (bridged or routed); vmmeta listens on the metadata
     // addresses at tap.port and installs this VM's nftables rules (docs/sidecar.md "Tap mode").
     path: z.enum(['connector', 'tap']).default('connector'),
+    // Which process serves the VM. 'process' (default): its own `vmmeta serve <vm>`. 'host': the state root's one
+    // `vmmeta host` process, which gives each VM its own listeners bound to its own documents (docs/sidecar.md
+    // "Host mode"); for memory-tight hosts, where a Node process per VM costs ~10 MB of PSS each. Absent means
+    // process, and stays absent in the resolved VM, so existing VMs keep their spec hash.
+    mode: z.enum(['process', 'host']).optional(),
     tap: z
       .object({
         device: z.string(), // checked in rules.ts (an interface name), so the message names the field

@@ -29,7 +29,17 @@ export const SIDECAR_FILES = {
   sidecarJson: 'sidecar.json', // written after listen succeeds, removed on a clean stop
   sidecarSock: 'sidecar.sock', // at most UNIX_PATH_MAX bytes in all (socketPathProblem)
   accessLog: 'access.ndjson', // one JSON line per request, capped (see access-log.ts)
+  sidecarLog: 'sidecar.log', // the sidecar's stdout and stderr; in host mode, the host's lines about this VM
+  // Host mode: `vmmeta stop` left this VM stopped, so a restarted `vmmeta host` does not serve it again.
+  hostStopped: 'sidecar.stopped',
 } as const;
+
+// Host mode: the state root's `vmmeta host` process takes requests (load, unload, status) on this 0600 socket.
+export const HOST_SOCKET = 'host.sock';
+
+export function hostSocketPath(root: string): string {
+  return join(root, HOST_SOCKET);
+}
 
 // sun_path holds 108 bytes on Linux, the NUL included (unix(7)): a state root deeper than ~80 characters cannot
 // host the socket. The one check, for create (the guestfwd connector), start and the sidecar's bind.

@@ -57,11 +57,16 @@ export function processArgv(pid: number): string[] | undefined {
   }
 }
 
-// True when pid runs `vmmeta serve <vm>` (or when that cannot be checked on this platform).
-export function isSidecarProcess(pid: number, vm: string): boolean {
+// True when pid runs `vmmeta serve <vm>`, or with host, `vmmeta host` (or when that cannot be checked on this
+// platform).
+export function isSidecarProcess(pid: number, vm: string, host = false): boolean {
   if (!isAlive(pid)) return false;
   const argv = processArgv(pid);
   if (!argv) return true;
+  if (host) {
+    const i = argv.indexOf('host');
+    return i > 0 && argv.slice(0, i).some((a) => /(^|\/)vmmeta(\.js)?$/.test(a));
+  }
   const i = argv.indexOf('serve');
   return i >= 0 && argv[i + 1] === vm;
 }

@@ -33,7 +33,22 @@ export function inspectWarnings(v: VmView, guestRequests: LogEntry[], leftovers:
       hint: `drop the CD: vmmeta update ${name} <spec.yaml> --suppress-nocloud (or datasource.nocloud: none in the spec), then detach it from the VM`,
     });
   }
-  if (v.sidecar.state === 'dead') {
+  if (v.host && !v.host.running) {
+    w.push({
+      code: 'host-not-running',
+      message: `${name} is in host mode, and ${v.host.error ?? 'no vmmeta host answers'}: a guest booting now finds no metadata`,
+      ...(v.host.hint ? { hint: v.host.hint } : {}),
+    });
+  } else if (v.host?.vm?.error) {
+    w.push({
+      code: v.host.vm.state === 'failed' ? 'host-load-failed' : 'host-reload-failed',
+      message: `the vmmeta host (pid ${v.host.pid}) ${v.host.vm.state === 'failed' ? 'cannot serve' : 'could not reload'} ${name}: ${v.host.vm.error}`,
+      hint: `fix the file it names, then vmmeta start ${name} (the host's lines for ${name} are in its sidecar.log)`,
+    });
+  }
+  if (v.host && !v.host.running) {
+    // said above: the host is what is missing, whatever its stale sidecar.json says
+  } else if (v.sidecar.state === 'dead') {
     w.push({
       code: 'sidecar-dead',
       message: `the sidecar (pid ${v.sidecar.pid}) is not running any more: a guest booting now finds no metadata`,

@@ -55,14 +55,14 @@ export async function swapDocuments(p: VmPaths, state: StoredState, plan: Plan, 
   const reload = async (): Promise<boolean> => {
     const status = await sidecarStatus(p);
     if (status.state !== 'running' || !status.info) return false;
-    reloadSidecar(status.info.pid);
+    await reloadSidecar(p, status.info);
     return true;
   };
   try {
     const status = await sidecarStatus(p);
     let sidecar: Swapped['sidecar'] = 'not running';
     if (status.state === 'running' && status.info) {
-      reloadSidecar(status.info.pid);
+      await reloadSidecar(p, status.info);
       await waitServing(status.info, plan, 5000, NETWORK_DOCUMENTS);
       sidecar = 'reloaded';
     }

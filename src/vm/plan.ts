@@ -143,6 +143,7 @@ export function buildPlan(loaded: Pick<LoadedSpec, 'text' | 'vm' | 'raw'>, overr
       imds: { tokens: vm.imds.tokens },
       listen: outputs.listen,
       ...(vm.sidecar.allowAllInterfaces ? { allowAllInterfaces: true } : {}),
+      ...(vm.sidecar.mode === 'host' ? { host: true } : {}),
     }),
     0o600,
   );

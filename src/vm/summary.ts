@@ -10,6 +10,7 @@ export interface SidecarSummary {
   pid: number;
   startedAt: string;
   listen: Array<{ address: string; url?: string }>;
+  host?: true; // served by the state root's `vmmeta host` (pid is the host's), not by a process of its own
 }
 
 export interface VmSummary {
@@ -49,6 +50,7 @@ export function sidecarSummary(info: SidecarInfo | null | undefined): SidecarSum
       const url = listenerUrl(l);
       return url ? { address: listenerAddress(l), url } : { address: listenerAddress(l) };
     }),
+    ...(info.host ? { host: true as const } : {}),
   };
 }
 

@@ -130,7 +130,7 @@ async function unchanged(o: CreateOptions, p: VmPaths, plan: Plan): Promise<Crea
   const { info, started } = await ensureSidecar(p, progress(o));
   if (!started && !(await servesPlan(info, plan))) {
     // An earlier update committed the files but was killed before the sidecar reloaded them.
-    reloadSidecar(info.pid);
+    await reloadSidecar(p, info);
     await waitServing(info, plan);
     return { ...result(p, plan, info), action: 'unchanged', sidecarAction: 'reloaded' };
   }
@@ -147,8 +147,10 @@ async function refreshSidecar(
 ): Promise<{ info: SidecarInfo | null; action: CreateResult['sidecarAction'] }> {
   const status = await sidecarStatus(p);
   const sameListen = !recovered && JSON.stringify(state.outputs.listen) === JSON.stringify(plan.outputs.listen);
-  if (status.state === 'running' && status.info && sameListen) {
-    reloadSidecar(status.info.pid);
+  // A change of sidecar.mode moves the VM between its own process and the host: a restart, as for new listeners.
+  const sameMode = (status.info?.host === true) === (plan.vm.sidecar.mode === 'host');
+  if (status.state === 'running' && status.info && sameListen && sameMode) {
+    await reloadSidecar(p, status.info);
     await waitServing(status.info, plan);
     return { info: status.info, action: 'reloaded' };
   }
@@ -167,7 +169,7 @@ async function rolledBack(err: unknown, p: VmPaths, wasUp: boolean, o: CreateOpt
     const now = await sidecarStatus(p);
     try {
       if (now.state === 'running' && now.info) {
-        reloadSidecar(now.info.pid); // still the old process: make it drop anything it may have loaded
+        await reloadSidecar(p, now.info); // still the old process: make it drop anything it may have loaded
         sidecar = `its sidecar (pid ${now.info.pid}) serves them`;
       } else {
         const { info } = await ensureSidecar(p, progress(o));

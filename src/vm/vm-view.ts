@@ -9,6 +9,19 @@ import { fromState, readStoredVm } from './stored-vm.js';
 import { probeSidecar, sidecarStatus, type SidecarStatus } from './sidecar-control.js';
 import type { ProbeResult } from './probe.js';
 import { verdictInput } from './verdict-input.js';
+import { hostRequest } from './host-client.js';
+import { UserError } from '../errors.js';
+import type { HostVmStatus } from '../sidecar/host.js';
+
+// Host mode (sidecar.mode: host): what the state root's `vmmeta host` says of this VM. running false: no host
+// answers on host.sock (error says why). A failed load (corrupt documents) is `vm.state: failed` with its error.
+export interface HostView {
+  running: boolean;
+  pid?: number;
+  vm?: HostVmStatus;
+  error?: string;
+  hint?: string;
+}
 
 export interface VmView {
   state: StoredState;
@@ -18,6 +31,7 @@ export interface VmView {
   probes: ProbeResult[];
   answering: boolean;
   verdict: Verdict; // with the sidecar as it is now
+  host?: HostView; // only for a VM in host mode
 }
 
 // The datasource the guest would pick with the VM's stored outputs (the sidecar answering or not).
@@ -32,5 +46,16 @@ export async function viewVm(p: VmPaths, probeTimeoutMs = 1000): Promise<VmView>
   const probes = sidecar.state === 'running' && sidecar.info ? await probeSidecar(sidecar.info, probeTimeoutMs) : [];
   const answering = probes.length > 0 && probes.every((r) => r.ok);
   const verdict = predictDatasource(verdictInput(vm, smbios, state.outputs, { sidecar: answering }));
-  return { state, vm, smbios, sidecar, probes, answering, verdict };
+  const host = vm.sidecar.mode === 'host' ? await hostView(p) : undefined;
+  return { state, vm, smbios, sidecar, probes, answering, verdict, ...(host ? { host } : {}) };
+}
+
+async function hostView(p: VmPaths): Promise<HostView> {
+  try {
+    const r = await hostRequest(p.root, { op: 'status', vm: p.name }, 2000);
+    return { running: true, pid: r.pid, ...(r.vm ? { vm: r.vm } : {}) };
+  } catch (err) {
+    const hint = err instanceof UserError ? err.hint : undefined;
+    return { running: false, error: (err as Error).message, ...(hint ? { hint } : {}) };
+  }
 }

@@ -8,9 +8,9 @@ export const TEST_UUID = '3bd1a0c4-5f3e-4b8e-9a51-0f6d6f1c2a10';
 export const TEST_KEY = new Uint8Array(32).fill(7);
 
 // marker lets live-update tests tell two versions of every document apart.
-export function handTree(marker = 'v1', opts: { userData?: string } = {}): FileTree {
+export function handTree(marker = 'v1', opts: { userData?: string; uuid?: string } = {}): FileTree {
   const meta = stableJson({
-    uuid: TEST_UUID,
+    uuid: opts.uuid ?? TEST_UUID,
     hostname: `web-${marker}`,
     name: 'web',
     public_keys: { k: `ssh-ed25519 AAAA ${marker}` },
@@ -132,7 +132,8 @@ export function writeVmState(root: string, vm: string, tree: FileTree, meta: Par
 
 export interface ServeProcess {
   child: ChildProcess;
-  ready: { pid: number; listen: ListenAddress[] };
+  // serve: its listeners; host: how many VMs it serves and which failed
+  ready: { pid: number; listen: ListenAddress[]; serving?: number; failed?: string[] };
   events: Record<string, unknown>[]; // every stdout JSON line so far
   nextEvent(name: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   stderr(): string;
@@ -146,7 +147,16 @@ export function spawnServe(
   args: string[] = [],
   env: Record<string, string> = {},
 ): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [VMMETA_BIN, 'serve', vm, '--state-dir', root, ...args], {
+  return spawnVmmeta(['serve', vm, '--state-dir', root, ...args], env);
+}
+
+// `vmmeta host --state-dir <root>`: its ready event comes once every opted-in VM of the root is served.
+export function spawnHost(root: string, env: Record<string, string> = {}): Promise<ServeProcess> {
+  return spawnVmmeta(['host', '--state-dir', root], env);
+}
+
+function spawnVmmeta(argv: string[], env: Record<string, string>): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [VMMETA_BIN, ...argv], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -169,8 +179,8 @@ export function spawnServe(
       waiters.push({ name, resolve: (e) => (clearTimeout(t), resolve(e)) });
     });
   return new Promise((resolve, reject) => {
-    exit.then((code) => reject(new Error(`vmmeta serve exited with ${code}: ${err}`)));
-    nextEvent('ready').then(
+    exit.then((code) => reject(new Error(`vmmeta ${argv[0]} exited with ${code}: ${err}`)));
+    nextEvent('ready', 30_000).then(
       (e) => resolve({ child, ready: e as ServeProcess['ready'], events, nextEvent, stderr: () => err, exit }),
       reject,
     );

@@ -12,6 +12,7 @@ import { readAccessLog, type AccessRecord } from '../../vm/access-log.js';
 import { inspectWarnings, type Warning } from '../../vm/inspect-warnings.js';
 import type { ProbeResult } from '../../vm/probe.js';
 import { sidecarSummary, type SidecarSummary } from '../../vm/summary.js';
+import type { HostView } from '../../vm/vm-view.js';
 import { viewVm } from '../../vm/vm-view.js';
 import { readSecrets } from '../../state/secrets.js';
 import { tapRules } from '../../tap/engine.js';
@@ -54,6 +55,7 @@ export interface InspectResult {
     answering: boolean;
     probes: ProbeResult[];
     uptimeSeconds: number | null;
+    hostProcess?: HostView;
   } & Omit<Partial<SidecarSummary>, 'pid'>;
   requests: { total: number; last: AccessRecord[]; firstAt: string | null; lastAt: string | null };
   secrets: { tokenKey: string | null; password: string | null };
@@ -158,6 +160,8 @@ export async function inspect(o: {
           ? Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000))
           : null,
       ...(sidecarSummary(v.sidecar.info) ?? {}),
+      // Host mode: what the state root's `vmmeta host` says of this VM (a failed load names its file and why).
+      ...(v.host ? { hostProcess: v.host } : {}),
     },
     requests: {
       total: guest.length,

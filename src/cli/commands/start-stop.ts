@@ -10,7 +10,8 @@ export interface StartStopResult {
   name: string;
   action: 'started' | 'already running' | 'stopped' | 'not running';
   sidecar: SidecarSummary | null;
-  pids: number[];
+  pids: number[]; // the sidecar processes that ended (none in host mode)
+  host?: number; // host mode: the pid of the `vmmeta host` that stopped serving the VM and keeps running
   rules?: 'kept' | 'installed'; // tap mode: whether start had to put the VM's nftables rules back
 }
 
@@ -44,8 +45,15 @@ export async function stop(o: { root: string; vm: string }): Promise<StartStopRe
   return withVmLock(
     p.dir,
     async () => {
-      const { stopped } = await stopSidecar(p);
-      return { name: o.vm, action: stopped.length ? 'stopped' : 'not running', sidecar: null, pids: stopped };
+      // Host mode: the host stops serving this VM and keeps it stopped across its own restarts; it keeps running.
+      const { stopped, host } = await stopSidecar(p, { stop: true });
+      return {
+        name: o.vm,
+        action: stopped.length || host !== undefined ? 'stopped' : 'not running',
+        sidecar: null,
+        pids: stopped,
+        ...(host !== undefined ? { host } : {}),
+      };
     },
     o.vm,
   );

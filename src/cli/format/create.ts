@@ -10,7 +10,7 @@ export function formatCreate(r: CreateResult, o: FormatOptions): string {
   const verb = { created: 'created', updated: 'updated', unchanged: 'unchanged' }[r.action];
   const out: string[] = [`${c.green('✓')} ${c.bold(r.name)} ${verb} (uuid ${r.uuid}) in ${r.dir}\n`];
   const sidecar = r.sidecar
-    ? `pid ${r.sidecar.pid} (${r.sidecarAction}), ${r.sidecar.listen.map((l) => l.url ?? l.address).join(', ')}`
+    ? `${r.sidecar.host ? 'vmmeta host ' : ''}pid ${r.sidecar.pid} (${r.sidecarAction}), ${r.sidecar.listen.map((l) => l.url ?? l.address).join(', ')}`
     : 'not running (start it with: vmmeta start ' + r.name + ')';
   const cd = r.cdrom
     ? `${r.cdrom.path} (bus ${r.cdrom.bus})`

@@ -114,7 +114,15 @@ export function formatInspect(r: InspectResult, o: FormatOptions, now = Date.now
       'Sidecar',
       fields(
         [
-          ['state', `${state}${sc.pid ? ` (pid ${sc.pid})` : ''}`],
+          ['state', `${state}${sc.pid ? ` (${sc.host ? 'vmmeta host, ' : ''}pid ${sc.pid})` : ''}`],
+          [
+            'host mode',
+            sc.hostProcess
+              ? sc.hostProcess.running
+                ? `vmmeta host pid ${sc.hostProcess.pid}: ${sc.hostProcess.vm?.state ?? 'not loaded'}${sc.hostProcess.vm?.error ? ` (${sc.hostProcess.vm.error})` : ''}`
+                : c.red('no vmmeta host running')
+              : undefined,
+          ],
           ['uptime', sc.uptimeSeconds !== null ? ago(sc.startedAt, now) : undefined],
           ['listen', sc.listen?.map((l) => l.url ?? l.address).join(', ')],
           [

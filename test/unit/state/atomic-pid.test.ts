@@ -64,6 +64,7 @@ test('pids: ours is alive, an exited one is not, a recycled pid running somethin
   assert.equal(isAlive(0), false);
   assert.equal(isAlive(-1), false);
   assert.equal(isSidecarProcess(process.pid, 'vm1'), false, 'the test runner is not `vmmeta serve vm1`');
+  assert.equal(isSidecarProcess(process.pid, 'vm1', true), false, 'nor `vmmeta host`');
   assert.equal(await waitForExit(dead, 100), true);
   assert.equal(await waitForExit(process.pid, 60), false);
 });

@@ -30,6 +30,8 @@ test("the sidecar's files have the names docs/cli.md gives, and state/paths.ts u
     sidecarJson: 'sidecar.json',
     sidecarSock: 'sidecar.sock',
     accessLog: 'access.ndjson',
+    sidecarLog: 'sidecar.log',
+    hostStopped: 'sidecar.stopped',
   });
   for (const [key, name] of Object.entries(SIDECAR_FILES))
     assert.equal((FILES as Record<string, string>)[key], name, key);
