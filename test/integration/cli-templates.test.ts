@@ -1,4 +1,4 @@
-// The integration templates: the systemd unit passes `systemd-analyze verify`, and the libvirt qemu hook, run by
+// The integration templates: the systemd units (per VM, and host mode) pass `systemd-analyze verify`, and the libvirt qemu hook, run by
 // bash with libvirt's argv against a temp state root, starts the sidecar on prepare (failing the hook when it
 // cannot), stops it on release, and ignores domains vmmeta does not know.
 import { test, after } from 'node:test';
@@ -30,28 +30,39 @@ function hook(domain: string, operation: string, phase: string, xml = '<domain/>
 type Inspected = { sidecar: { state: string; answering: boolean } };
 const sidecarState = async (vm: string) => json<Inspected>(await vmmeta(['inspect', vm, '--json'], { root })).sidecar;
 
-test('the systemd unit passes systemd-analyze verify and keeps its promises', (t) => {
-  const unit = readFileSync(join(TEMPLATES, 'vmmeta-sidecar@.service'), 'utf8');
-  for (const line of [
-    'ExecStart=/usr/bin/env vmmeta serve %i',
-    'Restart=always',
-    'NoNewPrivileges=yes',
-    'ProtectSystem=strict',
-    'ReadWritePaths=/var/lib/vmmeta/%i',
-    'PrivateTmp=yes',
-    'ExecReload=/bin/kill -HUP $MAINPID',
-  ]) {
-    assert.ok(unit.split('\n').includes(line), line);
-  }
-  if (spawnSync('systemd-analyze', ['--version']).status !== 0) return t.skip('systemd-analyze is not installed');
-  const dir = mkdtempSync(join(tmpdir(), 'unit-'));
-  copyFileSync(join(TEMPLATES, 'vmmeta-sidecar@.service'), join(dir, 'vmmeta-sidecar@vm1.service'));
-  const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'vmmeta-sidecar@vm1.service')], {
-    encoding: 'utf8',
+// The per-VM unit (instantiated as vm1) and the host-mode unit.
+const UNITS = [
+  {
+    template: 'vmmeta-sidecar@.service',
+    as: 'vmmeta-sidecar@vm1.service',
+    lines: ['ExecStart=/usr/bin/env vmmeta serve %i', 'ReadWritePaths=/var/lib/vmmeta/%i'],
+  },
+  {
+    template: 'vmmeta-host.service',
+    as: 'vmmeta-host.service',
+    lines: ['ExecStart=/usr/bin/env vmmeta host', 'ReadWritePaths=/var/lib/vmmeta', 'LimitNOFILE=65536'],
+  },
+];
+for (const u of UNITS)
+  test(`the systemd unit ${u.template} passes systemd-analyze verify and keeps its promises`, (t) => {
+    const unit = readFileSync(join(TEMPLATES, u.template), 'utf8');
+    for (const line of [
+      ...u.lines,
+      'Restart=always',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'PrivateTmp=yes',
+      'ExecReload=/bin/kill -HUP $MAINPID',
+    ]) {
+      assert.ok(unit.split('\n').includes(line), line);
+    }
+    if (spawnSync('systemd-analyze', ['--version']).status !== 0) return t.skip('systemd-analyze is not installed');
+    const dir = mkdtempSync(join(tmpdir(), 'unit-'));
+    copyFileSync(join(TEMPLATES, u.template), join(dir, u.as));
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, u.as)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), '', 'no warnings');
   });
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stderr.trim(), '', 'no warnings');
-});
 
 test(
   'the libvirt hook starts the sidecar on prepare, ignores other phases, stops it on release',
