@@ -168,6 +168,7 @@ export class MetadataHost {
     if (!isVmName(vm)) return Promise.reject(new HostError(`"${vm}" is not a VM name`));
     return this.serially(vm, async () => {
       const paths = sidecarPaths(this.root, vm);
+      const dropped = this.serving.get(vm)?.sidecar.accessLog?.dropped;
       const was = this.serving.has(vm);
       if (was) await this.closeVm(vm, paths);
       this.failed.delete(vm);
@@ -180,7 +181,7 @@ export class MetadataHost {
           // no folder: nothing to keep stopped
         }
       }
-      if (was) this.emit({ event: 'unloaded', vm });
+      if (was) this.emit({ event: 'unloaded', vm, accessLogDropped: dropped ?? 0 });
       return { vm, state: 'stopped' };
     });
   }

@@ -210,6 +210,7 @@ async function serve(args: ServeArgs): Promise<void> {
   // Only our own sidecar.json: a replacement sidecar may already have written its own.
   const info = await readNoFollow(paths.sidecarJson, 'utf8').then(decodeSidecarInfo, () => undefined);
   if (info?.pid === process.pid) await rm(paths.sidecarJson, { force: true });
-  emit({ event: 'stopped' });
+  // Access log lines that never reached the disk (its queue was full): 0 unless the disk stalled under load.
+  emit({ event: 'stopped', accessLogDropped: sidecar.accessLog?.dropped ?? 0 });
   process.exit(0);
 }

@@ -6,13 +6,14 @@ import type { Stats } from 'node:fs';
 import { lstat, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { handleRequest, type HandlerContext } from './handler.js';
+import type { Socket } from 'node:net';
+import { handleRequest, type HandlerContext, type SidecarResponse } from './handler.js';
 import type { Served } from './served.js';
 import type { ListenAddress } from './files.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { AccessLog } from './access-log.js';
+import { AccessLog, accessLine } from './access-log.js';
 import { listen } from './bind.js';
-import { listenerLabel, originOf, peerLabel } from './origin.js';
+import { listenerLabel, originOf, peerLabel, type Origin } from './origin.js';
 
 export interface Limits {
   maxHeaderBytes: number; // request line + headers; above → 431
@@ -71,23 +72,44 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     };
   }
 
-  // Which listener each connection arrived on, for the access log and for originOf (set on 'connection').
-  const boundTo = new WeakMap<object, ListenAddress>();
-  const addressOf = (req: IncomingMessage): ListenAddress | undefined => boundTo.get(req.socket);
+  // What every request of a connection shares, worked out once when it arrives (set on 'connection'): its
+  // listener, who it is from, and the two labels of its access log lines, already JSON-quoted.
+  interface Conn {
+    origin: Origin;
+    listenerJson: string;
+    peerJson: string;
+  }
+  const conns = new WeakMap<object, Conn>();
+  const connOf = (socket: Duplex | Socket): Conn | undefined => conns.get(socket);
+
+  // One ISO time per millisecond, not per request.
+  let isoMs = -1;
+  let iso = '';
+  const isoNow = (): string => {
+    const ms = now();
+    if (ms !== isoMs) {
+      isoMs = ms;
+      iso = new Date(ms).toISOString();
+    }
+    return iso;
+  };
 
   function record(req: IncomingMessage, status: number, bytes: number, started: number, token: boolean): void {
-    const at = addressOf(req);
-    log?.write({
-      time: new Date(now()).toISOString(),
-      method: req.method ?? '',
-      path: (req.url ?? '').slice(0, 512),
-      status,
-      bytes,
-      ms: Math.round((performance.now() - started) * 100) / 100,
-      listener: at ? listenerLabel(at) : '',
-      peer: peerLabel(req.socket),
-      token,
-    });
+    if (!log) return;
+    const c = connOf(req.socket);
+    log.writeLine(
+      accessLine(
+        isoNow(),
+        req.method ?? '',
+        (req.url ?? '').slice(0, 512),
+        status,
+        bytes,
+        Math.round((performance.now() - started) * 100) / 100,
+        c?.listenerJson ?? '""',
+        c?.peerJson ?? JSON.stringify(peerLabel(req.socket)),
+        token,
+      ),
+    );
   }
 
   function refuse(req: IncomingMessage, res: ServerResponse, status: number, started: number): void {
@@ -98,17 +120,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     record(req, status, body.length, started, false);
   }
 
-  async function answer(
-    req: IncomingMessage,
-    res: ServerResponse,
-    body: Uint8Array | undefined,
-    started: number,
-  ): Promise<void> {
+  // Synchronous for every answer but a password POST, which is sent once the password is on disk.
+  function answer(req: IncomingMessage, res: ServerResponse, body: Uint8Array | undefined, started: number): void {
     const used = ctx; // one tree for the whole answer, whatever reload() does meanwhile
-    let r;
+    let r: SidecarResponse;
     try {
-      const at = addressOf(req);
-      const origin = at ? originOf(at, req.socket) : 'host'; // unknown listener: assume the least
+      const origin = connOf(req.socket)?.origin ?? 'host'; // unknown listener: assume the least
       r = handleRequest(
         { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, nowMs: now(), origin },
         used,
@@ -118,27 +135,40 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       onError(`internal error on ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(err as Error).stack}`);
       return refuse(req, res, 500, started);
     }
-    if (r.passwordToStore !== undefined) {
-      // Claimed synchronously, so a concurrent POST already sees it and gets 409.
-      password = r.passwordToStore;
-      try {
-        if (opts.passwordFile) await writeFileAtomic(opts.passwordFile, password, { mode: 0o600 });
-      } catch (err) {
-        password = undefined;
-        onError(`could not store the password in ${opts.passwordFile}: ${(err as Error).message}`);
-        return refuse(req, res, 500, started);
-      }
-    }
+    if (r.passwordToStore !== undefined) return void storePassword(req, res, r, r.passwordToStore, started);
+    send(req, res, r, started);
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, r: SidecarResponse, started: number): void {
     res.writeHead(r.status, r.headers);
     res.end(r.body);
     record(req, r.status, r.body.byteLength, started, r.tokenUsed);
+  }
+
+  async function storePassword(
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: SidecarResponse,
+    value: string,
+    started: number,
+  ): Promise<void> {
+    // Claimed synchronously, so a concurrent POST already sees it and gets 409.
+    password = value;
+    try {
+      if (opts.passwordFile) await writeFileAtomic(opts.passwordFile, value, { mode: 0o600 });
+    } catch (err) {
+      password = undefined;
+      onError(`could not store the password in ${opts.passwordFile}: ${(err as Error).message}`);
+      return refuse(req, res, 500, started);
+    }
+    send(req, res, r, started);
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const declared = req.headers['content-length'];
     if (declared === undefined && req.headers['transfer-encoding'] === undefined) {
-      void answer(req, res, undefined, started); // the common case: a bodiless GET, answered in this tick
+      answer(req, res, undefined, started); // the common case: a bodiless GET, answered in this tick
       return;
     }
     if (declared !== undefined && Number(declared) > limits.maxBodyBytes) return refuse(req, res, 413, started);
@@ -154,28 +184,21 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       } else chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!res.headersSent) void answer(req, res, Buffer.concat(chunks), started);
+      if (!res.headersSent) answer(req, res, Buffer.concat(chunks), started);
     });
   }
 
-  function onClientError(err: NodeJS.ErrnoException, socket: Duplex, at: ListenAddress | undefined): void {
+  function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const c = connOf(socket);
     const peer = peerLabel(socket as Duplex & { remoteAddress: string | undefined; remotePort: number | undefined });
-    log?.write({
-      time: new Date(now()).toISOString(),
-      method: '',
-      path: '',
-      status,
-      bytes: 0,
-      ms: 0,
-      listener: at ? listenerLabel(at) : '',
-      peer,
-      token: false,
-    });
+    log?.writeLine(
+      accessLine(isoNow(), '', '', status, 0, 0, c?.listenerJson ?? '""', c?.peerJson ?? JSON.stringify(peer), false),
+    );
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
     );
@@ -200,12 +223,17 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       );
       server.maxConnections = limits.maxConnections;
       server.timeout = 30_000; // backstop for a client that stops reading mid-response
-      server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
-        onClientError(err, socket, boundTo.get(socket)),
-      );
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket));
       servers.push(server);
       const bound = await listen(server, spec);
-      server.on('connection', (socket) => boundTo.set(socket, bound));
+      const listenerJson = JSON.stringify(listenerLabel(bound));
+      server.on('connection', (socket: Socket) =>
+        conns.set(socket, {
+          origin: originOf(bound, socket),
+          listenerJson,
+          peerJson: JSON.stringify(peerLabel(socket)),
+        }),
+      );
       addresses.push(bound);
       if (bound.kind === 'unix') sockets.set(bound.path, await lstat(bound.path));
     }
