@@ -1,11 +1,11 @@
-// Starting, probing and stopping a VM's sidecar (`vmmeta serve <vm>`, the same binary). Launch follows lima's
-// hostagent: detached, cleanup off (execa would otherwise kill it when this command exits), stdio to the log,
-// unref'd. Ready means sidecar.json names the child's pid AND an HTTP request answers; a pid file alone is not
-// readiness. Every wait is a short sleep with a deadline.
+// Starting, probing and stopping a VM's sidecar (`vmmeta serve <vm>`, the same binary), or in host mode asking
+// the state root's `vmmeta host` to. Launch follows lima's hostagent: detached, stdio to the log, unref'd. Ready
+// means sidecar.json names the child's pid AND an HTTP request answers; a pid file alone is not readiness. Every
+// wait is a short sleep with a deadline.
 import { openSync, closeSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Options } from 'execa';
+import { spawn } from 'node:child_process';
 import { writeFileAtomic } from '../state/atomic.js';
 import { FILES, type VmPaths } from '../state/paths.js';
 import { socketPathProblem } from '../state/layout.js';
@@ -112,8 +112,6 @@ async function loadIntoHost(p: VmPaths): Promise<SidecarInfo> {
 export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promise<SidecarInfo> {
   const tooLong = socketPathProblem(p.sidecarSock);
   if (tooLong) throw new UserError(tooLong, { hint: 'use a shorter state root: --state-dir or VMMETA_STATE_DIR' });
-  // Loaded only when a sidecar is launched: its import costs 55–90 ms (docs/performance.md).
-  const { execa } = await import('execa');
   // O_NOFOLLOW: a planted sidecar.log link must not make a root sidecar append to the file it points at.
   let log: number;
   try {
@@ -123,19 +121,16 @@ export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promi
   }
   let pid: number | undefined;
   try {
-    const options: Options = {
+    // node:child_process rather than execa, whose import cost 55–90 ms of every create (docs/performance.md).
+    // Its own session (detached), so it outlives this command and a ^C here; stdout and stderr are the log's raw
+    // fd, so the child writes it itself and nothing flows through this process once it exits.
+    const child = spawn(process.execPath, [...SIDECAR_NODE_FLAGS, BIN, 'serve', p.name], {
       detached: true,
-      cleanup: false,
-      stdin: 'ignore',
-      // A raw fd, so the child writes the log itself and nothing flows through this process once it exits
-      // (execa's {file} form would pipe through us). execa's types only admit fd literals 3..9 here.
-      stdout: log as 3,
-      stderr: log as 3,
-      env: { VMMETA_STATE_DIR: p.root },
+      stdio: ['ignore', log, log],
+      env: { ...process.env, VMMETA_STATE_DIR: p.root },
       cwd: p.dir, // not the caller's folder: a long-lived process there would keep it busy (umount, rmdir)
-    };
-    const child = execa(process.execPath, [...SIDECAR_NODE_FLAGS, BIN, 'serve', p.name], options);
-    child.catch(() => undefined);
+    });
+    child.once('error', () => undefined); // a spawn failure leaves pid undefined, reported below
     child.unref();
     pid = child.pid;
   } finally {
