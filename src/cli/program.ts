@@ -215,20 +215,27 @@ export function registerCommands(program: Command, io: Io): void {
   }
   serve
     .addHelpText('after', examples(...SERVE_EXAMPLES))
-    .action(async (vm: string, o: { listen?: string[]; allowAllInterfaces?: boolean }, cmd: Command) => {
-      // bin/vmmeta.js routes `serve` before commander loads; this is only reached when main() is called directly
-      // or as `vmmeta --state-dir DIR serve vm1`.
-      const { serveMain } = await import('../sidecar/main.js');
-      const globals = cmd.optsWithGlobals() as { stateDir?: string; json?: boolean };
-      const stateDir = globals.stateDir;
-      await serveMain([
-        vm,
-        ...(stateDir ? ['--state-dir', stateDir] : []),
-        ...(globals.json ? ['--json'] : []),
-        ...(o.listen ?? []).flatMap((l) => ['--listen', l]),
-        ...(o.allowAllInterfaces ? ['--allow-all-interfaces'] : []),
-      ]);
-    });
+    .action(
+      async (
+        vm: string,
+        o: { listen?: string[]; allowAllInterfaces?: boolean; awaitLaunch?: boolean },
+        cmd: Command,
+      ) => {
+        // bin/vmmeta.js routes `serve` before commander loads; this is only reached when main() is called directly
+        // or as `vmmeta --state-dir DIR serve vm1`.
+        const { serveMain } = await import('../sidecar/main.js');
+        const globals = cmd.optsWithGlobals() as { stateDir?: string; json?: boolean };
+        const stateDir = globals.stateDir;
+        await serveMain([
+          vm,
+          ...(stateDir ? ['--state-dir', stateDir] : []),
+          ...(globals.json ? ['--json'] : []),
+          ...(o.listen ?? []).flatMap((l) => ['--listen', l]),
+          ...(o.allowAllInterfaces ? ['--allow-all-interfaces'] : []),
+          ...(o.awaitLaunch ? ['--await-launch'] : []),
+        ]);
+      },
+    );
 
   const host = program.command('host').description(HOST_ABOUT);
   for (const o of HOST_OPTIONS)

@@ -22,12 +22,13 @@ export interface ServeArgs {
   stateDir?: string;
   listen: string[];
   allowAll: boolean;
+  awaitLaunch: boolean; // create starts the sidecar before the VM folder exists (vm/sidecar-control.ts launchEarly)
   help: boolean;
   json: boolean; // the global --json: a failure is one JSON document on stdout, as every command prints it
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const out: ServeArgs = { vm: '', listen: [], allowAll: false, help: false, json: false };
+  const out: ServeArgs = { vm: '', listen: [], allowAll: false, awaitLaunch: false, help: false, json: false };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -43,6 +44,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     if (flag === '--state-dir') out.stateDir = value();
     else if (flag === '--listen') out.listen.push(value());
     else if (flag === '--allow-all-interfaces') out.allowAll = true;
+    else if (flag === '--await-launch') out.awaitLaunch = true;
     else if (flag === '-h' || flag === '--help') out.help = true;
     // The global flags mean the same here as for every command: serve writes no colour, and its stdout is JSON
     // event lines already, so --json changes only how a failure is reported.
@@ -116,9 +118,32 @@ async function load(paths: SidecarPaths, vm: string): Promise<Served> {
   return served;
 }
 
+// The launch record names this process once create's rename has put the VM folder in place. A create that
+// failed or lost a race never renames its folder, and kills us; one that was killed itself is noticed by our
+// parent changing (we are reparented), and the deadline covers anything else.
+const AWAIT_LAUNCH_MS = 30_000;
+async function awaitLaunch(paths: SidecarPaths, vm: string): Promise<void> {
+  const deadline = Date.now() + AWAIT_LAUNCH_MS;
+  const launcher = process.ppid;
+  for (;;) {
+    const text = await readNoFollow(paths.sidecarLaunch, 'utf8').catch(() => '');
+    try {
+      if ((JSON.parse(text) as { pid?: unknown }).pid === process.pid) return;
+    } catch {
+      // not there yet, or being replaced
+    }
+    if (process.ppid !== launcher)
+      throw new ServeError(`the create that launched this sidecar (pid ${launcher}) ended before ${vm} was created`);
+    if (Date.now() > deadline)
+      throw new ServeError(`${vm} was not created within ${AWAIT_LAUNCH_MS / 1000} s of this sidecar's launch`);
+    await new Promise((r) => setTimeout(r, 3));
+  }
+}
+
 async function serve(args: ServeArgs): Promise<void> {
   const root = resolveStateRoot({ flag: args.stateDir, env: process.env, uid: process.getuid?.() ?? 1000 });
   const paths = sidecarPaths(root, args.vm);
+  if (args.awaitLaunch) await awaitLaunch(paths, args.vm);
   try {
     checkVmState(root, args.vm); // the libvirt hook runs us as root: never inside a folder another user controls
   } catch (err) {

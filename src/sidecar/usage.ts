@@ -16,6 +16,11 @@ export const SERVE_OPTIONS: ReadonlyArray<{ flags: string; about: string }> = [
     about: "allow --listen 0.0.0.0 / [::] (refused otherwise: it serves the VM's metadata to every network)",
   },
   {
+    flags: '--await-launch',
+    about:
+      "what create starts it with: wait (at most 30 s) until the VM folder's sidecar.launch names this process, then serve",
+  },
+  {
     flags: '--json',
     about:
       'a failure is one JSON document on stdout ({"ok":false,"error":{…}}), as for every command; events are JSON lines either way',

@@ -30,6 +30,8 @@ export const SIDECAR_FILES = {
   sidecarSock: 'sidecar.sock', // at most UNIX_PATH_MAX bytes in all (socketPathProblem)
   accessLog: 'access.ndjson', // one JSON line per request, capped (see access-log.ts)
   sidecarLog: 'sidecar.log', // the sidecar's stdout and stderr; in host mode, the host's lines about this VM
+  // { pid, launchedAt } of the sidecar the CLI launched; `serve --await-launch` waits until it names its own pid.
+  sidecarLaunch: 'sidecar.launch',
   // Host mode: `vmmeta stop` left this VM stopped, so a restarted `vmmeta host` does not serve it again.
   hostStopped: 'sidecar.stopped',
 } as const;

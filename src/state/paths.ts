@@ -31,7 +31,7 @@ export const FILES = {
   sidecarSock: SIDECAR_FILES.sidecarSock, // sun_path: at most UNIX_PATH_MAX bytes
   sidecarLog: SIDECAR_FILES.sidecarLog, // the sidecar's stdout/stderr (host mode: the host's lines for this VM)
   hostStopped: SIDECAR_FILES.hostStopped, // host mode: stopped by `vmmeta stop`, not served again on host start
-  sidecarLaunch: 'sidecar.launch', // { pid, launchedAt } written by the launcher before sidecar.json exists
+  sidecarLaunch: SIDECAR_FILES.sidecarLaunch, // { pid, launchedAt } written by the launcher before sidecar.json exists
   accessLog: SIDECAR_FILES.accessLog, // one JSON line per request
   qmpSock: 'qmp.sock', // QEMU's QMP socket (qemu-args: -qmp unix:…), created by QEMU; sun_path ≤ UNIX_PATH_MAX
   lock: 'lock', // owner pid while a command holds the VM

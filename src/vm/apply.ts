@@ -21,6 +21,16 @@ export interface StageOptions {
   keepDomainXml?: boolean; // domain.xml was edited: vmmeta's copy goes to domain.vmmeta.xml instead
   now: Date;
   progress?: (line: string) => void;
+  // The staging folder was made by prepareStaging (create put the early sidecar's log and launch record in it).
+  prepared?: boolean;
+}
+
+// A fresh, empty staging folder for the VM, as stage makes it.
+export async function prepareStaging(p: VmPaths): Promise<string> {
+  const dir = stagingDir(p.root, p.name);
+  await rm(dir, { recursive: true, force: true });
+  await ensureDir(dir, 0o711); // traversable: QEMU (libvirt-qemu under libvirt) opens the ISOs by name
+  return dir;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -90,9 +100,7 @@ async function buildIsos(plan: Plan, dir: string, o: StageOptions): Promise<void
 // Renders `plan` into a fresh staging folder and returns its path, every file and folder in it durable. On
 // failure the folder is removed.
 export async function stage(plan: Plan, p: VmPaths, o: StageOptions, lock: boolean): Promise<string> {
-  const dir = stagingDir(p.root, p.name);
-  await rm(dir, { recursive: true, force: true });
-  await ensureDir(dir, 0o711); // traversable: QEMU (libvirt-qemu under libvirt) opens the ISOs by name
+  const dir = o.prepared ? stagingDir(p.root, p.name) : await prepareStaging(p);
   const folders = new Set<string>([dir]);
   try {
     if (lock) await acquireLock(dir, p.name);

@@ -11,8 +11,8 @@ import { checkUuidFree, notFound, orphanError, removeLeftovers, vmFolderKind } f
 import { EXIT, UserError } from '../errors.js';
 import { buildPlan, type Plan } from './plan.js';
 import { mergeOverrides } from './overrides.js';
-import { commitNew, releaseNewVmLock, stage } from './apply.js';
-import { ensureSidecar, stopSidecar } from './sidecar-control.js';
+import { commitNew, prepareStaging, releaseNewVmLock, stage } from './apply.js';
+import { ensureSidecar, launchEarly, stopSidecar, type EarlySidecar } from './sidecar-control.js';
 import type { SidecarInfo } from '../sidecar/files.js';
 import { updateExisting } from './update.js';
 import { progress, result, type CreateOptions, type CreateResult } from './create-result.js';
@@ -49,18 +49,32 @@ export async function createOrUpdate(o: CreateOptions): Promise<CreateResult> {
 }
 
 async function createNew(o: CreateOptions, p: VmPaths, plan: Plan): Promise<CreateResult> {
-  const staged = await stage(
-    plan,
-    p,
-    { now: (o.now ?? (() => new Date()))(), source: resolve(o.spec), ...progress(o) },
-    true,
-  );
-  await commitNew(staged, p);
+  // A per-VM sidecar starts now and waits for the folder, so its start-up overlaps staging (launchEarly).
+  let early: EarlySidecar | undefined;
+  if (o.start !== false && plan.vm.sidecar.mode !== 'host') {
+    const staging = await prepareStaging(p);
+    early = await launchEarly(p, staging).catch(async (err: unknown) => {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    });
+  }
+  try {
+    const staged = await stage(
+      plan,
+      p,
+      { now: (o.now ?? (() => new Date()))(), source: resolve(o.spec), prepared: early !== undefined, ...progress(o) },
+      true,
+    );
+    await commitNew(staged, p);
+  } catch (err) {
+    await early?.abandon();
+    throw err;
+  }
   try {
     let sidecar: SidecarInfo | null = null;
     if (o.start !== false) {
       try {
-        sidecar = (await ensureSidecar(p, progress(o))).info;
+        sidecar = early ? await early.ready(progress(o)) : (await ensureSidecar(p, progress(o))).info;
       } catch (err) {
         // All or nothing: a VM whose sidecar cannot start is not created.
         await stopSidecar(p).catch(() => undefined);

@@ -3,6 +3,7 @@
 // means sidecar.json names the child's pid AND an HTTP request answers; a pid file alone is not readiness. Every
 // wait is a short sleep with a deadline.
 import { openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
@@ -110,25 +111,57 @@ async function loadIntoHost(p: VmPaths): Promise<SidecarInfo> {
 }
 
 export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promise<SidecarInfo> {
+  const pid = spawnServe(p, p.dir, []);
+  await writeFileAtomic(p.sidecarLaunch, JSON.stringify({ pid, launchedAt: new Date().toISOString() }) + '\n', {
+    mode: 0o600,
+  });
+  return waitReady(p, pid, opts);
+}
+
+// A sidecar started while `create` still stages the VM, so that its Node start-up (~100 ms) overlaps the
+// rendering and the ISO instead of following them. It waits (serve --await-launch) until the VM folder holds a
+// launch record naming its own pid: written here into the staging folder, that record appears only when this
+// create's rename puts the folder in place, so a create that loses a race or fails never has its sidecar serve.
+export interface EarlySidecar {
+  ready(opts?: LaunchOptions): Promise<SidecarInfo>;
+  abandon(): Promise<void>;
+}
+
+export async function launchEarly(p: VmPaths, staging: string): Promise<EarlySidecar> {
+  const pid = spawnServe(p, p.root, ['--await-launch'], staging);
+  await writeFileAtomic(
+    join(staging, FILES.sidecarLaunch),
+    JSON.stringify({ pid, launchedAt: new Date().toISOString() }) + '\n',
+    { mode: 0o600 },
+  );
+  return {
+    ready: (opts = {}) => waitReady(p, pid, opts),
+    abandon: async () => void (await terminate(pid)),
+  };
+}
+
+// Spawns `vmmeta serve <vm>`: its log is sidecar.log in logDir (the VM folder, or create's staging folder).
+function spawnServe(p: VmPaths, cwd: string, extra: string[], logDir = p.dir): number {
   const tooLong = socketPathProblem(p.sidecarSock);
   if (tooLong) throw new UserError(tooLong, { hint: 'use a shorter state root: --state-dir or VMMETA_STATE_DIR' });
   // O_NOFOLLOW: a planted sidecar.log link must not make a root sidecar append to the file it points at.
+  const logPath = join(logDir, FILES.sidecarLog);
   let log: number;
   try {
-    log = openSync(p.sidecarLog, NOFOLLOW_APPEND, 0o600);
+    log = openSync(logPath, NOFOLLOW_APPEND, 0o600);
   } catch (err) {
-    throw isLinkError(err) ? plantedLinkError(p.sidecarLog) : err;
+    throw isLinkError(err) ? plantedLinkError(logPath) : err;
   }
   let pid: number | undefined;
   try {
     // node:child_process rather than execa, whose import cost 55–90 ms of every create (docs/performance.md).
     // Its own session (detached), so it outlives this command and a ^C here; stdout and stderr are the log's raw
     // fd, so the child writes it itself and nothing flows through this process once it exits.
-    const child = spawn(process.execPath, [...SIDECAR_NODE_FLAGS, BIN, 'serve', p.name], {
+    const child = spawn(process.execPath, [...SIDECAR_NODE_FLAGS, BIN, 'serve', p.name, ...extra], {
       detached: true,
       stdio: ['ignore', log, log],
       env: { ...process.env, VMMETA_STATE_DIR: p.root },
-      cwd: p.dir, // not the caller's folder: a long-lived process there would keep it busy (umount, rmdir)
+      cwd, // not the caller's folder: a long-lived process there would keep it busy (umount, rmdir)
     });
     child.once('error', () => undefined); // a spawn failure leaves pid undefined, reported below
     child.unref();
@@ -136,11 +169,8 @@ export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promi
   } finally {
     closeSync(log);
   }
-  if (!pid) throw new UserError(`could not start the sidecar of ${p.name}`, { hint: `see ${p.sidecarLog}` });
-  await writeFileAtomic(p.sidecarLaunch, JSON.stringify({ pid, launchedAt: new Date().toISOString() }) + '\n', {
-    mode: 0o600,
-  });
-  return waitReady(p, pid, opts);
+  if (!pid) throw new UserError(`could not start the sidecar of ${p.name}`, { hint: `see ${logPath}` });
+  return pid;
 }
 
 async function waitReady(p: VmPaths, pid: number, opts: LaunchOptions): Promise<SidecarInfo> {

@@ -42,9 +42,11 @@ test('serve argv: flags in both forms, repeatable --listen, usage errors', () =>
     stateDir: '/s',
     listen: ['unix', '127.0.0.1:0'],
     allowAll: false,
+    awaitLaunch: false,
     help: false,
     json: false,
   });
+  assert.equal(parseServeArgs(['web', '--await-launch']).awaitLaunch, true);
   // The global flags are accepted as they are by every command.
   assert.equal(parseServeArgs(['web', '--json', '--no-color']).json, true);
   assert.equal(parseServeArgs(['--help']).help, true);

@@ -31,6 +31,7 @@ test("the sidecar's files have the names docs/cli.md gives, and state/paths.ts u
     sidecarSock: 'sidecar.sock',
     accessLog: 'access.ndjson',
     sidecarLog: 'sidecar.log',
+    sidecarLaunch: 'sidecar.launch',
     hostStopped: 'sidecar.stopped',
   });
   for (const [key, name] of Object.entries(SIDECAR_FILES))
