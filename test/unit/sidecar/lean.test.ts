@@ -61,3 +61,45 @@ for (const [command, entry] of [
     assert.ok(walked >= 8, `walked ${walked} modules`);
   });
 }
+
+// What bin/vmmeta.js actually loads after `npm run build`: the bundled entries. esbuild marks every module it
+// inlines with a `// <path>` comment, so a package pulled into the serve or host bundle shows as node_modules/.
+const distBundle = fileURLToPath(new URL('../../../bundle/', import.meta.url));
+
+function bundleGraph(entry: string): { files: string[]; text: string } {
+  const seen = new Set<string>();
+  const queue = [join(distBundle, entry)];
+  let text = '';
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const body = readFileSync(file, 'utf8');
+    text += body;
+    // esbuild writes its own imports as "./x.js" or "../chunks/x.js", static or import().
+    for (const m of body.matchAll(/(?:from\s*|import\(\s*)"(\.\.?\/[^"]+\.js)"/g))
+      queue.push(join(dirname(file), m[1]!));
+  }
+  return { files: [...seen], text };
+}
+
+for (const entry of ['sidecar/main.js', 'sidecar/host-main.js'])
+  test(`the bundled ${entry} inlines no package and imports only node:* and its own chunks`, () => {
+    const { files, text } = bundleGraph(entry);
+    assert.deepEqual(
+      files.filter((f) => relative(distBundle, f).startsWith('..')),
+      [],
+    );
+    assert.deepEqual([...new Set(text.match(/^\/\/ node_modules\/[^/]+/gm) ?? [])], []);
+    const bare = [...text.matchAll(/^import\s[^'"]*?from\s*['"]([^'".][^'"]*)['"]/gm)].map((m) => m[1]!);
+    assert.deepEqual(
+      bare.filter((s) => !s.startsWith('node:')),
+      [],
+    );
+    assert.match(text, /\/\/ (dist\/)?src\/sidecar\/server\.js/, 'the bundle holds the sidecar');
+  });
+
+test('the bundled CLI holds the packages the sidecar must not load, so the check above can fail', () => {
+  const { text } = bundleGraph('cli/main.js');
+  assert.match(text, /^\/\/ node_modules\/commander\//m);
+});
