@@ -120,8 +120,10 @@ async function load(paths: SidecarPaths, vm: string): Promise<Served> {
 
 // The launch record names this process once create's rename has put the VM folder in place. A create that
 // failed or lost a race never renames its folder, and kills us; one that was killed itself is noticed by our
-// parent changing (we are reparented), and the deadline covers anything else.
-const AWAIT_LAUNCH_MS = 30_000;
+// parent changing (we are reparented). The deadline is only a backstop: a create on a loaded host (50 at once
+// on two cores) can take longer than a minute to reach its commit, and must still find its sidecar waiting.
+const AWAIT_LAUNCH_MS = 600_000;
+const AWAIT_POLL_MS = 5;
 async function awaitLaunch(paths: SidecarPaths, vm: string): Promise<void> {
   const deadline = Date.now() + AWAIT_LAUNCH_MS;
   const launcher = process.ppid;
@@ -136,7 +138,7 @@ async function awaitLaunch(paths: SidecarPaths, vm: string): Promise<void> {
       throw new ServeError(`the create that launched this sidecar (pid ${launcher}) ended before ${vm} was created`);
     if (Date.now() > deadline)
       throw new ServeError(`${vm} was not created within ${AWAIT_LAUNCH_MS / 1000} s of this sidecar's launch`);
-    await new Promise((r) => setTimeout(r, 3));
+    await new Promise((r) => setTimeout(r, AWAIT_POLL_MS));
   }
 }
 

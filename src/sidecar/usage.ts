@@ -18,7 +18,7 @@ export const SERVE_OPTIONS: ReadonlyArray<{ flags: string; about: string }> = [
   {
     flags: '--await-launch',
     about:
-      "what create starts it with: wait (at most 30 s) until the VM folder's sidecar.launch names this process, then serve",
+      "what create starts it with: wait until the VM folder's sidecar.launch names this process, then serve (give up when the launching create exits first)",
   },
   {
     flags: '--json',
