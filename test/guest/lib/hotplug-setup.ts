@@ -11,9 +11,16 @@ import { KEY } from './cloud-init-setups.js';
 export const REPORT_MASK = 'systemd.mask=vmmeta-report.service';
 export const HOT_NIC = { id: 'data0', mac: '52:54:00:c1:16:10', cidr: '10.99.16.10/24' };
 export const FIRST_MAC = '52:54:00:c1:16:01';
+// The udev rule cc_install_hotplug writes: 22.4 names it 10-, 25.1 and 26.2 name it 90- (seen in the guests).
+export const HOTPLUG_RULE: Partial<Record<Suite, string>> = {
+  bookworm: '10-cloud-init-hook-hotplug.rules',
+  trixie: '90-cloud-init-hook-hotplug.rules',
+  sid: '90-cloud-init-hook-hotplug.rules',
+};
 const UUIDS: Partial<Record<Suite, string>> = {
   bookworm: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c62',
   trixie: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c63',
+  sid: '5a0b3c1d-2e4f-4a6b-8c7d-9e0f1a2b3c64',
 };
 
 // dash: `sleep 0.2` is coreutils'. Every marker line carries the guest's uptime, so the guest's own
@@ -21,6 +28,9 @@ const UUIDS: Partial<Record<Suite, string>> = {
 const WATCHER = `#!/bin/sh
 exec >/dev/ttyS0 2>&1
 up() { cut -d' ' -f1 /proc/uptime; }
+# By MAC, every time: the kernel names the new NIC eth0 and udev renames it (ens4) moments later, and a name
+# taken before the rename leads nowhere (seen on sid).
+hotif() { for n in /sys/class/net/*; do [ "$(cat $n/address 2>/dev/null)" = "${HOT_NIC.mac}" ] && { basename $n; return; }; done; }
 while [ ! -e /run/cloud-init/result.json ]; do sleep 1; done
 # 25.1's hook needs cloud-init-hotplugd.socket listening (After=cloud-config.target); 22.4's needs result.json.
 n=0; while [ ! -p /run/cloud-init/share/hook-hotplug-cmd ] && [ $n -lt 60 ]; do sleep 1; n=$((n+1)); done
@@ -29,14 +39,14 @@ ls -l /etc/udev/rules.d/ /run/cloud-init/share/ 2>&1
 ip -o link
 echo "=== END hotplug_before ==="
 echo "=== HOTPLUG READY $(up) ==="
-while :; do
-  for n in /sys/class/net/*; do [ "$(cat $n/address)" = "${HOT_NIC.mac}" ] && break 2; done
-  sleep 0.2
-done
-IF=$(basename $n)
+while :; do IF=$(hotif); [ -n "$IF" ] && break; sleep 0.2; done
 echo "=== HOTPLUG DEVICE $IF $(up) ==="
 t=0
-while ! ip -4 -o addr show dev $IF | grep -q inet; do sleep 0.2; t=$((t+1)); [ $t -ge 900 ] && break; done
+while :; do
+  IF=$(hotif)
+  [ -n "$IF" ] && ip -4 -o addr show dev "$IF" 2>/dev/null | grep -q inet && break
+  sleep 0.2; t=$((t+1)); [ $t -ge 900 ] && break
+done
 echo "=== HOTPLUG ADDRESS $(up) ==="
 echo "=== BEGIN hotplug_up ==="
 ip -o -4 addr show dev $IF
@@ -49,7 +59,7 @@ echo "=== BEGIN hotplug_log ==="
 grep -iE 'hotplug|Exception|Traceback' /var/log/cloud-init.log | tail -n 40
 echo "=== END hotplug_log ==="
 echo "=== HOTPLUG UP ==="
-while [ -e /sys/class/net/$IF ]; do sleep 0.2; done
+while [ -n "$(hotif)" ]; do sleep 0.2; done
 echo "=== HOTPLUG GONE $(up) ==="
 sleep 5
 echo "=== BEGIN hotplug_after ==="
