@@ -2,6 +2,8 @@
 // 1, then 10, then 100 processes running together, summing /proc/<pid>/smaps_rollup. The two sets never run at
 // the same time, because PSS splits shared pages (the node binary) among every process mapping them.
 // Time to first answer is spawn -> first 200, polling every 2 ms over fresh connections.
+// Host mode: one `vmmeta host` process serving the same VMs (spec sidecar.mode: host), asked to load 1, then 10,
+// then 100 of them; then a fresh host started on all 100, timed until every VM answers.
 import type { ChildProcess } from 'node:child_process';
 import type { BenchContext } from './lib/context.js';
 import { row, type Row } from './lib/report.js';
@@ -9,7 +11,10 @@ import { median, now, msSince } from './lib/stats.js';
 import { freePort, waitFor200 } from './lib/http.js';
 import { sleep, spawnTracked, stopChild } from './lib/proc.js';
 import { sumFootprints, type Footprint } from './lib/memory.js';
-import { BIN, examplePath, runCliOk, tempStateRoot, writeVariant } from './lib/vmmeta.js';
+import { writeFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { BIN, examplePath, runCliOk, startHost, tempStateRoot, writeVariant, type SidecarMode } from './lib/vmmeta.js';
 
 interface Started {
   child: ChildProcess;
@@ -36,7 +41,12 @@ async function measureSet(
   }
 }
 
-async function createStopped(ctx: BenchContext, root: string, n: number): Promise<Array<{ vm: string; port: number }>> {
+async function createStopped(
+  ctx: BenchContext,
+  root: string,
+  n: number,
+  mode: SidecarMode = 'process',
+): Promise<Array<{ vm: string; port: number }>> {
   const vms: Array<{ vm: string; port: number }> = [];
   for (let i = 0; i < n; i++) vms.push({ vm: `bench-mem-${i}`, port: await freePort() });
   // Created 4 at a time without a sidecar; the benchmark starts each one itself to time it.
@@ -49,7 +59,7 @@ async function createStopped(ctx: BenchContext, root: string, n: number): Promis
           runCliOk(
             [
               'create',
-              writeVariant(examplePath('minimal'), ctx.scratch, { name: vm, listen: [`127.0.0.1:${port}`] }),
+              writeVariant(examplePath('minimal'), ctx.scratch, { name: vm, listen: [`127.0.0.1:${port}`], mode }),
               '--no-start',
               '--json',
             ],
@@ -61,6 +71,57 @@ async function createStopped(ctx: BenchContext, root: string, n: number): Promis
     if (failed) throw failed.reason;
   }
   return vms;
+}
+
+// One request on the host's control socket (sidecar/host-protocol.ts), as `vmmeta start` sends it.
+function hostLoad(root: string, vm: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(join(root, 'host.sock'));
+    let reply = '';
+    sock.on('connect', () => sock.write(JSON.stringify({ op: 'load', vm, start: true }) + '\n'));
+    sock.on('data', (d) => {
+      reply += d.toString();
+      if (!reply.includes('\n')) return;
+      sock.destroy();
+      (JSON.parse(reply) as { ok: boolean }).ok ? resolve() : reject(new Error(`host load ${vm}: ${reply.trim()}`));
+    });
+    sock.on('error', reject);
+  });
+}
+
+async function measureHost(
+  ctx: BenchContext,
+  counts: number[],
+): Promise<{ totals: Map<number, Footprint>; empty: Footprint; allAnswerMs: number }> {
+  const max = counts[counts.length - 1]!;
+  const root = tempStateRoot('footprint-host');
+  const vms = await createStopped(ctx, root, max, 'host');
+  // Stopped as `vmmeta stop` leaves them, so the host starts empty and the benchmark adds them in steps.
+  for (const { vm } of vms) writeFileSync(join(root, vm, 'sidecar.stopped'), 'bench\n', { mode: 0o600 });
+  const host = await startHost(root);
+  const pid = host.child.pid!;
+  await sleep(300);
+  const empty = sumFootprints([pid]);
+  const totals = new Map<number, Footprint>();
+  let served = 0;
+  for (const count of counts) {
+    for (; served < count; served++) await hostLoad(root, vms[served]!.vm);
+    await waitFor200(vms[count - 1]!.port, '/openstack', 5000);
+    await sleep(300);
+    totals.set(count, sumFootprints([pid]));
+  }
+  await stopChild(host.child);
+  // A restart, as after a reboot or a crash: time from spawn until every one of the VMs answers.
+  for (const { vm } of vms) rmSync(join(root, vm, 'sidecar.stopped'), { force: true });
+  const t0 = now();
+  const again = await startHost(root);
+  await Promise.all(vms.map(({ port }) => waitFor200(port, '/openstack', 10_000)));
+  const allAnswerMs = msSince(t0);
+  ctx.log(
+    `host mode: ready after ${again.readyMs.toFixed(0)} ms, all ${max} VMs answering after ${allAnswerMs.toFixed(0)} ms`,
+  );
+  await stopChild(again.child);
+  return { totals, empty, allAnswerMs };
 }
 
 export async function benchFootprint(ctx: BenchContext): Promise<Row[]> {
@@ -91,6 +152,7 @@ export async function benchFootprint(ctx: BenchContext): Promise<Row[]> {
 
   const ours = await measureSet(sidecar, counts);
   const base = await measureSet(bare, counts);
+  const host = await measureHost(ctx, counts);
   const mb = (kb: number) => kb / 1024;
   const rows: Row[] = [];
   for (const count of counts) {
@@ -127,6 +189,51 @@ export async function benchFootprint(ctx: BenchContext): Promise<Row[]> {
       }),
     );
   }
+  const hostMarginal = (lo: number, hi: number) =>
+    mb(host.totals.get(hi)!.pssKb - host.totals.get(lo)!.pssKb) / (hi - lo);
+  const sidecarMarginal = (lo: number, hi: number) =>
+    mb(ours.totals.get(hi)!.pssKb - ours.totals.get(lo)!.pssKb) / (hi - lo);
+  rows.push(
+    row({
+      group: 'footprint',
+      name: 'host mode: PSS of the vmmeta host process, no VM loaded',
+      value: mb(host.empty.pssKb),
+      unit: 'MB',
+      peer: { name: 'bare node http (1 running)', value: mb(base.totals.get(counts[0]!)!.pssKb) },
+    }),
+  );
+  for (const count of counts)
+    rows.push(
+      row({
+        group: 'footprint',
+        name: `host mode: PSS of the vmmeta host process, ${count} VMs`,
+        value: mb(host.totals.get(count)!.pssKb),
+        unit: 'MB',
+        peer: { name: `${count} vmmeta serve processes`, value: mb(ours.totals.get(count)!.pssKb) },
+      }),
+    );
+  for (let i = 1; i < counts.length; i++) {
+    const [lo, hi] = [counts[i - 1]!, counts[i]!];
+    rows.push(
+      row({
+        group: 'footprint',
+        name: `host mode: marginal PSS per added VM, ${lo} -> ${hi}`,
+        value: hostMarginal(lo, hi),
+        unit: 'MB',
+        peer: { name: 'per-VM sidecar', value: sidecarMarginal(lo, hi) },
+        target: { op: '<=', value: 1, text: '<= 1 MB per VM' },
+      }),
+    );
+  }
+  rows.push(
+    row({
+      group: 'footprint',
+      name: `host mode: spawn -> all ${max} VMs answer`,
+      value: host.allAnswerMs,
+      unit: 'ms',
+      peer: { name: 'bare node http, spawn -> first 200', value: median(base.firstAnswer) },
+    }),
+  );
   rows.push(
     row({
       group: 'footprint',

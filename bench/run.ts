@@ -78,7 +78,9 @@ try {
   await step('startup', true, () => benchStartup(ctx));
   for (const ex of EXAMPLES) await step(`render:cli-${ex}`, true, () => benchRenderCli(ctx, ex, peers.get(ex)));
   for (const ex of EXAMPLES) await step(`create:${ex}`, true, () => benchCreate(ctx, ex, peers.get(ex)));
+  await step('create:minimal-host', true, () => benchCreate(ctx, 'minimal', peers.get('minimal'), 'host'));
   await step('load', true, () => benchLoad(ctx));
+  await step('load:host', true, () => benchLoad(ctx, 'host'));
   await step('crawl', true, () => benchCrawl(ctx));
   await step('footprint', true, () => benchFootprint(ctx));
   await step('scale', true, () => benchScale(ctx));

@@ -1,12 +1,12 @@
 // Driving the built CLI the way an operator does: `node bin/vmmeta.js …` with a private state root per run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { parse, stringify } from 'yaml';
-import { alive, killPid, onCleanup } from './proc.js';
+import { alive, killPid, onCleanup, spawnTracked } from './proc.js';
 import { now, msSince } from './stats.js';
 
 // dist/bench/lib/ -> repository root
@@ -77,7 +77,7 @@ export function newUuid(): string {
 export function writeVariant(
   example: string,
   dir: string,
-  change: { name: string; uuid?: string; listen?: string[] },
+  change: { name: string; uuid?: string; listen?: string[]; mode?: SidecarMode },
 ): string {
   const spec = parse(readFileSync(example, 'utf8')) as Record<string, unknown>;
   spec.name = change.name;
@@ -91,10 +91,35 @@ export function writeVariant(
   }
   // Benchmarks drive the sidecar with wrk and plain HTTP clients over loopback, so they ask for a loopback
   // listener explicitly (the default is the 0600 socket only).
-  spec.sidecar = { ...((spec.sidecar as object) ?? {}), listen: change.listen ?? ['unix', '127.0.0.1:0'] };
+  spec.sidecar = {
+    ...((spec.sidecar as object) ?? {}),
+    listen: change.listen ?? ['unix', '127.0.0.1:0'],
+    ...(change.mode === 'host' ? { mode: 'host' } : {}),
+  };
   const out = join(dir, `${change.name}.yaml`);
   writeFileSync(out, stringify(spec));
   return out;
+}
+
+export type SidecarMode = 'process' | 'host';
+
+// `vmmeta host` for a state root, tracked for clean-up; resolves once its ready event is printed (every host-mode
+// VM already in the root answers by then) with the pid and how long that took from spawn.
+export async function startHost(root: string): Promise<{ child: ChildProcess; readyMs: number }> {
+  const t0 = performance.now();
+  const child = spawnTracked(process.execPath, [BIN, 'host', '--state-dir', root], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      if (/"event":"ready"/.test(buffered)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`vmmeta host exited (${code}) before it was ready`)));
+  });
+  child.stdout!.resume();
+  return { child, readyMs: performance.now() - t0 };
 }
 
 export interface SidecarInfo {
@@ -128,7 +153,8 @@ export function destroyStateRoot(dir: string): void {
 export function killSidecarOf(stateDir: string, vm: string): void {
   try {
     const info = readSidecar(stateDir, vm);
-    if (info && alive(info.pid) && readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').includes('serve'))
+    // Never a host-mode VM's pid: that is the host, which the benchmark that started it ends.
+    if (info && alive(info.pid) && readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').includes('\0serve\0'))
       killPid(info.pid);
   } catch {
     /* not a VM folder, or already gone */
