@@ -4,10 +4,11 @@
 // are JSON lines on stdout; SIGHUP rescans the root; SIGTERM/SIGINT stop every VM's listeners and exit 0.
 // Nothing is kept only in memory: a restarted or SIGKILLed host serves every opted-in VM again from its files.
 import { createServer, type Server, type Socket } from 'node:net';
+import { failEntry, emitEvent } from './entry.js';
 import { mkdir } from 'node:fs/promises';
 import { resolveStateRoot, hostSocketPath } from '../state/layout.js';
 import { listen } from './bind.js';
-import { MetadataHost, HostError, type HostEvent } from './host.js';
+import { MetadataHost, HostError } from './host.js';
 import { parseHostRequest, MAX_REQUEST_BYTES, type HostReply, type HostRequest } from './host-protocol.js';
 import { checkStateRoot } from '../state/secure-dir.js';
 import { HOST_USAGE, hostHelp } from './usage.js';
@@ -35,17 +36,9 @@ export function parseHostArgs(argv: string[]): { stateDir?: string; help: boolea
 }
 
 function fail(json: boolean, message: string, code: number, hint?: string): never {
-  if (json)
-    process.stdout.write(
-      JSON.stringify({ ok: false, error: { message, code, details: [], hint: hint ?? null } }, null, 2) + '\n',
-    );
-  else process.stderr.write(`vmmeta host: ${message}\n${hint ? `${hint}\n` : ''}`);
-  process.exit(code);
+  return failEntry('host', json, message, code, hint);
 }
-
-function emit(event: HostEvent): void {
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
-}
+const emit = emitEvent;
 
 export async function hostMain(argv: string[]): Promise<void> {
   process.stdout.on('error', () => undefined);

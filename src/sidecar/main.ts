@@ -3,6 +3,7 @@
 // on stdout as JSON lines ({"event":"ready",...}); errors are one line on stderr and exit 1 (2 for usage).
 // sidecar.json is written only after every listener is bound: its presence means the sidecar answers.
 import { rm } from 'node:fs/promises';
+import { failEntry, emitEvent } from './entry.js';
 import { resolveStateRoot, sidecarPaths, isVmName, type SidecarPaths } from '../state/layout.js';
 import { loadServed, type Served } from './served.js';
 import { encodeSidecarInfo, decodeSidecarInfo } from './files.js';
@@ -64,6 +65,11 @@ export function parseServeArgs(argv: string[]): ServeArgs {
 class UsageError extends Error {}
 class ServeError extends Error {}
 
+function fail(json: boolean, message: string, code: number, hint?: string): never {
+  return failEntry('serve', json, message, code, hint);
+}
+const emit = emitEvent;
+
 export async function serveMain(argv: string[]): Promise<void> {
   process.stdout.on('error', () => undefined); // a launcher that closed our stdout must not kill us
   let args: ServeArgs;
@@ -83,20 +89,6 @@ export async function serveMain(argv: string[]): Promise<void> {
     if (!(err instanceof ServeError)) throw err; // a bug: node prints the stack
     fail(args.json, err.message, 1);
   }
-}
-
-// The error document of cli/output.ts, written here without loading the CLI.
-function fail(json: boolean, message: string, code: number, hint?: string): never {
-  if (json)
-    process.stdout.write(
-      JSON.stringify({ ok: false, error: { message, code, details: [], hint: hint ?? null } }, null, 2) + '\n',
-    );
-  else process.stderr.write(`vmmeta serve: ${message}\n${hint ? `${hint}\n` : ''}`);
-  process.exit(code);
-}
-
-function emit(event: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
 }
 
 async function load(paths: SidecarPaths, vm: string): Promise<Served> {
