@@ -74,11 +74,7 @@ export class AccessLog {
     this.maxQueue = opts.maxQueue ?? 10_000;
   }
 
-  write(entry: AccessEntry): void {
-    this.writeLine(JSON.stringify(entry) + '\n');
-  }
-
-  // A line already serialised (accessLine below, on the request path): one JSON object and its newline.
+  // A line already serialised by accessLine: one JSON object and its newline.
   writeLine(line: string): void {
     if (this.queue.length >= this.maxQueue) {
       // Said once, when it starts; the total is in `dropped` (the sidecar's and the host's stop events carry it).

@@ -206,11 +206,6 @@ export class MetadataHost {
     return names.map((vm) => this.statusOf(vm)!);
   }
 
-  // For tests and benchmarks: the sidecar serving a VM.
-  sidecarOf(vm: string): RunningSidecar | undefined {
-    return this.serving.get(vm)?.sidecar;
-  }
-
   async close(graceMs = 5000): Promise<void> {
     this.closed = true;
     await Promise.all(

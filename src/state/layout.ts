@@ -37,7 +37,7 @@ export const SIDECAR_FILES = {
 } as const;
 
 // Host mode: the state root's `vmmeta host` process takes requests (load, unload, status) on this 0600 socket.
-export const HOST_SOCKET = 'host.sock';
+const HOST_SOCKET = 'host.sock';
 
 export function hostSocketPath(root: string): string {
   return join(root, HOST_SOCKET);

@@ -60,7 +60,7 @@ export interface LaunchOptions {
 }
 
 // Whether the VM's current served.json (its spec's sidecar.mode) asks for the state root's `vmmeta host`.
-export async function servedByHost(p: VmPaths): Promise<boolean> {
+async function servedByHost(p: VmPaths): Promise<boolean> {
   return ((await readJsonFile(p.served)) as { host?: unknown } | undefined)?.host === true;
 }
 
