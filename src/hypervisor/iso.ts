@@ -14,7 +14,6 @@ import {
   chmodSync,
   existsSync,
 } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname, basename, delimiter } from 'node:path';
 import type { FileTree } from '../render/tree.js';
@@ -79,11 +78,16 @@ export async function buildIso(tree: FileTree, opts: BuildIsoOptions): Promise<v
   try {
     writeTree(tree, staging);
     const { file, args } = isoCommand(tool, { volumeId: opts.volumeId, out: tmp, root: staging });
-    // node:child_process, not execa: execa's import (55–90 ms) was a fifth of every `create` (docs/performance.md).
-    const r = await runTool(file, args);
-    if (r.notFound)
-      throw new UserError(`${file} is not installed`, { hint: 'apt-get install genisoimage (or xorriso)' });
-    if (r.failed) throw new UserError(`${file} failed to build ${opts.out}: ${(r.stderr || r.failed).trim()}`);
+    // Loaded here, not at the top: execa's import costs 55–90 ms that commands building no ISO should not pay.
+    const { execa } = await import('execa');
+    try {
+      await execa(file, args, { stdin: 'ignore', env: { LC_ALL: 'C.UTF-8' } });
+    } catch (err) {
+      const e = err as { stderr?: string; shortMessage?: string; code?: string };
+      if (e.code === 'ENOENT')
+        throw new UserError(`${file} is not installed`, { hint: 'apt-get install genisoimage (or xorriso)' });
+      throw new UserError(`${file} failed to build ${opts.out}: ${(e.stderr || e.shortMessage || String(err)).trim()}`);
+    }
     chmodSync(tmp, opts.mode ?? 0o644);
     fsyncPath(tmp);
     renameSync(tmp, opts.out);
@@ -92,25 +96,6 @@ export async function buildIso(tree: FileTree, opts: BuildIsoOptions): Promise<v
     rmSync(staging, { recursive: true, force: true });
     rmSync(tmp, { force: true });
   }
-}
-
-// One run of an ISO tool: its stderr, and why it failed (exit code or signal), or that it is not installed.
-function runTool(file: string, args: string[]): Promise<{ stderr: string; failed?: string; notFound?: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C.UTF-8' },
-    });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (d: string) => (stderr += d.slice(0, 64 * 1024 - stderr.length)));
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      resolve(err.code === 'ENOENT' ? { stderr, notFound: true } : { stderr, failed: err.message }),
-    );
-    child.once('close', (code, signal) =>
-      resolve(code === 0 ? { stderr } : { stderr, failed: signal ? `killed by ${signal}` : `exit code ${code}` }),
-    );
-  });
 }
 
 // Disk trees hold relative POSIX paths of leaves only (render/tree.ts); anything else is a renderer bug.

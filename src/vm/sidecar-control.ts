@@ -1,12 +1,13 @@
 // Starting, probing and stopping a VM's sidecar (`vmmeta serve <vm>`, the same binary), or in host mode asking
-// the state root's `vmmeta host` to. Launch follows lima's hostagent: detached, stdio to the log, unref'd. Ready
+// the state root's `vmmeta host` to. Launch follows lima's hostagent: detached, cleanup off (execa would otherwise
+// kill it when this command exits), stdio to the log, unref'd. Ready
 // means sidecar.json names the child's pid AND an HTTP request answers; a pid file alone is not readiness. Every
 // wait is a short sleep with a deadline.
 import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import type { Options } from 'execa';
 import { writeFileAtomic } from '../state/atomic.js';
 import { FILES, type VmPaths } from '../state/paths.js';
 import { socketPathProblem } from '../state/layout.js';
@@ -111,7 +112,7 @@ async function loadIntoHost(p: VmPaths): Promise<SidecarInfo> {
 }
 
 export async function launchSidecar(p: VmPaths, opts: LaunchOptions = {}): Promise<SidecarInfo> {
-  const pid = spawnServe(p, p.dir, []);
+  const pid = await spawnServe(p, p.dir, []);
   await writeFileAtomic(p.sidecarLaunch, JSON.stringify({ pid, launchedAt: new Date().toISOString() }) + '\n', {
     mode: 0o600,
   });
@@ -128,7 +129,7 @@ export interface EarlySidecar {
 }
 
 export async function launchEarly(p: VmPaths, staging: string): Promise<EarlySidecar> {
-  const pid = spawnServe(p, p.root, ['--await-launch'], staging);
+  const pid = await spawnServe(p, p.root, ['--await-launch', String(process.pid)], staging);
   await writeFileAtomic(
     join(staging, FILES.sidecarLaunch),
     JSON.stringify({ pid, launchedAt: new Date().toISOString() }) + '\n',
@@ -141,7 +142,7 @@ export async function launchEarly(p: VmPaths, staging: string): Promise<EarlySid
 }
 
 // Spawns `vmmeta serve <vm>`: its log is sidecar.log in logDir (the VM folder, or create's staging folder).
-function spawnServe(p: VmPaths, cwd: string, extra: string[], logDir = p.dir): number {
+async function spawnServe(p: VmPaths, cwd: string, extra: string[], logDir = p.dir): Promise<number> {
   const tooLong = socketPathProblem(p.sidecarSock);
   if (tooLong) throw new UserError(tooLong, { hint: 'use a shorter state root: --state-dir or VMMETA_STATE_DIR' });
   // O_NOFOLLOW: a planted sidecar.log link must not make a root sidecar append to the file it points at.
@@ -154,16 +155,21 @@ function spawnServe(p: VmPaths, cwd: string, extra: string[], logDir = p.dir): n
   }
   let pid: number | undefined;
   try {
-    // node:child_process rather than execa, whose import cost 55–90 ms of every create (docs/performance.md).
-    // Its own session (detached), so it outlives this command and a ^C here; stdout and stderr are the log's raw
-    // fd, so the child writes it itself and nothing flows through this process once it exits.
-    const child = spawn(process.execPath, [...SIDECAR_NODE_FLAGS, BIN, 'serve', p.name, ...extra], {
+    // Loaded only when a sidecar is launched (bundled, its import is a few ms; unbundled it was 55–90 ms).
+    const { execa } = await import('execa');
+    const options: Options = {
       detached: true,
-      stdio: ['ignore', log, log],
-      env: { ...process.env, VMMETA_STATE_DIR: p.root },
+      cleanup: false,
+      stdin: 'ignore',
+      // A raw fd, so the child writes the log itself and nothing flows through this process once it exits
+      // (execa's {file} form would pipe through us). execa's types only admit fd literals 3..9 here.
+      stdout: log as 3,
+      stderr: log as 3,
+      env: { VMMETA_STATE_DIR: p.root },
       cwd, // not the caller's folder: a long-lived process there would keep it busy (umount, rmdir)
-    });
-    child.once('error', () => undefined); // a spawn failure leaves pid undefined, reported below
+    };
+    const child = execa(process.execPath, [...SIDECAR_NODE_FLAGS, BIN, 'serve', p.name, ...extra], options);
+    child.catch(() => undefined);
     child.unref();
     pid = child.pid;
   } finally {
