@@ -218,7 +218,7 @@ export function registerCommands(program: Command, io: Io): void {
     .action(
       async (
         vm: string,
-        o: { listen?: string[]; allowAllInterfaces?: boolean; awaitLaunch?: boolean },
+        o: { listen?: string[]; allowAllInterfaces?: boolean; awaitLaunch?: string },
         cmd: Command,
       ) => {
         // bin/vmmeta.js routes `serve` before commander loads; this is only reached when main() is called directly
@@ -232,7 +232,7 @@ export function registerCommands(program: Command, io: Io): void {
           ...(globals.json ? ['--json'] : []),
           ...(o.listen ?? []).flatMap((l) => ['--listen', l]),
           ...(o.allowAllInterfaces ? ['--allow-all-interfaces'] : []),
-          ...(o.awaitLaunch ? ['--await-launch'] : []),
+          ...(o.awaitLaunch ? ['--await-launch', o.awaitLaunch] : []),
         ]);
       },
     );

@@ -23,13 +23,14 @@ export interface ServeArgs {
   stateDir?: string;
   listen: string[];
   allowAll: boolean;
-  awaitLaunch: boolean; // create starts the sidecar before the VM folder exists (vm/sidecar-control.ts launchEarly)
+  // create starts the sidecar before the VM folder exists (vm/sidecar-control.ts launchEarly) and names itself
+  awaitLaunch?: number;
   help: boolean;
   json: boolean; // the global --json: a failure is one JSON document on stdout, as every command prints it
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const out: ServeArgs = { vm: '', listen: [], allowAll: false, awaitLaunch: false, help: false, json: false };
+  const out: ServeArgs = { vm: '', listen: [], allowAll: false, help: false, json: false };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -45,8 +46,11 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     if (flag === '--state-dir') out.stateDir = value();
     else if (flag === '--listen') out.listen.push(value());
     else if (flag === '--allow-all-interfaces') out.allowAll = true;
-    else if (flag === '--await-launch') out.awaitLaunch = true;
-    else if (flag === '-h' || flag === '--help') out.help = true;
+    else if (flag === '--await-launch') {
+      const v = value();
+      if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--await-launch needs the launching process's pid, not "${v}"`);
+      out.awaitLaunch = Number(v);
+    } else if (flag === '-h' || flag === '--help') out.help = true;
     // The global flags mean the same here as for every command: serve writes no colour, and its stdout is JSON
     // event lines already, so --json changes only how a failure is reported.
     else if (flag === '--json') out.json = true;
@@ -112,13 +116,13 @@ async function load(paths: SidecarPaths, vm: string): Promise<Served> {
 
 // The launch record names this process once create's rename has put the VM folder in place. A create that
 // failed or lost a race never renames its folder, and kills us; one that was killed itself is noticed by our
-// parent changing (we are reparented). The deadline is only a backstop: a create on a loaded host (50 at once
-// on two cores) can take longer than a minute to reach its commit, and must still find its sidecar waiting.
+// parent no longer being the create that named itself on our command line (we were reparented, perhaps before
+// this process even started). The deadline is only a backstop: a create on a loaded host (50 at once on two
+// cores) can take longer than a minute to reach its commit, and must still find its sidecar waiting.
 const AWAIT_LAUNCH_MS = 600_000;
 const AWAIT_POLL_MS = 5;
-async function awaitLaunch(paths: SidecarPaths, vm: string): Promise<void> {
+async function awaitLaunch(paths: SidecarPaths, vm: string, launcher: number): Promise<void> {
   const deadline = Date.now() + AWAIT_LAUNCH_MS;
-  const launcher = process.ppid;
   for (;;) {
     const text = await readNoFollow(paths.sidecarLaunch, 'utf8').catch(() => '');
     try {
@@ -137,7 +141,7 @@ async function awaitLaunch(paths: SidecarPaths, vm: string): Promise<void> {
 async function serve(args: ServeArgs): Promise<void> {
   const root = resolveStateRoot({ flag: args.stateDir, env: process.env, uid: process.getuid?.() ?? 1000 });
   const paths = sidecarPaths(root, args.vm);
-  if (args.awaitLaunch) await awaitLaunch(paths, args.vm);
+  if (args.awaitLaunch !== undefined) await awaitLaunch(paths, args.vm, args.awaitLaunch);
   try {
     checkVmState(root, args.vm); // the libvirt hook runs us as root: never inside a folder another user controls
   } catch (err) {

@@ -16,9 +16,9 @@ export const SERVE_OPTIONS: ReadonlyArray<{ flags: string; about: string }> = [
     about: "allow --listen 0.0.0.0 / [::] (refused otherwise: it serves the VM's metadata to every network)",
   },
   {
-    flags: '--await-launch',
+    flags: '--await-launch <pid>',
     about:
-      "what create starts it with: wait until the VM folder's sidecar.launch names this process, then serve (give up when the launching create exits first)",
+      "what create starts it with: wait until the VM folder's sidecar.launch names this process, then serve (give up once <pid>, the launching create, is no longer its parent)",
   },
   {
     flags: '--json',

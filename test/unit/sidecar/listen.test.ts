@@ -42,11 +42,14 @@ test('serve argv: flags in both forms, repeatable --listen, usage errors', () =>
     stateDir: '/s',
     listen: ['unix', '127.0.0.1:0'],
     allowAll: false,
-    awaitLaunch: false,
     help: false,
     json: false,
   });
-  assert.equal(parseServeArgs(['web', '--await-launch']).awaitLaunch, true);
+  assert.equal(parseServeArgs(['web', '--await-launch', '4242']).awaitLaunch, 4242);
+  assert.throws(
+    () => parseServeArgs(['web', '--await-launch', 'x']),
+    /--await-launch needs the launching process's pid/,
+  );
   // The global flags are accepted as they are by every command.
   assert.equal(parseServeArgs(['web', '--json', '--no-color']).json, true);
   assert.equal(parseServeArgs(['--help']).help, true);
