@@ -5,6 +5,7 @@ import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { vmmeta, json, tempRoot, cleanupRoot, httpGet, isAlive, sidecarPids } from '../helpers/cli.js';
 import { spawnHost, type ServeProcess } from '../helpers/sidecar.js';
 
@@ -129,6 +130,44 @@ test('sidecar.mode moves a VM between its own process and the host, in both dire
   const status = (await vmmeta(['inspect', '--json', 'pc'], { root })).stdout;
   assert.doesNotMatch(status, /"hostProcess"/, 'a process-mode VM has no host view');
   assert.equal((await metaOf('pc')).uuid, UUIDS.pc);
+});
+
+test('nic add on a host-mode VM: QMP first, then the host serves the new network_data.json', async () => {
+  const hot = '52:54:00:17:01:10';
+  const file = join(specDir, 'hn.yaml');
+  writeFileSync(
+    file,
+    `name: hn\nsidecar: { mode: host }\ndatasource: { nocloud: none }\nhotplug: { network: true }\nnetwork:\n  links: [{ id: eth0, type: physical, mac: "52:54:00:17:01:01" }]\n`,
+  );
+  assert.equal((await vmmeta(['create', file], { root })).code, 0);
+  // Firmware only: the hypervisor answers QMP, no guest is needed to plug a device in.
+  const args = readFileSync(join(root, 'hn', 'qemu-args.txt'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  const qemu = spawn(
+    'qemu-system-x86_64',
+    ['-accel', 'tcg', '-m', '64', '-display', 'none', '-serial', 'none', '-monitor', 'none', ...args],
+    { stdio: 'ignore' },
+  );
+  try {
+    for (const end = Date.now() + 10_000; !existsSync(join(root, 'hn', 'qmp.sock'));) {
+      assert.ok(Date.now() < end, 'QEMU made no QMP socket');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const r = await vmmeta(['nic', 'add', '--json', 'hn', '--id', 'data0', '--mac', hot, '--address', '10.20.0.5/24'], {
+      root,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const nd = await httpGet({
+      socketPath: join(root, 'hn', 'sidecar.sock'),
+      path: '/openstack/latest/network_data.json',
+    });
+    assert.match(nd.body, new RegExp(hot));
+    assert.deepEqual(sidecarPids(root).length, 1, 'still only the process-mode VM has a serve process');
+  } finally {
+    qemu.kill('SIGKILL');
+  }
+  assert.equal((await vmmeta(['delete', 'hn'], { root })).code, 0);
 });
 
 test('corrupt documents fail that VM only, with the file and the reason in inspect and sidecar.log', async () => {
