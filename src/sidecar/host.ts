@@ -5,14 +5,12 @@
 // wait on another VM. Lean like the sidecar: node:* and the sidecar's own modules only.
 import { readdir, rm, open } from 'node:fs/promises';
 import { sidecarPaths, isVmName, type SidecarPaths } from '../state/layout.js';
-import { loadServed, type Served } from './served.js';
 import { encodeSidecarInfo, decodeSidecarInfo, type ListenAddress } from './files.js';
-import { loadTokenKey } from '../state/secrets.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { parseListen } from './listen.js';
 import { startSidecar, type Limits, type RunningSidecar } from './server.js';
 import { checkVmState, readNoFollow, NOFOLLOW_APPEND } from '../state/secure-dir.js';
-import { UnsafeStateError } from '../errors.js';
+import { HostError } from './host-error.js';
+import { exists, loadVm, NotHosted, type Loaded } from './host-load.js';
 
 export interface HostVmStatus {
   vm: string;
@@ -43,9 +41,7 @@ interface Serving {
   reloadError?: string;
 }
 
-export class HostError extends Error {
-  override name = 'HostError';
-}
+export { HostError } from './host-error.js';
 
 // Only the first line of a failure message is kept for status; the rest goes to the VM's sidecar.log.
 const oneLine = (m: string) => m.split('\n')[0]!;
@@ -243,60 +239,4 @@ export class MetadataHost {
       // no folder (deleted) or a planted link: the event on the host's stdout still says it
     }
   }
-}
-
-class NotHosted extends HostError {}
-
-interface Loaded {
-  served: Served;
-  tokenKey: Uint8Array;
-  password: string | undefined;
-  listen: ListenAddress[];
-  key: string;
-}
-
-async function loadVm(root: string, vm: string, paths: SidecarPaths): Promise<Loaded> {
-  try {
-    checkVmState(root, vm); // a root host must never serve from a folder another user controls
-  } catch (err) {
-    if (err instanceof UnsafeStateError) throw new HostError(`${err.message} (${err.hint})`);
-    throw err;
-  }
-  let served: Served;
-  try {
-    served = await loadServed(paths.served);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') throw new NotHosted(`no VM "${vm}": ${paths.served} is missing`);
-    throw new HostError(e.message);
-  }
-  if (served.vm !== vm) throw new HostError(`${paths.served} belongs to VM "${served.vm}", not "${vm}"`);
-  if (!served.host)
-    throw new NotHosted(
-      `${vm} is not in host mode (its spec's sidecar.mode is process): vmmeta start ${vm} runs its own sidecar`,
-    );
-  const tokenKey = await loadTokenKey(paths.secrets).catch((err: NodeJS.ErrnoException) => {
-    throw new HostError(err.code === 'ENOENT' ? `${paths.secrets} is missing (vmmeta create writes it)` : err.message);
-  });
-  const password = await readNoFollow(paths.password, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw new HostError(err.message);
-  });
-  let listen: ListenAddress[];
-  try {
-    listen = (served.listen ?? ['unix']).map((l) =>
-      parseListen(l, { socketPath: paths.sidecarSock, allowAll: served.allowAllInterfaces === true }),
-    );
-  } catch (err) {
-    throw new HostError(`listen ${(err as Error).message}`);
-  }
-  const key = JSON.stringify(listen) + Buffer.from(tokenKey).toString('base64');
-  return { served, tokenKey, password, listen, key };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return readNoFollow(path).then(
-    () => true,
-    () => false,
-  );
 }
