@@ -12,7 +12,7 @@ import { freePort, waitFor200 } from './lib/http.js';
 import { sleep, spawnTracked, stopChild } from './lib/proc.js';
 import { sumFootprints, type Footprint } from './lib/memory.js';
 import { writeFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { hostRequest } from '../src/vm/host-client.js';
 import { join } from 'node:path';
 import { BIN, examplePath, runCliOk, startHost, tempStateRoot, writeVariant, type SidecarMode } from './lib/vmmeta.js';
 
@@ -73,22 +73,6 @@ async function createStopped(
   return vms;
 }
 
-// One request on the host's control socket (sidecar/host-protocol.ts), as `vmmeta start` sends it.
-function hostLoad(root: string, vm: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(join(root, 'host.sock'));
-    let reply = '';
-    sock.on('connect', () => sock.write(JSON.stringify({ op: 'load', vm, start: true }) + '\n'));
-    sock.on('data', (d) => {
-      reply += d.toString();
-      if (!reply.includes('\n')) return;
-      sock.destroy();
-      (JSON.parse(reply) as { ok: boolean }).ok ? resolve() : reject(new Error(`host load ${vm}: ${reply.trim()}`));
-    });
-    sock.on('error', reject);
-  });
-}
-
 async function measureHost(
   ctx: BenchContext,
   counts: number[],
@@ -105,7 +89,8 @@ async function measureHost(
   const totals = new Map<number, Footprint>();
   let served = 0;
   for (const count of counts) {
-    for (; served < count; served++) await hostLoad(root, vms[served]!.vm);
+    // As `vmmeta start` asks: one load request per VM on the host's control socket.
+    for (; served < count; served++) await hostRequest(root, { op: 'load', vm: vms[served]!.vm, start: true });
     await waitFor200(vms[count - 1]!.port, '/openstack', 5000);
     await sleep(300);
     totals.set(count, sumFootprints([pid]));

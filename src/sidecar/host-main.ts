@@ -102,7 +102,8 @@ export async function hostMain(argv: string[]): Promise<void> {
 
   const signal = await stopped;
   emit({ event: 'stopping', signal });
-  await closeServer(control);
+  // A client that keeps its connection open must not hold the shutdown: close() waits for every connection.
+  await Promise.race([closeServer(control), new Promise((r) => setTimeout(r, 2000).unref())]);
   await rescans;
   await host.close();
   emit({ event: 'stopped' });
