@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ListenAddress } from '../../src/sidecar/files.js';
@@ -132,8 +132,9 @@ function rssKb(pid: number): number {
 // nothing the neighbour serves may come back, and the neighbour must still answer its own documents after it.
 const neighbour = handTree('neighbour');
 for (const mode of ['serve', 'host'] as const)
-  test(`${mode}: 1500 hostile requests (seed ${SEED}): no crash, no 5xx, nothing outside the VM's documents, flat memory`, async () => {
+  test(`${mode}: 1500 hostile requests (seed ${SEED}): no crash, no 5xx, nothing outside the VM's documents, flat memory`, async (t) => {
     const root = mkdtempSync(join(tmpdir(), 'vmmeta-hostile-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
     // Both kinds of listener take the flood: the socket (the default) and an explicit loopback port.
     writeVmState(root, 'web', tree, { listen: ['unix', '127.0.0.1:0'], host: mode === 'host' });
     if (mode === 'host') writeVmState(root, 'nb', neighbour, { listen: ['127.0.0.1:0'], host: true });
