@@ -33,11 +33,14 @@ export function inspectWarnings(v: VmView, guestRequests: LogEntry[], leftovers:
       hint: `drop the CD: vmmeta update ${name} <spec.yaml> --suppress-nocloud (or datasource.nocloud: none in the spec), then detach it from the VM`,
     });
   }
-  if (v.host && !v.host.running) {
+  // Host mode with no host answering: that is what is missing, whatever a stale sidecar.json says.
+  const host = v.host;
+  const hostDown = host !== undefined && !host.running;
+  if (hostDown) {
     w.push({
       code: 'host-not-running',
-      message: `${name} is in host mode, and ${v.host.error ?? 'no vmmeta host answers'}: a guest booting now finds no metadata`,
-      ...(v.host.hint ? { hint: v.host.hint } : {}),
+      message: `${name} is in host mode, and ${host.error ?? 'no vmmeta host answers'}: a guest booting now finds no metadata`,
+      ...(host.hint ? { hint: host.hint } : {}),
     });
   } else if (v.host?.vm?.error) {
     w.push({
@@ -46,8 +49,8 @@ export function inspectWarnings(v: VmView, guestRequests: LogEntry[], leftovers:
       hint: `fix the file it names, then vmmeta start ${name} (the host's lines for ${name} are in its sidecar.log)`,
     });
   }
-  if (v.host && !v.host.running) {
-    // said above: the host is what is missing, whatever its stale sidecar.json says
+  if (hostDown) {
+    // said above
   } else if (v.sidecar.state === 'dead') {
     w.push({
       code: 'sidecar-dead',
